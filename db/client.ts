@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { config } from '@/lib/config';
+import * as schema from './schema';
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+export type DbKind = 'postgres' | 'pglite';
+
+export interface Database {
+  db: Db;
+  kind: DbKind;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** A postgres:// URL: postgres.js. Otherwise PGlite. */
+  url?: string;
+  /** PGlite data directory, or `memory://` for an in-memory database. */
+  dataDir?: string;
+  /** postgres.js pool size. */
+  max?: number;
+}
+
+export const MIGRATIONS_DIR = path.resolve(process.cwd(), 'db/migrations');
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  if (opts.url) {
+    const { default: postgres } = await import('postgres');
+    const { drizzle } = await import('drizzle-orm/postgres-js');
+    const client = postgres(opts.url, {
+      max: opts.max ?? 10,
+      onnotice: () => {},
+      connection: { application_name: 'arbitex-staff-portal' },
+    });
+    return { db: drizzle(client, { schema }), kind: 'postgres', close: () => client.end({ timeout: 5 }) };
+  }
+  const dataDir = opts.dataDir ?? 'memory://';
+  const release = dataDir.startsWith('memory://') ? () => {} : lockDataDir(dataDir);
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { drizzle } = await import('drizzle-orm/pglite');
+    const client = await PGlite.create(dataDir);
+    return {
+      db: drizzle(client, { schema }),
+      kind: 'pglite',
+      close: async () => {
+        await client.close();
+        release();
+      },
+    };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+export async function migrateDatabase(database: Database): Promise<void> {
+  if (database.kind === 'postgres') {
+    const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+    await migrate(database.db as Parameters<typeof migrate>[0], { migrationsFolder: MIGRATIONS_DIR });
+  } else {
+    const { migrate } = await import('drizzle-orm/pglite/migrator');
+    await migrate(database.db as Parameters<typeof migrate>[0], { migrationsFolder: MIGRATIONS_DIR });
+  }
+}
+
+/** Runs raw SQL and returns its rows, whichever driver is underneath. */
+export async function rows<T>(db: Db | Tx, query: SQL): Promise<T[]> {
+  const result: unknown = await db.execute(query);
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+export class DatabaseInUseError extends Error {
+  constructor(dir: string, pid: number) {
+    super(
+      `The embedded database in ${dir} is in use by process ${pid} (probably the running portal). ` +
+        'PGlite allows one process at a time: stop that process first, or use DATABASE_URL.',
+    );
+    this.name = 'DatabaseInUseError';
+  }
+}
+
+/**
+ * PGlite has no locking of its own, and two processes on one data directory corrupt it. A pid file taken
+ * with O_EXCL makes the second opener fail with a clear message instead; a stale file is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const lockPath = path.join(dataDir, 'portal.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+      const release = () => fs.rmSync(lockPath, { force: true });
+      process.once('exit', release);
+      return release;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(fs.readFileSync(lockPath, 'utf8'));
+      if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid))
+        throw new DatabaseInUseError(dataDir, pid);
+      fs.rmSync(lockPath, { force: true });
+    }
+  }
+  throw new Error(`Could not lock the embedded database in ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// On globalThis because Next may evaluate this module once per bundle, and one process must not open
+// the embedded database twice.
+const shared = globalThis as { __portalDatabase?: Promise<Database> };
+
+/** The process-wide database of the running portal, opened on first use from lib/config. */
+export function getDatabase(): Promise<Database> {
+  const c = config();
+  shared.__portalDatabase ??= openDatabase(
+    c.DATABASE_URL ? { url: c.DATABASE_URL } : { dataDir: c.pgliteDir },
+  );
+  return shared.__portalDatabase;
+}

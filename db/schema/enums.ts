@@ -1,0 +1,44 @@
+import { pgEnum } from 'drizzle-orm/pg-core';
+
+/** The five canonical plan tiers (ADR-012). Postgres refuses any other key. */
+export const PLAN_TIERS = [
+  'devfree_saas',
+  'devpro_saas',
+  'team_saas',
+  'enterprise_saas',
+  'enterprise_outpost',
+] as const;
+export const planTier = pgEnum('plan_tier', PLAN_TIERS);
+
+export const STAFF_ROLES = ['superadmin', 'admin', 'support', 'billing', 'auditor'] as const;
+export const staffRole = pgEnum('staff_role', STAFF_ROLES);
+export const staffStatus = pgEnum('staff_status', ['active', 'disabled']);
+
+export const orgStatus = pgEnum('org_status', ['active', 'suspended']);
+
+export const MFA_METHODS = ['fido2', 'totp', 'sms'] as const;
+export const mfaMethod = pgEnum('mfa_method', MFA_METHODS);
+
+export const inferenceMode = pgEnum('inference_mode', ['gpu', 'cpu_trial']);
+
+export const challengePurpose = pgEnum('challenge_purpose', ['registration', 'authentication', 'step_up']);
+
+export const actingEndReason = pgEnum('acting_end_reason', [
+  'stopped',
+  'expired',
+  'superseded',
+  'ended_by_admin',
+]);
+
+export const SIEM_CONNECTORS = [
+  'splunk_hec',
+  'sentinel',
+  'elastic',
+  'datadog',
+  'security_hub',
+  'chronicle',
+  'qradar',
+] as const;
+export const siemConnector = pgEnum('siem_connector', SIEM_CONNECTORS);
+
+export const auditOutcome = pgEnum('audit_outcome', ['success', 'denied', 'failure']);

@@ -1,0 +1,48 @@
+import crypto from 'node:crypto';
+import { canonicalJson } from './canonical';
+
+/** `prev_hmac` of the first entry: 32 zero bytes. */
+export const GENESIS_HMAC = '0'.repeat(64);
+
+/** One audit entry as it is chained: every column of audit_log, in its JSON form. */
+export interface ChainEntry {
+  seq: number;
+  id: string;
+  occurred_at: string;
+  request_id: string | null;
+  actor_staff_id: string | null;
+  actor_email: string | null;
+  acting_org_id: string | null;
+  acting_context_id: string | null;
+  org_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: 'success' | 'denied' | 'failure';
+  diff: unknown;
+  src_ip: string | null;
+  user_agent: string | null;
+  enforcement_action: string | null;
+  policy_rule_id: string | null;
+  pack_id: string | null;
+  framework_ref: string | null;
+  hmac_key_id: string;
+  prev_hmac: string;
+  hmac: string;
+}
+
+/** hmac_n = HMAC-SHA256(key[hmac_key_id_n], prev_hmac_n || RFC8785(entry_n without hmac)), hex. */
+export function entryHmac(key: Buffer, entry: Omit<ChainEntry, 'hmac'> & { hmac?: string }): string {
+  const { hmac: _ignored, ...rest } = entry;
+  return crypto
+    .createHmac('sha256', key)
+    .update(Buffer.from(entry.prev_hmac, 'hex'))
+    .update(canonicalJson(rest))
+    .digest('hex');
+}
+
+export function hmacEquals(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+}
