@@ -100,8 +100,7 @@ function lockDataDir(dataDir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number(fs.readFileSync(lockPath, 'utf8'));
-      if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid))
-        throw new DatabaseInUseError(dataDir, pid);
+      if (Number.isInteger(pid) && isAlive(pid)) throw new DatabaseInUseError(dataDir, pid);
       fs.rmSync(lockPath, { force: true });
     }
   }
@@ -117,6 +116,11 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The embedded database's directory under DATA_DIR. */
+export function pgliteDir(): string {
+  return path.resolve(config().DATA_DIR, 'pglite');
+}
+
 // On globalThis because Next may evaluate this module once per bundle, and one process must not open
 // the embedded database twice.
 const shared = globalThis as { __portalDatabase?: Promise<Database> };
@@ -125,7 +129,7 @@ const shared = globalThis as { __portalDatabase?: Promise<Database> };
 export function getDatabase(): Promise<Database> {
   const c = config();
   shared.__portalDatabase ??= openDatabase(
-    c.DATABASE_URL ? { url: c.DATABASE_URL } : { dataDir: c.pgliteDir },
+    c.DATABASE_URL ? { url: c.DATABASE_URL } : { dataDir: pgliteDir() },
   );
   return shared.__portalDatabase;
 }

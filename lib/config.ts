@@ -1,8 +1,9 @@
-import path from 'node:path';
 import { z } from 'zod';
 
 /**
  * All configuration, parsed once from the environment. Nothing else reads process.env.
+ *
+ * Edge-safe (middleware.ts uses it): no Node modules here.
  *
  * PORTAL_ENV (not NODE_ENV, which `next start` always sets to production) chooses the deployment profile.
  */
@@ -28,7 +29,6 @@ export type Config = Readonly<
   Omit<z.infer<typeof Env>, 'SECRETS_BACKEND'> & {
     SECRETS_BACKEND: 'files' | 'env' | 'generated';
     dbKind: 'postgres' | 'pglite';
-    pgliteDir: string;
   }
 >;
 
@@ -53,7 +53,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     ...e,
     SECRETS_BACKEND: secretsBackend,
     dbKind: e.DATABASE_URL ? 'postgres' : 'pglite',
-    pgliteDir: path.resolve(e.DATA_DIR, 'pglite'),
   };
   const problems = productionProblems(config);
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,4 +1,5 @@
 import { pgEnum } from 'drizzle-orm/pg-core';
+import { STAFF_ROLES } from '@/lib/auth/roles';
 
 /** The five canonical plan tiers (ADR-012). Postgres refuses any other key. */
 export const PLAN_TIERS = [
@@ -10,7 +11,6 @@ export const PLAN_TIERS = [
 ] as const;
 export const planTier = pgEnum('plan_tier', PLAN_TIERS);
 
-export const STAFF_ROLES = ['superadmin', 'admin', 'support', 'billing', 'auditor'] as const;
 export const staffRole = pgEnum('staff_role', STAFF_ROLES);
 export const staffStatus = pgEnum('staff_status', ['active', 'disabled']);
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from './canonical';
+import { canonicalEntry } from './chain';
 
 describe('canonicalJson (RFC 8785)', () => {
   it('sorts keys at every depth, whatever order they were written in', () => {
@@ -46,5 +47,36 @@ describe('canonicalJson (RFC 8785)', () => {
     expect(() => canonicalJson({ n: Number.NaN })).toThrow(/cannot represent/);
     expect(() => canonicalJson({ n: Infinity })).toThrow(/cannot represent/);
     expect(() => canonicalJson({ f: () => 1 })).toThrow(/cannot represent/);
+  });
+});
+
+describe('canonicalEntry', () => {
+  it('is canonicalJson of the entry without its hmac', () => {
+    const entry = {
+      seq: 42,
+      id: '0b8f4c1e-3d5a-4c2b-9f7e-6a1d2c3b4a59',
+      occurred_at: '2026-11-23T15:20:43.123Z',
+      request_id: 'req-1',
+      actor_staff_id: null,
+      actor_email: 'ops@arbitex.ai',
+      acting_org_id: null,
+      acting_context_id: null,
+      org_id: null,
+      action: 'org.updated',
+      target_type: 'organization',
+      target_id: 'x',
+      outcome: 'success' as const,
+      diff: { before: { name: 'Zürich' }, after: { name: '東京' } },
+      src_ip: null,
+      user_agent: null,
+      enforcement_action: null,
+      policy_rule_id: null,
+      pack_id: null,
+      framework_ref: null,
+      hmac_key_id: 'k1',
+      prev_hmac: '0'.repeat(64),
+    };
+    expect(canonicalEntry(entry)).toBe(canonicalJson(entry));
+    expect(canonicalEntry({ ...entry, hmac: 'f'.repeat(64) } as typeof entry)).toBe(canonicalJson(entry));
   });
 });

@@ -31,13 +31,51 @@ export interface ChainEntry {
   hmac: string;
 }
 
+/** The chained columns: every column of audit_log but `hmac`, in RFC 8785 (UTF-16 code unit) order. */
+const CHAINED_FIELDS = (
+  [
+    'seq',
+    'id',
+    'occurred_at',
+    'request_id',
+    'actor_staff_id',
+    'actor_email',
+    'acting_org_id',
+    'acting_context_id',
+    'org_id',
+    'action',
+    'target_type',
+    'target_id',
+    'outcome',
+    'diff',
+    'src_ip',
+    'user_agent',
+    'enforcement_action',
+    'policy_rule_id',
+    'pack_id',
+    'framework_ref',
+    'hmac_key_id',
+    'prev_hmac',
+  ] satisfies (keyof ChainEntry)[]
+).sort();
+
+/** RFC 8785 form of an entry without its hmac. Equal to canonicalJson of that object, but without copying it. */
+export function canonicalEntry(entry: Omit<ChainEntry, 'hmac'>): string {
+  let out = '{';
+  for (const field of CHAINED_FIELDS) {
+    const value = entry[field];
+    if (value === undefined) continue;
+    out += `${out.length > 1 ? ',' : ''}"${field}":${canonicalJson(value)}`;
+  }
+  return `${out}}`;
+}
+
 /** hmac_n = HMAC-SHA256(key[hmac_key_id_n], prev_hmac_n || RFC8785(entry_n without hmac)), hex. */
-export function entryHmac(key: Buffer, entry: Omit<ChainEntry, 'hmac'> & { hmac?: string }): string {
-  const { hmac: _ignored, ...rest } = entry;
+export function entryHmac(key: Buffer, entry: Omit<ChainEntry, 'hmac'>): string {
   return crypto
     .createHmac('sha256', key)
     .update(Buffer.from(entry.prev_hmac, 'hex'))
-    .update(canonicalJson(rest))
+    .update(canonicalEntry(entry))
     .digest('hex');
 }
 

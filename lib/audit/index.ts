@@ -1,4 +1,5 @@
 export { AuditAction } from './actions';
+export { appendEntries, type NewEntry } from './append';
 export { canonicalJson } from './canonical';
 export { type ChainEntry, entryHmac, GENESIS_HMAC } from './chain';
 export { type HmacKeyRing, hmacKeyRing, parseKeyRing } from './keys';

@@ -66,28 +66,44 @@ export async function verifyChain(db: Db, opts: VerifyOptions = {}): Promise<Ver
 
   let expected = fromSeq;
   let checked = 0;
-  for (;;) {
-    const batch = await readBatch(db, expected - 1, toSeq, batchSize);
+  // The next batch is fetched while this one is checked, so the database and the HMACs overlap.
+  let pending: Promise<ChainEntry[]> | null = readBatch(db, expected - 1, toSeq, batchSize);
+  while (pending) {
+    const batch: ChainEntry[] = await pending;
+    const last = batch.at(-1);
+    pending = batch.length === batchSize && last ? readBatch(db, last.seq, toSeq, batchSize) : null;
     for (const entry of batch) {
-      const broken = await checkEntry(db, keys, entry, expected, prevHmac);
-      if (broken) return { ok: false, checked, ...broken };
+      if (!entryVerifies(keys, entry, expected, prevHmac)) {
+        pending?.catch(() => {}); // abandoned: its result, or its error, no longer matters
+        return { ok: false, checked, ...(await classifyBreak(db, keys, entry, expected, prevHmac)) };
+      }
       prevHmac = entry.hmac;
       expected++;
       checked++;
     }
     opts.onProgress?.(checked);
-    if (batch.length < batchSize) break;
   }
   return { ok: true, checked, headSeq: expected - 1, headHmac: prevHmac };
 }
 
-async function checkEntry(
+function entryVerifies(keys: HmacKeyRing, entry: ChainEntry, expected: number, prevHmac: string): boolean {
+  const key = keys.keys.get(entry.hmac_key_id);
+  return (
+    entry.seq === expected &&
+    entry.prev_hmac === prevHmac &&
+    key !== undefined &&
+    hmacEquals(entryHmac(key, entry), entry.hmac)
+  );
+}
+
+/** Names the kind of break at an entry that did not verify. It may query: it runs once per verification. */
+async function classifyBreak(
   db: Db,
   keys: HmacKeyRing,
   entry: ChainEntry,
   expected: number,
   prevHmac: string,
-): Promise<{ firstBadSeq: number; kind: BreakKind; detail: string } | null> {
+): Promise<{ firstBadSeq: number; kind: BreakKind; detail: string }> {
   if (entry.seq !== expected) {
     return {
       firstBadSeq: expected,
@@ -98,10 +114,7 @@ async function checkEntry(
   const key = keys.keys.get(entry.hmac_key_id);
   const linked = entry.prev_hmac === prevHmac;
   const valid = key !== undefined && hmacEquals(entryHmac(key, entry), entry.hmac);
-  if (linked && valid) return null;
-
   const at = entry.seq;
-  // The failure paths may query: they run once per verification, not once per entry.
   if (!linked) {
     const [elsewhere] = await rows<{ seq: string }>(
       db,

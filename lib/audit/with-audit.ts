@@ -1,11 +1,8 @@
-import crypto from 'node:crypto';
-import { sql } from 'drizzle-orm';
-import { type Db, rows, type Tx } from '@/db/client';
-import { auditLog } from '@/db/schema';
+import type { Db, Tx } from '@/db/client';
 import { AuditAction } from './actions';
-import { type ChainEntry, entryHmac, GENESIS_HMAC } from './chain';
+import { appendEntries } from './append';
+import type { ChainEntry } from './chain';
 import { type HmacKeyRing, hmacKeyRing } from './keys';
-import { redact } from './redact';
 
 /** Who is acting, and from where. Both identities go into every entry. */
 export interface AuditActor {
@@ -54,18 +51,16 @@ export class AuditRecorder {
     this.entry = { ...this.entry, targetType, targetId };
   }
 
-  toDiff(): unknown {
+  /** The entry's `diff` column; appendEntries redacts it. */
+  toDiff(): Record<string, unknown> | null {
     const d = {
       ...this.details,
       ...(this.before !== undefined && { before: this.before }),
       ...(this.after !== undefined && { after: this.after }),
     };
-    // The JSON round trip is what jsonb stores, so the HMAC is computed over exactly what is read back.
-    return Object.keys(d).length === 0 ? null : JSON.parse(JSON.stringify(redact(d)));
+    return Object.keys(d).length === 0 ? null : d;
   }
 }
-
-const CHAIN_LOCK = 0x4155_4449; // "AUDI": the one advisory lock that serialises appends to the chain
 
 /**
  * The audited-write path. Runs `write` and appends its chained audit entry in one transaction: if either
@@ -96,71 +91,27 @@ export function recordAudit(
   return withAudit(ctx, entry, async (_tx, audit) => audit.detail(facts));
 }
 
-async function appendEntry(tx: Tx, ctx: AuditCtx, recorder: AuditRecorder, keys: HmacKeyRing): Promise<void> {
-  const key = keys.keys.get(keys.activeId);
-  if (!key) throw new Error(`The active audit HMAC key ${keys.activeId} is not in the key ring`);
+function appendEntry(tx: Tx, ctx: AuditCtx, recorder: AuditRecorder, keys: HmacKeyRing) {
   const { entry } = recorder;
-  const diff = recorder.toDiff();
-
-  // A separate statement from the head read: under READ COMMITTED the read then takes its snapshot after
-  // the lock is granted, so it sees the previous holder's committed entry.
-  await tx.execute(sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`);
-  const [head] = await rows<{ seq: string | number; hmac: string }>(
+  return appendEntries(
     tx,
-    sql`select seq, hmac from audit_log order by seq desc limit 1`,
+    [
+      {
+        action: entry.action,
+        request_id: ctx.requestId,
+        actor_staff_id: ctx.actor.staffId,
+        actor_email: ctx.actor.email,
+        acting_org_id: ctx.actor.actingOrgId,
+        acting_context_id: ctx.actor.actingContextId,
+        org_id: entry.orgId ?? null,
+        target_type: entry.targetType ?? null,
+        target_id: entry.targetId ?? null,
+        outcome: entry.outcome ?? 'success',
+        diff: recorder.toDiff(),
+        src_ip: ctx.ip,
+        user_agent: ctx.userAgent,
+      },
+    ],
+    keys,
   );
-  const row: Omit<ChainEntry, 'hmac'> = {
-    seq: head ? Number(head.seq) + 1 : 1,
-    id: crypto.randomUUID(),
-    occurred_at: new Date().toISOString(),
-    request_id: ctx.requestId,
-    actor_staff_id: ctx.actor.staffId,
-    actor_email: ctx.actor.email,
-    acting_org_id: ctx.actor.actingOrgId,
-    acting_context_id: ctx.actor.actingContextId,
-    org_id: entry.orgId ?? null,
-    action: entry.action,
-    target_type: entry.targetType ?? null,
-    target_id: entry.targetId ?? null,
-    outcome: entry.outcome ?? 'success',
-    diff,
-    src_ip: ctx.ip,
-    user_agent: ctx.userAgent,
-    enforcement_action: null,
-    policy_rule_id: null,
-    pack_id: null,
-    framework_ref: null,
-    hmac_key_id: keys.activeId,
-    prev_hmac: head?.hmac ?? GENESIS_HMAC,
-  };
-  const hmac = entryHmac(key, row);
-  await tx.insert(auditLog).values(toDbRow({ ...row, hmac }));
-}
-
-export function toDbRow(e: ChainEntry): typeof auditLog.$inferInsert {
-  return {
-    seq: e.seq,
-    id: e.id,
-    occurredAt: new Date(e.occurred_at),
-    requestId: e.request_id,
-    actorStaffId: e.actor_staff_id,
-    actorEmail: e.actor_email,
-    actingOrgId: e.acting_org_id,
-    actingContextId: e.acting_context_id,
-    orgId: e.org_id,
-    action: e.action,
-    targetType: e.target_type,
-    targetId: e.target_id,
-    outcome: e.outcome,
-    diff: e.diff,
-    srcIp: e.src_ip,
-    userAgent: e.user_agent,
-    enforcementAction: e.enforcement_action,
-    policyRuleId: e.policy_rule_id,
-    packId: e.pack_id,
-    frameworkRef: e.framework_ref,
-    hmacKeyId: e.hmac_key_id,
-    prevHmac: e.prev_hmac,
-    hmac: e.hmac,
-  };
 }

@@ -1,0 +1,217 @@
+/**
+ * `npm run bench:audit [-- --seconds N --verify-entries N]`: the cost of the audit chain on a real Postgres.
+ *
+ * 1. Append: 32 writers, each updating its own organisation, with withAudit and then without the audit
+ *    entry; reports both rates and audited/unaudited.
+ * 2. Verify: tops the chain up to N entries (default 1,000,000) and times verifyChain over all of it.
+ *
+ * Runs in a fresh database `portal_bench_<random>` on the DATABASE_URL server, dropped at the end.
+ * Progress goes to stderr; the last line on stdout is `RESULT {json}`.
+ */
+import crypto from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { eq, sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { type Database, type Db, migrateDatabase, openDatabase, rows, type Tx } from '@/db/client';
+import { organizations } from '@/db/schema';
+import { appendFakeAudit } from '@/db/seed';
+import { type AuditCtx, type HmacKeyRing, verifyChain, withAudit } from '@/lib/audit';
+import { config } from '@/lib/config';
+
+const WRITERS = 32;
+const WARM_UP_MS = 1000;
+const USAGE = 'usage: npm run bench:audit [-- [--seconds N] [--verify-entries N]]';
+
+function parseFlags(argv: string[]): { seconds: number; verifyEntries: number } {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: { seconds: { type: 'string' }, 'verify-entries': { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    const int = (flag: string, v: string | undefined, fallback: number, min: number): number => {
+      if (v === undefined) return fallback;
+      if (!/^[0-9]{1,9}$/.test(v) || Number(v) < min)
+        throw new Error(`--${flag} takes a whole number >= ${min}`);
+      return Number(v);
+    };
+    return {
+      seconds: int('seconds', values.seconds, 10, 1),
+      verifyEntries: int('verify-entries', values['verify-entries'], 1_000_000, 0),
+    };
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const started = performance.now();
+function log(line: string): void {
+  console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+}
+
+/** What each writer does in both phases: read the row for the diff, then update it. */
+async function updateOrg(tx: Tx, orgId: string, n: number) {
+  const columns = { name: organizations.name, version: organizations.version };
+  const [before] = await tx.select(columns).from(organizations).where(eq(organizations.id, orgId));
+  const [after] = await tx
+    .update(organizations)
+    .set({ name: `Bench Writer update ${n}`, version: sql`${organizations.version} + 1` })
+    .where(eq(organizations.id, orgId))
+    .returning(columns);
+  return { before, after };
+}
+
+/** Runs `op` in every writer for the warm-up plus `seconds`; counts what completes after the warm-up. */
+async function phase(seconds: number, op: (writer: number, n: number) => Promise<void>): Promise<number> {
+  const from = performance.now() + WARM_UP_MS;
+  const to = from + seconds * 1000;
+  let completed = 0;
+  await Promise.all(
+    Array.from({ length: WRITERS }, async (_, writer) => {
+      for (let n = 0; performance.now() < to; n++) {
+        await op(writer, n);
+        const t = performance.now();
+        if (t >= from && t < to) completed++;
+      }
+    }),
+  );
+  return completed / seconds;
+}
+
+async function bench(db: Db, seconds: number, verifyEntries: number) {
+  // A key ring of its own: the benchmark never reads or generates the portal's secrets.
+  const keys: HmacKeyRing = { activeId: 'bench', keys: new Map([['bench', crypto.randomBytes(32)]]) };
+  const orgIds = (
+    await db
+      .insert(organizations)
+      .values(
+        Array.from({ length: WRITERS }, (_, i) => ({
+          slug: `bench-writer-${i + 1}`,
+          name: `Bench Writer ${i + 1}`,
+          planTier: 'team_saas' as const,
+        })),
+      )
+      .returning({ id: organizations.id })
+  ).map((o) => o.id);
+  const orgOf = (writer: number) => orgIds[writer]!;
+  const ctxs: AuditCtx[] = orgIds.map((_, i) => ({
+    db,
+    actor: {
+      staffId: crypto.randomUUID(),
+      email: `staff-${String(i + 1).padStart(2, '0')}@arbitex.ai`,
+      actingOrgId: null,
+      actingContextId: null,
+    },
+    requestId: null,
+    ip: '10.0.0.1',
+    userAgent: 'bench:audit',
+  }));
+
+  log(`unaudited: ${WRITERS} writers, ${WARM_UP_MS / 1000} s warm-up + ${seconds} s`);
+  const unaudited = await phase(seconds, async (w, n) => {
+    await db.transaction(async (tx) => {
+      await updateOrg(tx, orgOf(w), n);
+    });
+  });
+  log(`unaudited: ${unaudited.toFixed(0)} updates/s`);
+
+  await db.execute(sql`vacuum analyze organizations`);
+  log(`audited: ${WRITERS} writers, ${WARM_UP_MS / 1000} s warm-up + ${seconds} s`);
+  const audited = await phase(seconds, (w, n) =>
+    withAudit(
+      { ...ctxs[w]!, requestId: crypto.randomUUID() },
+      { action: 'org.updated', orgId: orgOf(w), targetType: 'organization', targetId: orgOf(w) },
+      async (tx, audit) => {
+        const { before, after } = await updateOrg(tx, orgOf(w), n);
+        audit.diff(before, after);
+      },
+      keys,
+    ),
+  );
+  log(`audited: ${audited.toFixed(0)} updates/s (ratio ${(audited / unaudited).toFixed(3)})`);
+
+  const [count] = await rows<{ n: string }>(db, sql`select count(*)::text as n from audit_log`);
+  const missing = verifyEntries - Number(count?.n ?? 0);
+  if (missing > 0) {
+    log(`topping the chain up by ${missing} entries to ${verifyEntries}`);
+    await appendFakeAudit(db, missing, { orgIds, keys, log });
+  }
+  await db.execute(sql`vacuum analyze audit_log`);
+
+  log('verifying the whole chain');
+  let reported = 0;
+  const t0 = performance.now();
+  const verified = await verifyChain(db, {
+    keys,
+    onProgress: (checked) => {
+      if (checked - reported >= 100_000) {
+        reported = checked;
+        log(`verified ${checked}`);
+      }
+    },
+  });
+  const verifySeconds = (performance.now() - t0) / 1000;
+  log(verified.ok ? `chain ok: ${verified.checked} entries` : `chain BROKEN: ${JSON.stringify(verified)}`);
+
+  return {
+    append_audited_per_s: Math.round(audited),
+    append_unaudited_per_s: Math.round(unaudited),
+    ratio: Number((audited / unaudited).toFixed(3)),
+    verify_entries: verified.checked,
+    verify_seconds: Number(verifySeconds.toFixed(2)),
+    verify_per_s: Math.round(verified.checked / verifySeconds),
+    chain_ok: verified.ok,
+  };
+}
+
+const flags = parseFlags(process.argv.slice(2));
+const serverUrl = config().DATABASE_URL;
+if (!serverUrl) {
+  console.error(
+    'bench:audit needs DATABASE_URL (a real PostgreSQL server, where it creates and drops its own database).',
+  );
+  process.exit(2);
+}
+
+const name = `portal_bench_${crypto.randomBytes(6).toString('hex')}`;
+const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+let database: Database | undefined;
+let cleanedUp: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleanedUp ??= (async () => {
+    await database?.close().catch(() => {});
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
+    log(`dropped database ${name}`);
+  })();
+  return cleanedUp;
+}
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    log(`${signal}: stopping`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+let result: Awaited<ReturnType<typeof bench>>;
+try {
+  await admin.unsafe(`create database ${name}`);
+  log(`created database ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  database = await openDatabase({ url: url.toString(), max: WRITERS + 2 });
+  await migrateDatabase(database);
+  result = await bench(database.db, flags.seconds, flags.verifyEntries);
+} catch (err) {
+  // Closing the pool on a signal fails whatever query was running; that is not worth printing.
+  if (!interrupted) console.error(err);
+  await cleanUp();
+  process.exit(interrupted ? 130 : 1);
+}
+await cleanUp();
+console.log(`RESULT ${JSON.stringify(result)}`);
+process.exit(result.chain_ok ? 0 : 1);

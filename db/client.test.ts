@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DatabaseInUseError, openDatabase, rows } from './client';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-pglite-'));
+  dirs.push(dir);
+  return dir;
+}
+
+describe('the embedded database lock', () => {
+  it('refuses a second opener while the holder lives, and takes over once it is gone', async () => {
+    const dir = tempDir();
+    // Another process holds the lock, as the running portal would.
+    const holder = spawn('sleep', ['30']);
+    fs.writeFileSync(path.join(dir, 'portal.pid'), String(holder.pid));
+    await expect(openDatabase({ dataDir: dir })).rejects.toThrow(DatabaseInUseError);
+    await expect(openDatabase({ dataDir: dir })).rejects.toThrow(
+      new RegExp(`in use by process ${holder.pid}.*stop that process first, or use DATABASE_URL`),
+    );
+
+    holder.kill();
+    await new Promise((resolve) => holder.once('exit', resolve));
+    const database = await openDatabase({ dataDir: dir });
+    try {
+      expect(fs.readFileSync(path.join(dir, 'portal.pid'), 'utf8')).toBe(String(process.pid));
+      const [row] = await rows<{ one: number }>(database.db, sql`select 1 as one`);
+      expect(row?.one).toBe(1);
+      // Even this process may not open it twice.
+      await expect(openDatabase({ dataDir: dir })).rejects.toThrow(DatabaseInUseError);
+    } finally {
+      await database.close();
+    }
+    expect(fs.existsSync(path.join(dir, 'portal.pid'))).toBe(false);
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * `npm start`: build when the build is missing or older than the sources, migrate, seed demo data into
+ * an empty local database, then serve with `next start` on PORT.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { migrateDatabase, openDatabase, pgliteDir, rows } from '@/db/client';
+import { seedDemo } from '@/db/seed';
+import { config, ConfigError } from '@/lib/config';
+
+const NEXT_BIN = path.join('node_modules', '.bin', 'next');
+const SOURCES = [
+  'app',
+  'components',
+  'lib',
+  'db',
+  'middleware.ts',
+  'next.config.ts',
+  'package-lock.json',
+  'postcss.config.mjs',
+];
+
+function newestMtime(p: string): number {
+  if (!fs.existsSync(p)) return 0;
+  const stat = fs.statSync(p);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(0, ...fs.readdirSync(p).map((name) => newestMtime(path.join(p, name))));
+}
+
+function buildIfStale(): void {
+  const buildId = path.join('.next', 'BUILD_ID');
+  const builtAt = fs.existsSync(buildId) ? fs.statSync(buildId).mtimeMs : 0;
+  if (builtAt > Math.max(...SOURCES.map(newestMtime))) return;
+  console.log(
+    builtAt ? 'Sources changed since the last build: building…' : 'No build yet: building (about a minute)…',
+  );
+  const result = spawnSync(NEXT_BIN, ['build'], { stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error('The build failed; see above.');
+    process.exit(result.status ?? 1);
+  }
+}
+
+async function prepareDatabase(): Promise<void> {
+  const c = config();
+  const database = await openDatabase(
+    c.DATABASE_URL ? { url: c.DATABASE_URL, max: 2 } : { dataDir: pgliteDir() },
+  );
+  try {
+    if (c.PORTAL_ENV === 'production') return; // production migrates in its own one-shot job
+    await migrateDatabase(database);
+    const [orgs] = await rows<{ n: string }>(database.db, sql`select count(*)::text as n from organizations`);
+    if (Number(orgs?.n) === 0)
+      await seedDemo(database.db, { log: (line) => console.log(`Demo data: ${line}.`) });
+    console.log(
+      `Database: ${database.kind === 'pglite' ? `embedded PGlite in ${pgliteDir()}` : 'PostgreSQL (DATABASE_URL)'}, migrated.`,
+    );
+  } finally {
+    await database.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const c = config();
+  buildIfStale();
+  await prepareDatabase();
+  const child = spawn(NEXT_BIN, ['start', '-p', String(c.PORT)], { stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});
