@@ -1,0 +1,78 @@
+import type { StaffRole } from '@/lib/auth/roles';
+
+/**
+ * The one permission matrix (DESIGN section 1). Checks happen nowhere else: pages, route handlers,
+ * server actions and services all call `requirePermission`. An acting context adds no rights.
+ */
+export const PERMISSIONS = [
+  // Reads of everything that is not a secret.
+  'orgs.read',
+  'plans.read',
+  'billing.read',
+  'audit.read',
+  'pool.read',
+  // Organisation configuration.
+  'orgs.plan_tier.write',
+  'orgs.mfa_policy.write',
+  'orgs.rate_limits.write',
+  'orgs.rate_limits.override',
+  'orgs.entitlements.write',
+  'orgs.support_note.write',
+  'orgs.outpost_mode.write',
+  'orgs.suspend',
+  'plans.write',
+  // Acting for an organisation.
+  'acting.start',
+  'acting.list',
+  'acting.end_any',
+  'platform_token.mint',
+  // The audit chain.
+  'audit.verify',
+  'audit.export',
+  // Staff and keys.
+  'staff.read',
+  'staff.manage',
+  'keys.rotate',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const READ: Permission[] = ['orgs.read', 'plans.read', 'billing.read', 'audit.read', 'pool.read'];
+const ACT: Permission[] = ['acting.start', 'platform_token.mint'];
+
+const ADMIN: Permission[] = [
+  ...READ,
+  ...ACT,
+  'orgs.plan_tier.write',
+  'orgs.mfa_policy.write',
+  'orgs.rate_limits.write',
+  'orgs.rate_limits.override',
+  'orgs.entitlements.write',
+  'orgs.support_note.write',
+  'plans.write',
+];
+
+export const MATRIX: Readonly<Record<StaffRole, ReadonlySet<Permission>>> = {
+  superadmin: new Set(PERMISSIONS),
+  admin: new Set(ADMIN),
+  support: new Set([...READ, ...ACT, 'orgs.rate_limits.override', 'orgs.support_note.write']),
+  billing: new Set([...READ, ...ACT, 'orgs.plan_tier.write', 'orgs.entitlements.write']),
+  auditor: new Set([...READ, 'acting.list', 'audit.verify', 'audit.export', 'staff.read']),
+};
+
+export function can(role: StaffRole, permission: Permission): boolean {
+  return MATRIX[role].has(permission);
+}
+
+export class ForbiddenError extends Error {
+  readonly status = 403;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}
+
+export function requirePermission(ctx: { role: StaffRole }, permission: Permission): void {
+  if (!can(ctx.role, permission)) {
+    throw new ForbiddenError(`Your role (${ctx.role}) does not have the permission ${permission}.`);
+  }
+}
