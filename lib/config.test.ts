@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from './config';
+import { ConfigError, parseConfig, VIRTUAL_AUTHENTICATOR_AAGUID } from './config';
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -28,29 +28,81 @@ describe('parseConfig', () => {
     expect(problems({ PORTAL_ENV: 'staging' })).toEqual([expect.stringMatching(/^PORTAL_ENV: /)]);
   });
 
-  it('refuses an insecure production configuration, one line per problem', () => {
-    expect(problems({ PORTAL_ENV: 'production' })).toEqual([
-      expect.stringMatching(/^DATABASE_URL is not set/),
-      expect.stringMatching(/^SECRETS_DIR is not set/),
+  const SECURE = {
+    PORTAL_ENV: 'production',
+    DATABASE_URL: 'postgres://db/portal',
+    SECRETS_DIR: '/mnt/secrets',
+    PORTAL_URL: 'https://int.arbitex.ai',
+    TRUSTED_CIDRS: '10.20.0.0/16',
+    WEBAUTHN_MDS_FILE: '/etc/portal/mds.jwt',
+    WEBAUTHN_AAGUID_ALLOWLIST: 'ee882879-721c-4913-9775-3dfcce97072a',
+  };
+
+  it('accepts a secure production configuration', () => {
+    expect(problems(SECURE)).toEqual([]);
+    expect(parseConfig(SECURE)).toMatchObject({
+      WEBAUTHN_RP_ID: 'int.arbitex.ai',
+      WEBAUTHN_ATTESTATION_TRUST: 'mds',
+    });
+    const { TRUSTED_CIDRS: _cidrs, ...cloudflare } = SECURE;
+    expect(
+      problems({
+        ...cloudflare,
+        CF_ACCESS_JWKS_URL: 'https://team.cloudflareaccess.com/cdn-cgi/access/certs',
+        CF_ACCESS_AUD: 'aud-tag',
+      }),
+    ).toEqual([]);
+  });
+
+  it.each([
+    [{ DATABASE_URL: undefined }, /^DATABASE_URL is not set/],
+    [{ SECRETS_DIR: undefined }, /^SECRETS_DIR is not set/],
+    [{ SECRETS_BACKEND: 'env' }, /^SECRETS_BACKEND=env/],
+    [{ SECRETS_BACKEND: 'generated' }, /^SECRETS_BACKEND=generated/],
+    [{ PORTAL_URL: 'https://localhost' }, /^WEBAUTHN_RP_ID is localhost/],
+    [{ PORTAL_URL: 'http://int.arbitex.ai' }, /^PORTAL_URL must be an https/],
+    [{ TRUSTED_CIDRS: undefined }, /^no network gate/],
+    [{ WEBAUTHN_ATTESTATION_TRUST: 'relaxed' }, /attestation trust is off/],
+    [{ WEBAUTHN_MDS_FILE: undefined }, /^WEBAUTHN_MDS_FILE is not set/],
+    [{ WEBAUTHN_AAGUID_ALLOWLIST: undefined }, /the AAGUID policy is off/],
+  ] as const)('refuses production with %o, in one line naming it', (change, message) => {
+    const env = Object.fromEntries(
+      Object.entries({ ...SECURE, ...change }).filter(([, v]) => v !== undefined),
+    ) as Record<string, string>;
+    expect(problems(env)).toEqual([expect.stringMatching(message)]);
+  });
+
+  it("never lets production trust Chromium's virtual test authenticator, override or not", () => {
+    const aaguids = `${SECURE.WEBAUTHN_AAGUID_ALLOWLIST},${VIRTUAL_AUTHENTICATOR_AAGUID}`;
+    expect(problems({ ...SECURE, WEBAUTHN_AAGUID_ALLOWLIST: aaguids })).toEqual([
+      expect.stringMatching(/virtual test authenticator/),
     ]);
     expect(
-      problems({
-        PORTAL_ENV: 'production',
-        DATABASE_URL: 'postgres://db/p',
-        SECRETS_BACKEND: 'env',
-        SECRETS_DIR: '/s',
-      }),
-    ).toEqual([expect.stringMatching(/^SECRETS_BACKEND=env/)]);
-    expect(
-      problems({
-        PORTAL_ENV: 'production',
-        DATABASE_URL: 'postgres://db/p',
-        SECRETS_BACKEND: 'generated',
-        SECRETS_DIR: '/s',
-      }),
-    ).toEqual([expect.stringMatching(/^SECRETS_BACKEND=generated/)]);
-    expect(
-      problems({ PORTAL_ENV: 'production', DATABASE_URL: 'postgres://db/p', SECRETS_DIR: '/mnt/secrets' }),
-    ).toEqual([]);
+      problems({ ...SECURE, WEBAUTHN_AAGUID_ALLOWLIST: aaguids, WEBAUTHN_INSECURE_OVERRIDE: 'true' }),
+    ).toHaveLength(1);
+    expect(problems({ WEBAUTHN_AAGUID_ALLOWLIST: VIRTUAL_AUTHENTICATOR_AAGUID })).toEqual([]);
+  });
+
+  it('lets production start with relaxed attestation only when told explicitly', () => {
+    const relaxed = { ...SECURE, WEBAUTHN_ATTESTATION_TRUST: 'relaxed', WEBAUTHN_AAGUID_ALLOWLIST: '' };
+    expect(problems(relaxed)).toHaveLength(2);
+    expect(problems({ ...relaxed, WEBAUTHN_INSECURE_OVERRIDE: 'true' })).toEqual([]);
+  });
+
+  it('lists every problem of an empty production configuration at once', () => {
+    expect(problems({ PORTAL_ENV: 'production' }).length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('parses lists and refuses a bad entry by name', () => {
+    expect(parseConfig({ TRUSTED_CIDRS: '10.0.0.0/8, 192.168.1.0/24' }).TRUSTED_CIDRS).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.0/24',
+    ]);
+    expect(problems({ TRUSTED_CIDRS: '10.0.0.0/8,nonsense' })).toEqual([
+      expect.stringMatching(/^TRUSTED_CIDRS\.1: each entry must be a CIDR/),
+    ]);
+    expect(problems({ WEBAUTHN_AAGUID_ALLOWLIST: 'not-a-uuid' })).toEqual([
+      expect.stringMatching(/^WEBAUTHN_AAGUID_ALLOWLIST\.0: /),
+    ]);
   });
 });

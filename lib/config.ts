@@ -23,14 +23,91 @@ const Env = z.object({
    */
   SECRETS_BACKEND: z.enum(['files', 'env', 'generated']).optional(),
   SECRETS_DIR: z.string().min(1).optional(),
+
+  /** The portal's own origin, as staff browsers see it. */
+  PORTAL_URL: z.url().optional(),
+  /** WebAuthn relying party ID; defaults to PORTAL_URL's host name. */
+  WEBAUTHN_RP_ID: z.string().min(1).optional(),
+  /**
+   * `mds`: attestation must chain to a root in the FIDO MDS3 blob of WEBAUTHN_MDS_FILE. `relaxed`: any
+   * attestation with user verification (local only, with a banner).
+   */
+  WEBAUTHN_ATTESTATION_TRUST: z.enum(['mds', 'relaxed']).optional(),
+  /** A FIDO MDS3 blob (the JWT), read from this file; nothing is fetched. */
+  WEBAUTHN_MDS_FILE: z.string().min(1).optional(),
+  /** PEM of the root that signed the MDS blob; defaults to the FIDO Alliance's. */
+  WEBAUTHN_MDS_ROOT_FILE: z.string().min(1).optional(),
+  /** Authenticator models (AAGUIDs) that may enrol. Empty: any model. */
+  WEBAUTHN_AAGUID_ALLOWLIST: csv(z.uuid('each entry must be an AAGUID (a UUID)')),
+  /** Lets production start with relaxed attestation or no AAGUID allow-list. Never set it lightly. */
+  WEBAUTHN_INSECURE_OVERRIDE: z.stringbool().default(false),
+
+  SESSION_IDLE_TIMEOUT_S: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(86_400)
+    .default(15 * 60),
+  SESSION_ABSOLUTE_TIMEOUT_S: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(8 * 3600),
+  STEP_UP_MAX_AGE_S: z.coerce.number().int().min(10).max(3600).default(300),
+  INVITE_TTL_S: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .default(72 * 3600),
+
+  /** Failed sign-ins allowed per window, per client address and per credential, before 429. */
+  SIGNIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),
+  SIGNIN_MAX_FAILURES_PER_CREDENTIAL: z.coerce.number().int().min(1).default(5),
+  SIGNIN_WINDOW_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(15 * 60),
+
+  /** Network gate: client addresses allowed in (CIDRs), after TRUSTED_PROXY_COUNT proxies. */
+  TRUSTED_CIDRS: csv(
+    z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'each entry must be a CIDR such as 10.0.0.0/8'),
+  ),
+  TRUSTED_PROXY_COUNT: z.coerce.number().int().min(0).max(10).default(0),
+  /** Network gate: the Cloudflare Access application's JWKS URL and audience tag. */
+  CF_ACCESS_JWKS_URL: z.url().optional(),
+  CF_ACCESS_AUD: z.string().min(1).optional(),
+  CF_ACCESS_ISSUER: z.url().optional(),
 });
+
+/** A comma-separated list of items, each checked by `item`. */
+function csv(item: z.ZodType<string, string>) {
+  return z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item));
+}
 
 export type Config = Readonly<
   Omit<z.infer<typeof Env>, 'SECRETS_BACKEND'> & {
     SECRETS_BACKEND: 'files' | 'env' | 'generated';
+    WEBAUTHN_ATTESTATION_TRUST: 'mds' | 'relaxed';
+    PORTAL_URL: string;
+    WEBAUTHN_RP_ID: string;
     dbKind: 'postgres' | 'pglite';
   }
 >;
+
+/** Chromium's virtual FIDO2 authenticator, which the e2e suite uses. Never trusted in production. */
+export const VIRTUAL_AUTHENTICATOR_AAGUID = '01020304-0506-0708-0102-030405060708';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -49,9 +126,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const e = parsed.data;
   const secretsBackend =
     e.SECRETS_BACKEND ?? (e.SECRETS_DIR ? 'files' : e.PORTAL_ENV === 'production' ? 'files' : 'generated');
+  const portalUrl = e.PORTAL_URL ?? `http://localhost:${e.PORT}`;
   const config: Config = {
     ...e,
     SECRETS_BACKEND: secretsBackend,
+    PORTAL_URL: portalUrl.replace(/\/$/, ''),
+    WEBAUTHN_RP_ID: e.WEBAUTHN_RP_ID ?? new URL(portalUrl).hostname,
+    WEBAUTHN_ATTESTATION_TRUST:
+      e.WEBAUTHN_ATTESTATION_TRUST ?? (e.PORTAL_ENV === 'production' ? 'mds' : 'relaxed'),
     dbKind: e.DATABASE_URL ? 'postgres' : 'pglite',
   };
   const problems = productionProblems(config);
@@ -71,6 +153,23 @@ function productionProblems(c: Config): string[] {
     problems.push('SECRETS_BACKEND=generated: production never generates its own secrets');
   if (!c.SECRETS_DIR)
     problems.push('SECRETS_DIR is not set: production reads secrets from the Key Vault CSI mount');
+  if (c.WEBAUTHN_RP_ID === 'localhost')
+    problems.push('WEBAUTHN_RP_ID is localhost: set PORTAL_URL (or WEBAUTHN_RP_ID) to the real host');
+  if (!c.PORTAL_URL.startsWith('https://')) problems.push('PORTAL_URL must be an https:// URL in production');
+  if (c.TRUSTED_CIDRS.length === 0 && !(c.CF_ACCESS_JWKS_URL && c.CF_ACCESS_AUD))
+    problems.push('no network gate: set TRUSTED_CIDRS, or CF_ACCESS_JWKS_URL and CF_ACCESS_AUD, or both');
+  if (!c.WEBAUTHN_INSECURE_OVERRIDE) {
+    if (c.WEBAUTHN_ATTESTATION_TRUST !== 'mds')
+      problems.push('WEBAUTHN_ATTESTATION_TRUST is not mds: attestation trust is off');
+    else if (!c.WEBAUTHN_MDS_FILE)
+      problems.push('WEBAUTHN_MDS_FILE is not set: attestation trust needs a FIDO MDS3 blob');
+    if (c.WEBAUTHN_AAGUID_ALLOWLIST.length === 0)
+      problems.push('WEBAUTHN_AAGUID_ALLOWLIST is empty: the AAGUID policy is off');
+  }
+  if (c.WEBAUTHN_AAGUID_ALLOWLIST.includes(VIRTUAL_AUTHENTICATOR_AAGUID))
+    problems.push(
+      `WEBAUTHN_AAGUID_ALLOWLIST contains ${VIRTUAL_AUTHENTICATOR_AAGUID}, Chromium's virtual test authenticator`,
+    );
   return problems;
 }
 
