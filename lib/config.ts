@@ -38,7 +38,7 @@ const Env = z.object({
   /** PEM of the root that signed the MDS blob; defaults to the FIDO Alliance's. */
   WEBAUTHN_MDS_ROOT_FILE: z.string().min(1).optional(),
   /** Authenticator models (AAGUIDs) that may enrol. Empty: any model. */
-  WEBAUTHN_AAGUID_ALLOWLIST: csv(z.uuid('each entry must be an AAGUID (a UUID)')),
+  WEBAUTHN_AAGUID_ALLOWLIST: csv(z.guid('each entry must be an AAGUID (8-4-4-4-12 hex digits)')),
   /** Lets production start with relaxed attestation or no AAGUID allow-list. Never set it lightly. */
   WEBAUTHN_INSECURE_OVERRIDE: z.stringbool().default(false),
 
