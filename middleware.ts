@@ -1,21 +1,66 @@
 import { type NextRequest, NextResponse } from 'next/server';
+import { checkNetworkGate } from '@/lib/auth/network-gate';
 import { SESSION_COOKIES } from '@/lib/auth/session-cookie';
+import { config as portalConfig } from '@/lib/config';
 import { securityHeaders } from '@/lib/http/security-headers';
 
 /**
- * Thin and edge-safe: security headers, and a redirect to /login (or 401 under /api) when there is no
- * session cookie at all. It makes no role decisions; every page and handler validates the session itself.
+ * Thin and edge-safe: the network gate first, then a redirect to /login (or 401 under /api) when there is
+ * no session cookie at all, and security headers on every answer. It makes no role decisions; every page
+ * and handler validates the session itself.
+ *
+ * There is no matcher: the gate covers every path, Next's own assets included. The only path outside the
+ * gate is /api/health, which Kubernetes probes call from inside the cluster.
  */
-const PUBLIC_PATHS = [/^\/login$/, /^\/api\/health$/];
+const GATE_EXEMPT = /^\/api\/health$/;
+/** Reachable without a session: sign-in, enrolment by invitation, and the ceremonies behind them. */
+const PUBLIC_PATHS = [
+  /^\/login$/,
+  /^\/enroll\/[^/]+$/,
+  /^\/api\/health$/,
+  /^\/api\/auth\//,
+  /^\/api\/enroll\//,
+];
+/** An id the client sent is kept only when it looks like one; otherwise the portal makes its own. */
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+/** Build output and the icon: gated, but needed before sign-in, so no session check. */
+const ASSETS = /^\/(_next\/static\/|_next\/image$|favicon\.ico$)/;
 
-export function middleware(request: NextRequest) {
+const REFUSAL = 'The staff portal is reachable only through the staff VPN or Cloudflare Access.';
+
+export async function middleware(request: NextRequest) {
   const nonce = btoa(crypto.randomUUID());
   const headers = securityHeaders(nonce, { dev: process.env.NODE_ENV === 'development' });
   const { pathname, search } = request.nextUrl;
+  const sent = request.headers.get('x-request-id');
+  const requestId = sent && REQUEST_ID.test(sent) ? sent : crypto.randomUUID();
 
+  const gate = GATE_EXEMPT.test(pathname)
+    ? { ok: true as const }
+    : await checkNetworkGate(request, portalConfig());
   const hasSession = SESSION_COOKIES.some((name) => request.cookies.has(name));
   let response: NextResponse;
-  if (!hasSession && !PUBLIC_PATHS.some((p) => p.test(pathname))) {
+  if (!gate.ok) {
+    // One JSON line for the log collector; the reason stays on the server.
+    console.warn(
+      JSON.stringify({
+        level: 'warn',
+        msg: 'network gate refused',
+        reason: gate.reason,
+        method: request.method,
+        path: pathname,
+      }),
+    );
+    response = pathname.startsWith('/api/')
+      ? NextResponse.json({ error: 'network_gate', message: REFUSAL }, { status: 403 })
+      : new NextResponse(`403 Forbidden. ${REFUSAL}\n`, {
+          status: 403,
+          headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+        });
+    response.headers.set('Cache-Control', 'no-store');
+  } else if (ASSETS.test(pathname)) {
+    response = NextResponse.next();
+  } else if (!hasSession && !PUBLIC_PATHS.some((p) => p.test(pathname))) {
     if (pathname.startsWith('/api/')) {
       response = NextResponse.json({ error: 'unauthenticated', message: 'Sign in first.' }, { status: 401 });
     } else {
@@ -28,12 +73,12 @@ export function middleware(request: NextRequest) {
     const requestHeaders = new Headers(request.headers);
     requestHeaders.set('x-nonce', nonce);
     requestHeaders.set('Content-Security-Policy', headers['Content-Security-Policy']!);
+    requestHeaders.set('x-request-id', requestId);
+    // Pages that redirect to /login use it for next=.
+    requestHeaders.set('x-request-path', `${pathname}${search}`);
     response = NextResponse.next({ request: { headers: requestHeaders } });
   }
   for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  response.headers.set('x-request-id', requestId);
   return response;
 }
-
-export const config = {
-  matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'],
-};

@@ -34,6 +34,7 @@ describe('parseConfig', () => {
     SECRETS_DIR: '/mnt/secrets',
     PORTAL_URL: 'https://int.arbitex.ai',
     TRUSTED_CIDRS: '10.20.0.0/16',
+    TRUSTED_PROXY_COUNT: '1',
     WEBAUTHN_MDS_FILE: '/etc/portal/mds.jwt',
     WEBAUTHN_AAGUID_ALLOWLIST: 'ee882879-721c-4913-9775-3dfcce97072a',
   };
@@ -94,11 +95,13 @@ describe('parseConfig', () => {
   });
 
   it('parses lists and refuses a bad entry by name', () => {
-    expect(parseConfig({ TRUSTED_CIDRS: '10.0.0.0/8, 192.168.1.0/24' }).TRUSTED_CIDRS).toEqual([
-      '10.0.0.0/8',
-      '192.168.1.0/24',
+    expect(problems({ TRUSTED_CIDRS: '10.0.0.0/8' })).toEqual([
+      expect.stringMatching(/^TRUSTED_CIDRS needs TRUSTED_PROXY_COUNT/),
     ]);
-    expect(problems({ TRUSTED_CIDRS: '10.0.0.0/8,nonsense' })).toEqual([
+    expect(
+      parseConfig({ TRUSTED_CIDRS: '10.0.0.0/8, 192.168.1.0/24', TRUSTED_PROXY_COUNT: '1' }).TRUSTED_CIDRS,
+    ).toEqual(['10.0.0.0/8', '192.168.1.0/24']);
+    expect(problems({ TRUSTED_CIDRS: '10.0.0.0/8,nonsense', TRUSTED_PROXY_COUNT: '1' })).toEqual([
       expect.stringMatching(/^TRUSTED_CIDRS\.1: each entry must be a CIDR/),
     ]);
     expect(problems({ WEBAUTHN_AAGUID_ALLOWLIST: 'not-a-uuid' })).toEqual([

@@ -137,6 +137,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     dbKind: e.DATABASE_URL ? 'postgres' : 'pglite',
   };
   const problems = productionProblems(config);
+  if (config.TRUSTED_CIDRS.length > 0 && config.TRUSTED_PROXY_COUNT === 0) {
+    // Next hands middleware whatever X-Forwarded-For the client sent, so without a proxy that sets it
+    // the client address cannot be known, and the address check would refuse everyone.
+    problems.push(
+      'TRUSTED_CIDRS needs TRUSTED_PROXY_COUNT of 1 or more: the client address comes from the proxies',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
