@@ -17,7 +17,8 @@ import {
 } from '@/db/schema';
 import { appendEntries, type NewEntry } from '@/lib/audit/append';
 import type { HmacKeyRing } from '@/lib/audit/keys';
-import { type AuditCtx, withAudit } from '@/lib/audit/with-audit';
+import { withAudit } from '@/lib/audit/with-audit';
+import { systemCtx } from '@/lib/services/staff/system';
 
 type Tier = (typeof PLAN_TIERS)[number];
 type MfaMethod = (typeof MFA_METHODS)[number];
@@ -231,7 +232,7 @@ export async function seedDemo(db: Db, opts: SeedOptions = {}): Promise<DemoSeed
   let result: DemoSeedResult;
   try {
     const counts = await withAudit(
-      systemCtx(db),
+      systemCtx(db, 'seed'),
       { action: 'system.seed', targetType: 'system', targetId: 'demo' },
       async (tx, audit) => {
         const inserted = await tx
@@ -332,7 +333,7 @@ export async function seedBench(db: Db, opts: BenchSeedOptions): Promise<{ orgId
   let orgIds: string[] = [];
   if (opts.orgs > 0) {
     orgIds = await withAudit(
-      systemCtx(db),
+      systemCtx(db, 'seed'),
       { action: 'system.seed', targetType: 'system', targetId: 'bench' },
       async (tx, audit) => {
         const [last] = await rows<{ n: string }>(
@@ -458,16 +459,6 @@ export function parseSeedArgs(argv: string[]): { orgs: number; audit: number } {
     return Number(v);
   };
   return { orgs: count('orgs', values.orgs), audit: count('audit', values.audit) };
-}
-
-function systemCtx(db: Db): AuditCtx {
-  return {
-    db,
-    actor: { staffId: null, email: 'system', actingOrgId: null, actingContextId: null },
-    requestId: null,
-    ip: null,
-    userAgent: null,
-  };
 }
 
 async function tierQuotas(tx: Tx): Promise<Map<Tier, number>> {

@@ -5,8 +5,24 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import postgres from 'postgres';
+import { BOOTSTRAP_LINK_FILE } from './files';
 
-const env: NodeJS.ProcessEnv = { ...process.env, PORT: process.env.E2E_PORT ?? '3100', PORTAL_ENV: 'local' };
+const port = process.env.E2E_PORT ?? '3100';
+// The e2e configuration: attestation checked against a test MDS blob that trusts exactly Chromium's
+// virtual authenticator, short idle timeout for the idle test, and the address from Next's own header.
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  PORT: port,
+  PORTAL_ENV: 'local',
+  PORTAL_URL: `http://localhost:${port}`,
+  WEBAUTHN_ATTESTATION_TRUST: 'mds',
+  WEBAUTHN_MDS_FILE: 'e2e/fixtures/mds/blob.jwt',
+  WEBAUTHN_MDS_ROOT_FILE: 'e2e/fixtures/mds/root.pem',
+  WEBAUTHN_AAGUID_ALLOWLIST: '01020304-0506-0708-0102-030405060708',
+  SESSION_IDLE_TIMEOUT_S: process.env.E2E_IDLE_TIMEOUT_S ?? '20',
+  SIGNIN_MAX_FAILURES_PER_IP: '1000',
+  TRUSTED_PROXY_COUNT: '1',
+};
 
 if (process.env.DATABASE_URL) {
   const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
@@ -21,6 +37,17 @@ if (process.env.DATABASE_URL) {
   env.DATA_DIR = '.e2e/data';
 }
 
-const child = spawn('node_modules/.bin/tsx', ['scripts/start.ts'], { stdio: 'inherit', env });
+fs.mkdirSync('.e2e', { recursive: true });
+fs.rmSync(BOOTSTRAP_LINK_FILE, { force: true });
+const child = spawn('node_modules/.bin/tsx', ['scripts/start.ts'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env,
+});
+// The first superadmin's enrolment link, which npm start prints, is where the e2e suite starts.
+child.stdout.on('data', (chunk: Buffer) => {
+  process.stdout.write(chunk);
+  const link = /^Enrol: (\S+)$/m.exec(chunk.toString());
+  if (link) fs.writeFileSync(BOOTSTRAP_LINK_FILE, link[1]!);
+});
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
 child.on('exit', (code) => process.exit(code ?? 1));

@@ -8,6 +8,8 @@ import { config } from '@/lib/config';
  * Production reads them as files under SECRETS_DIR (the Key Vault CSI mount) and never generates them.
  */
 const GENERATORS = {
+  /** Encrypts and signs the next-auth session cookie. */
+  'auth-secret': () => crypto.randomBytes(32).toString('base64url'),
   /** JSON `{"active": id, "keys": {id: base64}}`: the audit chain's HMAC key ring. */
   'audit-hmac-keys': () =>
     JSON.stringify({ active: 'k1', keys: { k1: crypto.randomBytes(32).toString('base64') } }),

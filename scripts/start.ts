@@ -9,6 +9,12 @@ import { sql } from 'drizzle-orm';
 import { migrateDatabase, openDatabase, pgliteDir, rows } from '@/db/client';
 import { seedDemo } from '@/db/seed';
 import { config, ConfigError } from '@/lib/config';
+import { createInvite } from '@/lib/services/staff/invites';
+import { systemCtx } from '@/lib/services/staff/system';
+
+const BOOTSTRAP_EMAIL = 'superadmin@arbitex.local';
+/** e2e/serve.ts finds the link by this prefix. */
+const BOOTSTRAP_LINK_PREFIX = 'Enrol: ';
 
 const NEXT_BIN = path.join('node_modules', '.bin', 'next');
 const SOURCES = [
@@ -54,6 +60,18 @@ async function prepareDatabase(): Promise<void> {
     const [orgs] = await rows<{ n: string }>(database.db, sql`select count(*)::text as n from organizations`);
     if (Number(orgs?.n) === 0)
       await seedDemo(database.db, { log: (line) => console.log(`Demo data: ${line}.`) });
+    const [staff] = await rows<{ n: string }>(database.db, sql`select count(*)::text as n from staff_users`);
+    if (Number(staff?.n) === 0) {
+      const invite = await createInvite(
+        systemCtx(database.db, 'start'),
+        { email: BOOTSTRAP_EMAIL, role: 'superadmin' },
+        null,
+      );
+      console.log(
+        `\nNo staff yet. Enrolment link for the first superadmin (${invite.email}), valid until ${invite.expiresAt.toISOString()}:`,
+      );
+      console.log(`${BOOTSTRAP_LINK_PREFIX}${invite.url}\n`);
+    }
     console.log(
       `Database: ${database.kind === 'pglite' ? `embedded PGlite in ${pgliteDir()}` : 'PostgreSQL (DATABASE_URL)'}, migrated.`,
     );

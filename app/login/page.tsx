@@ -1,25 +1,24 @@
 import type { Metadata } from 'next';
+import { SignInForm } from '@/components/auth/sign-in-form';
+import { DevBanner } from '@/components/dev-banner';
 
 export const metadata: Metadata = { title: 'Sign in' };
 
-export default function LoginPage() {
+export default async function LoginPage({ searchParams }: { searchParams: Promise<{ next?: string }> }) {
+  const { next } = await searchParams;
   return (
-    <main className="flex min-h-screen items-center justify-center p-6">
-      <section className="w-full max-w-sm rounded-xl border border-slate-200 bg-white p-8 shadow-sm">
-        <p className="text-xs font-semibold tracking-widest text-slate-500 uppercase">int.arbitex.ai</p>
-        <h1 className="mt-1 text-2xl font-semibold">Staff sign-in</h1>
-        <p className="mt-4 text-sm text-slate-600">
-          Staff sign in with a FIDO2 security key only. Security-key sign-in is not enabled in this build yet,
-          so no one can sign in and no organisation data is served.
-        </p>
-        <button
-          type="button"
-          disabled
-          className="mt-6 w-full cursor-not-allowed rounded-md bg-slate-300 px-4 py-2 text-sm font-medium text-slate-600"
-        >
-          Sign in with security key
-        </button>
-      </section>
-    </main>
+    <>
+      <DevBanner />
+      <main className="flex min-h-[90vh] items-center justify-center p-6">
+        <section className="w-full max-w-sm rounded-xl border border-slate-200 bg-white p-8 shadow-sm">
+          <p className="text-xs font-semibold tracking-widest text-slate-500 uppercase">int.arbitex.ai</p>
+          <h1 className="mt-1 text-2xl font-semibold">Staff sign-in</h1>
+          <p className="mt-3 text-sm text-slate-600">
+            Sign in with your FIDO2 security key. There is no password. Access is by invitation only.
+          </p>
+          <SignInForm next={next ?? null} />
+        </section>
+      </main>
+    </>
   );
 }

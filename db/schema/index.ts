@@ -15,3 +15,4 @@ export * from './outposts';
 export * from './usage-monthly';
 export * from './audit-log';
 export * from './audit-checkpoints';
+export * from './signin-throttle';

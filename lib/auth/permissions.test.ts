@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { can, ForbiddenError, PERMISSIONS, requirePermission } from './permissions';
+import { ForbiddenError } from '@/lib/errors';
+import { can, PERMISSIONS, requirePermission } from './permissions';
 import { STAFF_ROLES, type StaffRole } from './roles';
 
 // The expected matrix, written out cell by cell from DESIGN section 1, so that any change to

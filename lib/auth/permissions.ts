@@ -1,4 +1,5 @@
 import type { StaffRole } from '@/lib/auth/roles';
+import { ForbiddenError } from '@/lib/errors';
 
 /**
  * The one permission matrix (DESIGN section 1). Checks happen nowhere else: pages, route handlers,
@@ -61,14 +62,6 @@ export const MATRIX: Readonly<Record<StaffRole, ReadonlySet<Permission>>> = {
 
 export function can(role: StaffRole, permission: Permission): boolean {
   return MATRIX[role].has(permission);
-}
-
-export class ForbiddenError extends Error {
-  readonly status = 403;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ForbiddenError';
-  }
 }
 
 export function requirePermission(ctx: { role: StaffRole }, permission: Permission): void {

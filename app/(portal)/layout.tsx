@@ -1,0 +1,46 @@
+import Link from 'next/link';
+import type { ReactNode } from 'react';
+import { SignOutButton } from '@/components/auth/sign-out-button';
+import { DevBanner } from '@/components/dev-banner';
+import { can } from '@/lib/auth/permissions';
+import { requireStaffPage } from '@/lib/auth/current';
+
+// The shell only; every page below checks the session and its permission again itself, because a
+// layout does not re-render on client navigation.
+export default async function PortalLayout({ children }: { children: ReactNode }) {
+  const staff = await requireStaffPage();
+  const nav = [
+    { href: '/', label: 'Home', show: true },
+    { href: '/staff', label: 'Staff', show: can(staff.role, 'staff.read') },
+    { href: '/audit', label: 'Audit log', show: can(staff.role, 'audit.read') },
+    { href: '/account/keys', label: 'My keys', show: true },
+  ];
+  return (
+    <>
+      <DevBanner />
+      <header className="border-b border-slate-200 bg-white">
+        <div className="mx-auto flex max-w-6xl items-center gap-6 px-6 py-3">
+          <Link href="/" className="text-sm font-semibold">
+            Arbitex staff
+          </Link>
+          <nav aria-label="Main" className="flex gap-4 text-sm">
+            {nav
+              .filter((n) => n.show)
+              .map((n) => (
+                <Link key={n.href} href={n.href} className="text-slate-600 hover:text-slate-900">
+                  {n.label}
+                </Link>
+              ))}
+          </nav>
+          <div className="ml-auto flex items-center gap-3 text-sm">
+            <span className="text-slate-600">
+              {staff.displayName} · <span className="font-medium">{staff.role}</span>
+            </span>
+            <SignOutButton />
+          </div>
+        </div>
+      </header>
+      <main className="mx-auto max-w-6xl px-6 py-8">{children}</main>
+    </>
+  );
+}

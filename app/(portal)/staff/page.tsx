@@ -1,0 +1,49 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { InviteForm } from '@/components/staff/invite-form';
+import { can } from '@/lib/auth/permissions';
+import { requireStaffPage } from '@/lib/auth/current';
+import { listStaff } from '@/lib/queries/staff';
+
+export const metadata: Metadata = { title: 'Staff' };
+
+export default async function StaffPage() {
+  const ctx = await requireStaffPage('staff.read');
+  const staff = await listStaff(ctx);
+  return (
+    <section className="space-y-6">
+      <h1 className="text-2xl font-semibold">Staff</h1>
+      {can(ctx.role, 'staff.manage') && <InviteForm />}
+      <table className="w-full border-collapse text-left text-sm">
+        <thead className="border-b border-slate-200 text-slate-500">
+          <tr>
+            <th className="py-2 pr-4 font-medium">Name</th>
+            <th className="py-2 pr-4 font-medium">E-mail</th>
+            <th className="py-2 pr-4 font-medium">Role</th>
+            <th className="py-2 pr-4 font-medium">Status</th>
+            <th className="py-2 pr-4 font-medium">Keys</th>
+            <th className="py-2 font-medium">Last sign-in</th>
+          </tr>
+        </thead>
+        <tbody>
+          {staff.map((s) => (
+            <tr key={s.id} className="border-b border-slate-100">
+              <td className="py-2 pr-4">
+                <Link href={`/staff/${s.id}`} className="text-sky-700 hover:underline">
+                  {s.displayName}
+                </Link>
+              </td>
+              <td className="py-2 pr-4">{s.email}</td>
+              <td className="py-2 pr-4">{s.role}</td>
+              <td className="py-2 pr-4">{s.status}</td>
+              <td className="py-2 pr-4">{s.keys}</td>
+              <td className="py-2">
+                {s.lastSignIn ? s.lastSignIn.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

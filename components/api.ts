@@ -1,0 +1,41 @@
+/** The portal's JSON API from the browser. Errors carry the server's code, message and field errors. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+
+  get fields(): Record<string, string> {
+    return (this.body.fields as Record<string, string> | undefined) ?? {};
+  }
+}
+
+export async function apiPost<T = unknown>(url: string, body: unknown = {}): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const data = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!res.ok) {
+    const message = typeof data.message === 'string' ? data.message : `The server answered ${res.status}.`;
+    throw new ApiError(res.status, typeof data.error === 'string' ? data.error : 'error', message, data);
+  }
+  return data as T;
+}
+
+/** A message for a failed browser ceremony: the user cancelled, timed out, or used an unknown key. */
+export function ceremonyMessage(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  if (err instanceof Error && (err.name === 'NotAllowedError' || err.name === 'AbortError')) {
+    return 'The security-key request was cancelled or timed out. Try again.';
+  }
+  if (err instanceof Error && err.name === 'InvalidStateError') {
+    return 'This security key is already registered.';
+  }
+  return err instanceof Error ? err.message : 'Something went wrong.';
+}

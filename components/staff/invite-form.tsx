@@ -1,0 +1,92 @@
+'use client';
+
+import { useRouter } from 'next/navigation';
+import { useState } from 'react';
+import { ApiError, apiPost, ceremonyMessage } from '@/components/api';
+import { Alert } from '@/components/ui/alert';
+import { Button } from '@/components/ui/button';
+
+const ROLES = ['superadmin', 'admin', 'support', 'billing', 'auditor'] as const;
+
+export function InviteForm() {
+  const router = useRouter();
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<(typeof ROLES)[number]>('support');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [fields, setFields] = useState<Record<string, string>>({});
+  const [link, setLink] = useState<{ url: string; email: string; expiresAt: string } | null>(null);
+
+  async function onSubmit(event: React.FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    setFields({});
+    setLink(null);
+    try {
+      setLink(await apiPost('/api/staff/invite', { email, role }));
+      setEmail('');
+      router.refresh();
+    } catch (err) {
+      if (err instanceof ApiError) setFields(err.fields);
+      setError(ceremonyMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form
+      onSubmit={onSubmit}
+      className="space-y-3 rounded-lg border border-slate-200 bg-white p-4"
+      noValidate
+    >
+      <h2 className="font-semibold">Invite a staff member</h2>
+      <div className="flex flex-wrap items-end gap-3">
+        <div>
+          <label htmlFor="invite-email" className="block text-sm font-medium text-slate-700">
+            E-mail
+          </label>
+          <input
+            id="invite-email"
+            type="email"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            aria-invalid={fields.email ? true : undefined}
+            className="mt-1 w-72 rounded-md border border-slate-300 px-3 py-2 text-sm"
+          />
+        </div>
+        <div>
+          <label htmlFor="invite-role" className="block text-sm font-medium text-slate-700">
+            Role
+          </label>
+          <select
+            id="invite-role"
+            value={role}
+            onChange={(e) => setRole(e.target.value as (typeof ROLES)[number])}
+            className="mt-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
+          >
+            {ROLES.map((r) => (
+              <option key={r}>{r}</option>
+            ))}
+          </select>
+        </div>
+        <Button type="submit" disabled={busy}>
+          Create invitation
+        </Button>
+      </div>
+      {error && <Alert tone="error">{error}</Alert>}
+      {link && (
+        <Alert tone="success">
+          <p>
+            Send this one-time link to {link.email} over a trusted channel. It is shown only now and expires{' '}
+            {new Date(link.expiresAt).toUTCString()}.
+          </p>
+          <code data-testid="invite-link" className="mt-1 block break-all font-mono text-xs">
+            {link.url}
+          </code>
+        </Alert>
+      )}
+    </form>
+  );
+}

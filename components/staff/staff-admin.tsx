@@ -1,0 +1,161 @@
+'use client';
+
+import { useRouter } from 'next/navigation';
+import { useState } from 'react';
+import { ApiError, apiPost, ceremonyMessage } from '@/components/api';
+import { useStepUp } from '@/components/auth/use-step-up';
+import { Alert } from '@/components/ui/alert';
+import { Button } from '@/components/ui/button';
+
+const ROLES = ['superadmin', 'admin', 'support', 'billing', 'auditor'] as const;
+
+export interface SessionRow {
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  state: 'active' | 'revoked' | 'expired';
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** Role, status and sessions of one staff member, for a superadmin. */
+export function StaffAdmin(props: {
+  staff: { id: string; role: (typeof ROLES)[number]; status: 'active' | 'disabled'; version: number };
+  sessions: SessionRow[];
+  self: boolean;
+}) {
+  const router = useRouter();
+  const { run, dialog } = useStepUp();
+  const [role, setRole] = useState(props.staff.role);
+  const [message, setMessage] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function act(done: string, request: () => Promise<unknown>) {
+    setBusy(true);
+    setMessage(null);
+    try {
+      await run(request);
+      setMessage({ tone: 'success', text: done });
+      router.refresh();
+    } catch (err) {
+      const current =
+        err instanceof ApiError && err.status === 409
+          ? (err.body.current as { role?: string } | undefined)
+          : undefined;
+      setMessage({
+        tone: 'error',
+        text: current
+          ? `${err instanceof Error ? err.message : ''} Current role: ${current.role}.`
+          : ceremonyMessage(err),
+      });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="space-y-6">
+      {dialog}
+      {message && <Alert tone={message.tone}>{message.text}</Alert>}
+      {!props.self && (
+        <div className="flex flex-wrap items-end gap-3">
+          <div>
+            <label htmlFor="role" className="block text-sm font-medium text-slate-700">
+              Role
+            </label>
+            <select
+              id="role"
+              value={role}
+              onChange={(e) => setRole(e.target.value as (typeof ROLES)[number])}
+              className="mt-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
+            >
+              {ROLES.map((r) => (
+                <option key={r}>{r}</option>
+              ))}
+            </select>
+          </div>
+          <Button
+            disabled={busy || role === props.staff.role}
+            onClick={() =>
+              act('The role is changed.', () =>
+                apiPost('/api/staff/role', { staffId: props.staff.id, role, version: props.staff.version }),
+              )
+            }
+          >
+            Change role
+          </Button>
+          <Button
+            variant={props.staff.status === 'active' ? 'danger' : 'secondary'}
+            disabled={busy}
+            onClick={() => {
+              const status = props.staff.status === 'active' ? 'disabled' : 'active';
+              void act(
+                status === 'disabled'
+                  ? 'The account is disabled and its sessions ended.'
+                  : 'The account is enabled.',
+                () =>
+                  apiPost('/api/staff/status', {
+                    staffId: props.staff.id,
+                    status,
+                    version: props.staff.version,
+                  }),
+              );
+            }}
+          >
+            {props.staff.status === 'active' ? 'Disable account' : 'Enable account'}
+          </Button>
+        </div>
+      )}
+      <div>
+        <h2 className="mb-2 font-semibold">Sessions</h2>
+        <table className="w-full border-collapse text-left text-sm">
+          <thead className="border-b border-slate-200 text-slate-500">
+            <tr>
+              <th className="py-2 pr-4 font-medium">Started</th>
+              <th className="py-2 pr-4 font-medium">Last seen</th>
+              <th className="py-2 pr-4 font-medium">Address</th>
+              <th className="py-2 pr-4 font-medium">State</th>
+              <th className="py-2 font-medium">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.sessions.map((s) => {
+              const live = s.state === 'active';
+              return (
+                <tr key={s.id} className="border-b border-slate-100" data-session-id={s.id}>
+                  <td className="py-2 pr-4">
+                    {new Date(s.createdAt).toISOString().replace('T', ' ').slice(0, 19)}
+                  </td>
+                  <td className="py-2 pr-4">
+                    {new Date(s.lastSeenAt).toISOString().replace('T', ' ').slice(0, 19)}
+                  </td>
+                  <td className="py-2 pr-4">{s.ip ?? '—'}</td>
+                  <td className="py-2 pr-4">
+                    {s.state === 'revoked' ? 'Revoked' : live ? 'Active' : 'Expired'}
+                  </td>
+                  <td className="py-2 text-right">
+                    {live && (
+                      <Button
+                        variant="danger"
+                        disabled={busy}
+                        onClick={() =>
+                          act('The session is revoked.', () =>
+                            apiPost('/api/sessions/revoke', { sessionId: s.id }),
+                          )
+                        }
+                      >
+                        Revoke session
+                      </Button>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,37 @@
+import { decode } from 'next-auth/jwt';
+import { cookies, headers } from 'next/headers';
+import { forbidden, redirect } from 'next/navigation';
+import { getDatabase } from '@/db/client';
+import { can, type Permission } from '@/lib/auth/permissions';
+import { sessionCookieName } from '@/lib/auth/session-cookie';
+import { type StaffCtx, validateSession } from '@/lib/auth/session';
+import { requestMeta } from '@/lib/http/request-meta';
+import { readSecret } from '@/lib/secrets';
+
+/**
+ * The signed-in staff member of this request, or null. The cookie only names the session (`sid`); the
+ * session row and the staff row decide, on every request.
+ */
+export async function currentStaff(): Promise<StaffCtx | null> {
+  const raw = (await cookies()).get(sessionCookieName())?.value;
+  if (!raw) return null;
+  const token = await decode({ token: raw, secret: readSecret('auth-secret') }).catch(() => null);
+  if (typeof token?.sid !== 'string') return null;
+  const { db } = await getDatabase();
+  const result = await validateSession(db, token.sid, requestMeta(await headers()));
+  return result.ok ? result.ctx : null;
+}
+
+/**
+ * For pages: the signed-in staff member with `permission`. Without a valid session it redirects to
+ * /login (coming back here afterwards); without the permission the page answers 403.
+ */
+export async function requireStaffPage(permission?: Permission): Promise<StaffCtx> {
+  const ctx = await currentStaff();
+  if (!ctx) {
+    const path = (await headers()).get('x-request-path') ?? '/';
+    redirect(path === '/' ? '/login' : `/login?next=${encodeURIComponent(path)}`);
+  }
+  if (permission && !can(ctx.role, permission)) forbidden();
+  return ctx;
+}

@@ -1,0 +1,61 @@
+import { desc, eq, sql } from 'drizzle-orm';
+import { staffCredentials, staffSessions, staffUsers } from '@/db/schema';
+import { requirePermission } from '@/lib/auth/permissions';
+import type { StaffCtx } from '@/lib/auth/session';
+import { NotFoundError } from '@/lib/errors';
+
+export async function listStaff(ctx: StaffCtx) {
+  requirePermission(ctx, 'staff.read');
+  return ctx.db
+    .select({
+      id: staffUsers.id,
+      email: staffUsers.email,
+      displayName: staffUsers.displayName,
+      role: staffUsers.role,
+      status: staffUsers.status,
+      createdAt: staffUsers.createdAt,
+      keys: sql<number>`(select count(*)::int from staff_credentials c where c.staff_id = ${staffUsers.id} and c.revoked_at is null)`,
+      lastSignIn:
+        sql<Date | null>`(select max(s.created_at) from staff_sessions s where s.staff_id = ${staffUsers.id})`.mapWith(
+          (v: string | Date | null) => (v ? new Date(v) : null),
+        ),
+    })
+    .from(staffUsers)
+    .orderBy(staffUsers.email);
+}
+
+export type KeyView = Awaited<ReturnType<typeof keysOf>>[number];
+
+function keysOf(ctx: StaffCtx, staffId: string) {
+  return ctx.db
+    .select({
+      id: staffCredentials.id,
+      nickname: staffCredentials.nickname,
+      aaguid: staffCredentials.aaguid,
+      createdAt: staffCredentials.createdAt,
+      lastUsedAt: staffCredentials.lastUsedAt,
+      revokedAt: staffCredentials.revokedAt,
+      lockedAt: staffCredentials.lockedAt,
+      lockedReason: staffCredentials.lockedReason,
+    })
+    .from(staffCredentials)
+    .where(eq(staffCredentials.staffId, staffId))
+    .orderBy(staffCredentials.createdAt);
+}
+
+export function myKeys(ctx: StaffCtx) {
+  return keysOf(ctx, ctx.staffId);
+}
+
+export async function staffDetail(ctx: StaffCtx, staffId: string) {
+  requirePermission(ctx, 'staff.read');
+  const [staff] = await ctx.db.select().from(staffUsers).where(eq(staffUsers.id, staffId));
+  if (!staff) throw new NotFoundError('No such staff member.');
+  const sessions = await ctx.db
+    .select()
+    .from(staffSessions)
+    .where(eq(staffSessions.staffId, staffId))
+    .orderBy(desc(staffSessions.createdAt))
+    .limit(20);
+  return { staff, keys: await keysOf(ctx, staffId), sessions };
+}

@@ -1,0 +1,130 @@
+import { and, eq, isNull, ne, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Tx } from '@/db/client';
+import { staffSessions, staffUsers } from '@/db/schema';
+import { withAudit } from '@/lib/audit';
+import { requirePermission } from '@/lib/auth/permissions';
+import { STAFF_ROLES } from '@/lib/auth/roles';
+import { requireFreshAuth, revokeAllSessions, type StaffCtx } from '@/lib/auth/session';
+import { AppError, ConflictError, NotFoundError, parseInput } from '@/lib/errors';
+
+const StaffId = z.uuid('Not a staff id.');
+const Version = z.int('Send the version you edited.').min(1);
+
+/** Locks the staff row and checks the version the editor saw; a stale one gets 409 and the current row. */
+async function lockStaff(tx: Tx, staffId: string, version: number) {
+  const [staff] = await tx.select().from(staffUsers).where(eq(staffUsers.id, staffId)).for('update');
+  if (!staff) throw new NotFoundError('No such staff member.');
+  if (staff.version !== version) {
+    throw new ConflictError(
+      'Someone changed this staff member since you loaded the page. Review the current values.',
+      {
+        role: staff.role,
+        status: staff.status,
+        version: staff.version,
+      },
+    );
+  }
+  return staff;
+}
+
+/** There must always be an active superadmin, or nobody could manage staff again. */
+async function keepASuperadmin(tx: Tx, leaving: string) {
+  const [others] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(staffUsers)
+    .where(
+      and(eq(staffUsers.role, 'superadmin'), eq(staffUsers.status, 'active'), ne(staffUsers.id, leaving)),
+    );
+  if (!others || others.n === 0) {
+    throw new AppError(
+      409,
+      'last_superadmin',
+      'This is the last active superadmin. Make someone else superadmin first.',
+    );
+  }
+}
+
+export async function changeRole(ctx: StaffCtx, raw: unknown) {
+  requirePermission(ctx, 'staff.manage');
+  const input = parseInput(
+    z.object({ staffId: StaffId, role: z.enum(STAFF_ROLES, 'Choose one of the roles.'), version: Version }),
+    raw,
+  );
+  requireFreshAuth(ctx);
+  if (input.staffId === ctx.staffId) throw new AppError(409, 'own_role', 'You cannot change your own role.');
+  return withAudit(
+    ctx,
+    { action: 'staff.role_changed', targetType: 'staff_user', targetId: input.staffId },
+    async (tx, audit) => {
+      const staff = await lockStaff(tx, input.staffId, input.version);
+      if (staff.role === 'superadmin' && input.role !== 'superadmin') await keepASuperadmin(tx, staff.id);
+      const [after] = await tx
+        .update(staffUsers)
+        .set({ role: input.role, version: sql`${staffUsers.version} + 1` })
+        .where(eq(staffUsers.id, staff.id))
+        .returning();
+      audit.diff({ role: staff.role }, { role: after!.role });
+      return after!;
+    },
+  );
+}
+
+export async function setStaffStatus(ctx: StaffCtx, raw: unknown) {
+  requirePermission(ctx, 'staff.manage');
+  const input = parseInput(
+    z.object({ staffId: StaffId, status: z.enum(['active', 'disabled']), version: Version }),
+    raw,
+  );
+  requireFreshAuth(ctx);
+  if (input.staffId === ctx.staffId) throw new AppError(409, 'own_status', 'You cannot disable yourself.');
+  const action = input.status === 'disabled' ? 'staff.disabled' : 'staff.enabled';
+  return withAudit(ctx, { action, targetType: 'staff_user', targetId: input.staffId }, async (tx, audit) => {
+    const staff = await lockStaff(tx, input.staffId, input.version);
+    if (staff.role === 'superadmin' && input.status === 'disabled') await keepASuperadmin(tx, staff.id);
+    const [after] = await tx
+      .update(staffUsers)
+      .set({ status: input.status, version: sql`${staffUsers.version} + 1` })
+      .where(eq(staffUsers.id, staff.id))
+      .returning();
+    const revoked = input.status === 'disabled' ? await revokeAllSessions(tx, staff.id, ctx.staffId) : 0;
+    audit.diff({ status: staff.status }, { status: after!.status });
+    audit.detail({ sessions_revoked: revoked });
+    return after!;
+  });
+}
+
+/** Revokes one session: your own, or anyone's with staff.manage. Takes effect on its next request. */
+export async function revokeSession(ctx: StaffCtx, raw: unknown) {
+  const { sessionId } = parseInput(z.object({ sessionId: z.uuid('Not a session id.') }), raw);
+  const [session] = await ctx.db.select().from(staffSessions).where(eq(staffSessions.id, sessionId));
+  if (!session) throw new NotFoundError('No such session.');
+  if (session.staffId !== ctx.staffId) requirePermission(ctx, 'staff.manage');
+  return withAudit(
+    ctx,
+    { action: 'staff.session.revoked', targetType: 'staff_session', targetId: sessionId },
+    async (tx, audit) => {
+      const revoked = await tx
+        .update(staffSessions)
+        .set({ revokedAt: sql`now()`, revokedBy: ctx.staffId })
+        .where(and(eq(staffSessions.id, sessionId), isNull(staffSessions.revokedAt)))
+        .returning({ id: staffSessions.id });
+      if (revoked.length === 0) throw new AppError(409, 'conflict', 'This session has already ended.');
+      audit.detail({ staff_id: session.staffId });
+    },
+  );
+}
+
+/** Ends the caller's own session. */
+export function signOut(ctx: StaffCtx) {
+  return withAudit(
+    ctx,
+    { action: 'staff.signout', targetType: 'staff_session', targetId: ctx.sessionId },
+    async (tx) => {
+      await tx
+        .update(staffSessions)
+        .set({ revokedAt: sql`now()`, revokedBy: ctx.staffId })
+        .where(and(eq(staffSessions.id, ctx.sessionId), isNull(staffSessions.revokedAt)));
+    },
+  );
+}
