@@ -65,7 +65,7 @@ export async function createInvite(
   });
 }
 
-export function inviteStaff(ctx: StaffCtx, raw: unknown): Promise<CreatedInvite> {
+export async function inviteStaff(ctx: StaffCtx, raw: unknown): Promise<CreatedInvite> {
   requirePermission(ctx, 'staff.manage');
   return createInvite(ctx, raw, ctx.staffId);
 }

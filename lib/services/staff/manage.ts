@@ -1,4 +1,4 @@
-import { and, eq, isNull, ne, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Tx } from '@/db/client';
 import { staffSessions, staffUsers } from '@/db/schema';
@@ -28,21 +28,27 @@ async function lockStaff(tx: Tx, staffId: string, version: number) {
   return staff;
 }
 
-/** There must always be an active superadmin, or nobody could manage staff again. */
-async function keepASuperadmin(tx: Tx, leaving: string) {
-  const [others] = await tx
-    .select({ n: sql<number>`count(*)::int` })
+/**
+ * There must always be an active superadmin, or nobody could manage staff again. Locks the active
+ * superadmins' rows (in id order, before the target's row, so that two such changes cannot deadlock)
+ * and returns a check to run once the target is known.
+ */
+async function lockSuperadmins(tx: Tx) {
+  const active = await tx
+    .select({ id: staffUsers.id })
     .from(staffUsers)
-    .where(
-      and(eq(staffUsers.role, 'superadmin'), eq(staffUsers.status, 'active'), ne(staffUsers.id, leaving)),
-    );
-  if (!others || others.n === 0) {
-    throw new AppError(
-      409,
-      'last_superadmin',
-      'This is the last active superadmin. Make someone else superadmin first.',
-    );
-  }
+    .where(and(eq(staffUsers.role, 'superadmin'), eq(staffUsers.status, 'active')))
+    .orderBy(staffUsers.id)
+    .for('update');
+  return (leaving: string) => {
+    if (!active.some((s) => s.id !== leaving)) {
+      throw new AppError(
+        409,
+        'last_superadmin',
+        'This is the last active superadmin. Make someone else superadmin first.',
+      );
+    }
+  };
 }
 
 export async function changeRole(ctx: StaffCtx, raw: unknown) {
@@ -57,8 +63,9 @@ export async function changeRole(ctx: StaffCtx, raw: unknown) {
     ctx,
     { action: 'staff.role_changed', targetType: 'staff_user', targetId: input.staffId },
     async (tx, audit) => {
+      const keepASuperadmin = await lockSuperadmins(tx);
       const staff = await lockStaff(tx, input.staffId, input.version);
-      if (staff.role === 'superadmin' && input.role !== 'superadmin') await keepASuperadmin(tx, staff.id);
+      if (staff.role === 'superadmin' && input.role !== 'superadmin') keepASuperadmin(staff.id);
       const [after] = await tx
         .update(staffUsers)
         .set({ role: input.role, version: sql`${staffUsers.version} + 1` })
@@ -80,8 +87,9 @@ export async function setStaffStatus(ctx: StaffCtx, raw: unknown) {
   if (input.staffId === ctx.staffId) throw new AppError(409, 'own_status', 'You cannot disable yourself.');
   const action = input.status === 'disabled' ? 'staff.disabled' : 'staff.enabled';
   return withAudit(ctx, { action, targetType: 'staff_user', targetId: input.staffId }, async (tx, audit) => {
+    const keepASuperadmin = await lockSuperadmins(tx);
     const staff = await lockStaff(tx, input.staffId, input.version);
-    if (staff.role === 'superadmin' && input.status === 'disabled') await keepASuperadmin(tx, staff.id);
+    if (staff.role === 'superadmin' && input.status === 'disabled') keepASuperadmin(staff.id);
     const [after] = await tx
       .update(staffUsers)
       .set({ status: input.status, version: sql`${staffUsers.version} + 1` })
