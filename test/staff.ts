@@ -14,14 +14,12 @@ export async function staffWithSession(
   opts: { keys?: number; signedInSecondsAgo?: number } = {},
 ): Promise<StaffCtx> {
   const id = crypto.randomUUID();
-  await db
-    .insert(staffUsers)
-    .values({
-      id,
-      email: `${role}-${id.slice(0, 8)}@arbitex.ai`,
-      displayName: `${role} ${id.slice(0, 4)}`,
-      role,
-    });
+  await db.insert(staffUsers).values({
+    id,
+    email: `${role}-${id.slice(0, 8)}@arbitex.ai`,
+    displayName: `${role} ${id.slice(0, 4)}`,
+    role,
+  });
   for (let i = 0; i < (opts.keys ?? 1); i++) {
     await db.insert(staffCredentials).values({
       id: crypto.randomBytes(32).toString('base64url'),
