@@ -5,13 +5,12 @@ import { useState } from 'react';
 import { ApiError, apiPost, ceremonyMessage } from '@/components/api';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
-
-const ROLES = ['superadmin', 'admin', 'support', 'billing', 'auditor'] as const;
+import { STAFF_ROLES, type StaffRole } from '@/lib/auth/roles';
 
 export function InviteForm() {
   const router = useRouter();
   const [email, setEmail] = useState('');
-  const [role, setRole] = useState<(typeof ROLES)[number]>('support');
+  const [role, setRole] = useState<StaffRole>('support');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [fields, setFields] = useState<Record<string, string>>({});
@@ -63,10 +62,10 @@ export function InviteForm() {
           <select
             id="invite-role"
             value={role}
-            onChange={(e) => setRole(e.target.value as (typeof ROLES)[number])}
+            onChange={(e) => setRole(e.target.value as StaffRole)}
             className="mt-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
           >
-            {ROLES.map((r) => (
+            {STAFF_ROLES.map((r) => (
               <option key={r}>{r}</option>
             ))}
           </select>

@@ -6,8 +6,7 @@ import { ApiError, apiPost, ceremonyMessage } from '@/components/api';
 import { useStepUp } from '@/components/auth/use-step-up';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
-
-const ROLES = ['superadmin', 'admin', 'support', 'billing', 'auditor'] as const;
+import { STAFF_ROLES, type StaffRole } from '@/lib/auth/roles';
 
 export interface SessionRow {
   id: string;
@@ -20,7 +19,7 @@ export interface SessionRow {
 
 /** Role, status and sessions of one staff member, for a superadmin. */
 export function StaffAdmin(props: {
-  staff: { id: string; role: (typeof ROLES)[number]; status: 'active' | 'disabled'; version: number };
+  staff: { id: string; role: StaffRole; status: 'active' | 'disabled'; version: number };
   sessions: SessionRow[];
   self: boolean;
 }) {
@@ -66,10 +65,10 @@ export function StaffAdmin(props: {
             <select
               id="role"
               value={role}
-              onChange={(e) => setRole(e.target.value as (typeof ROLES)[number])}
+              onChange={(e) => setRole(e.target.value as StaffRole)}
               className="mt-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
             >
-              {ROLES.map((r) => (
+              {STAFF_ROLES.map((r) => (
                 <option key={r}>{r}</option>
               ))}
             </select>

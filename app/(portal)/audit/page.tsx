@@ -1,6 +1,8 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { Alert } from '@/components/ui/alert';
 import { requireStaffPage } from '@/lib/auth/current';
+import { ValidationError } from '@/lib/errors';
 import { auditEntries } from '@/lib/queries/audit';
 
 export const metadata: Metadata = { title: 'Audit log' };
@@ -8,7 +10,18 @@ export const metadata: Metadata = { title: 'Audit log' };
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string>> }) {
   const ctx = await requireStaffPage('audit.read');
   const filter = await searchParams;
-  const entries = await auditEntries(ctx, filter);
+  const entries = await auditEntries(ctx, filter).catch((err: unknown) => {
+    if (err instanceof ValidationError) return err;
+    throw err;
+  });
+  if (entries instanceof ValidationError) {
+    return (
+      <section className="space-y-4">
+        <h1 className="text-2xl font-semibold">Audit log</h1>
+        <Alert tone="error">The filter is not valid: {entries.message}</Alert>
+      </section>
+    );
+  }
   const last = entries.at(-1);
   return (
     <section className="space-y-4">
