@@ -20,6 +20,7 @@ const PUBLIC_PATHS = [
   /^\/api\/health$/,
   /^\/api\/auth\//,
   /^\/api\/enroll\//,
+  /^\/\.well-known\/jwks\.json$/,
 ];
 /** An id the client sent is kept only when it looks like one; otherwise the portal makes its own. */
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;

@@ -11,6 +11,7 @@ export default defineConfig({
       LOG_LEVEL: 'silent',
       SECRETS_BACKEND: 'env',
       // A fixed test key ring; production refuses SECRETS_BACKEND=env.
+      SECRET_TOKEN_SIGNING_KEK: Buffer.alloc(32, 9).toString('base64'),
       SECRET_AUDIT_HMAC_KEYS: JSON.stringify({
         active: 'test-k1',
         keys: { 'test-k1': Buffer.alloc(32, 7).toString('base64') },

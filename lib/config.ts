@@ -71,6 +71,25 @@ const Env = z.object({
     .min(1)
     .default(15 * 60),
 
+  /** Acting contexts: the longest a staff member may act for an organisation, and the form's default. */
+  ACTING_MAX_MINUTES: z.coerce.number().int().min(1).max(60).default(60),
+  ACTING_DEFAULT_MINUTES: z.coerce.number().int().min(1).max(60).default(30),
+  /** What a ticket reference must look like. */
+  ACTING_TICKET_PATTERN: z
+    .string()
+    .default('^[A-Z][A-Z0-9]+-\\d+$')
+    .refine((p) => {
+      try {
+        new RegExp(p);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a valid regular expression'),
+  /** Platform API tokens: their audience, and how long they live (5 minutes at most). */
+  PLATFORM_API_AUDIENCE: z.string().min(1).default('https://api.arbitex.ai'),
+  PLATFORM_TOKEN_TTL_S: z.coerce.number().int().min(30).max(300).default(300),
+
   /** Network gate: client addresses allowed in (CIDRs), after TRUSTED_PROXY_COUNT proxies. */
   TRUSTED_CIDRS: csv(
     z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'each entry must be a CIDR such as 10.0.0.0/8'),

@@ -8,6 +8,8 @@ import { config } from '@/lib/config';
  * Production reads them as files under SECRETS_DIR (the Key Vault CSI mount) and never generates them.
  */
 const GENERATORS = {
+  /** Encrypts the platform-token signing keys stored in Postgres (AES-256-GCM). */
+  'token-signing-kek': () => crypto.randomBytes(32).toString('base64'),
   /** Encrypts and signs the next-auth session cookie. */
   'auth-secret': () => crypto.randomBytes(32).toString('base64url'),
   /** JSON `{"active": id, "keys": {id: base64}}`: the audit chain's HMAC key ring. */

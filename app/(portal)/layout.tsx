@@ -1,5 +1,6 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
+import { ActingBanner } from '@/components/acting/acting-banner';
 import { SignOutButton } from '@/components/auth/sign-out-button';
 import { DevBanner } from '@/components/dev-banner';
 import { can } from '@/lib/auth/permissions';
@@ -11,6 +12,8 @@ export default async function PortalLayout({ children }: { children: ReactNode }
   const staff = await requireStaffPage();
   const nav = [
     { href: '/', label: 'Home', show: true },
+    { href: '/orgs', label: 'Organisations', show: can(staff.role, 'orgs.read') },
+    { href: '/acting', label: 'Acting', show: can(staff.role, 'acting.list') },
     { href: '/staff', label: 'Staff', show: can(staff.role, 'staff.read') },
     { href: '/audit', label: 'Audit log', show: can(staff.role, 'audit.read') },
     { href: '/account/keys', label: 'My keys', show: true },
@@ -18,6 +21,15 @@ export default async function PortalLayout({ children }: { children: ReactNode }
   return (
     <>
       <DevBanner />
+      {staff.openActing && (
+        <ActingBanner
+          orgName={staff.openActing.orgName}
+          orgSlug={staff.openActing.orgSlug}
+          reason={staff.openActing.reason}
+          ticketRef={staff.openActing.ticketRef}
+          expiresAt={staff.openActing.expiresAt.toISOString()}
+        />
+      )}
       <header className="border-b border-slate-200 bg-white">
         <div className="mx-auto flex max-w-6xl items-center gap-6 px-6 py-3">
           <Link href="/" className="text-sm font-semibold">

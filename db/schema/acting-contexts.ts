@@ -1,4 +1,5 @@
-import { index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { actingEndReason } from './enums';
 import { organizations } from './organizations';
 import { staffUsers } from './staff-users';
@@ -21,5 +22,11 @@ export const actingContexts = pgTable(
     endedBy: uuid('ended_by').references(() => staffUsers.id),
     endReason: actingEndReason('end_reason'),
   },
-  (t) => [index('acting_contexts_staff').on(t.staffId, t.startedAt)],
+  (t) => [
+    index('acting_contexts_staff').on(t.staffId, t.startedAt),
+    // One acting context per staff member at a time, enforced by the database too.
+    uniqueIndex('acting_contexts_one_open')
+      .on(t.staffId)
+      .where(sql`${t.endedAt} is null`),
+  ],
 );

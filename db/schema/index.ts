@@ -16,3 +16,5 @@ export * from './usage-monthly';
 export * from './audit-log';
 export * from './audit-checkpoints';
 export * from './signin-throttle';
+export * from './token-signing-keys';
+export * from './support-notes';

@@ -33,8 +33,16 @@ export class AuditRecorder {
   private before: unknown;
   private after: unknown;
   private details: Record<string, unknown> = {};
+  /** Entries for facts that happened in the same write, appended before this one. */
+  readonly earlier: Array<{ entry: AuditEntryInput; facts: Record<string, unknown> }> = [];
 
   constructor(public entry: AuditEntryInput) {}
+
+  /** Records another fact of the same transaction as its own entry, e.g. the context a new one replaced. */
+  also(entry: AuditEntryInput, facts: Record<string, unknown> = {}): void {
+    AuditAction.parse(entry.action);
+    this.earlier.push({ entry, facts });
+  }
 
   /** Before and after values of what changed. Secret fields are redacted. */
   diff(before: unknown, after: unknown): void {
@@ -92,25 +100,26 @@ export function recordAudit(
 }
 
 function appendEntry(tx: Tx, ctx: AuditCtx, recorder: AuditRecorder, keys: HmacKeyRing) {
-  const { entry } = recorder;
+  const row = (entry: AuditEntryInput, diff: Record<string, unknown> | null) => ({
+    action: entry.action,
+    request_id: ctx.requestId,
+    actor_staff_id: ctx.actor.staffId,
+    actor_email: ctx.actor.email,
+    acting_org_id: ctx.actor.actingOrgId,
+    acting_context_id: ctx.actor.actingContextId,
+    org_id: entry.orgId ?? null,
+    target_type: entry.targetType ?? null,
+    target_id: entry.targetId ?? null,
+    outcome: entry.outcome ?? 'success',
+    diff,
+    src_ip: ctx.ip,
+    user_agent: ctx.userAgent,
+  });
   return appendEntries(
     tx,
     [
-      {
-        action: entry.action,
-        request_id: ctx.requestId,
-        actor_staff_id: ctx.actor.staffId,
-        actor_email: ctx.actor.email,
-        acting_org_id: ctx.actor.actingOrgId,
-        acting_context_id: ctx.actor.actingContextId,
-        org_id: entry.orgId ?? null,
-        target_type: entry.targetType ?? null,
-        target_id: entry.targetId ?? null,
-        outcome: entry.outcome ?? 'success',
-        diff: recorder.toDiff(),
-        src_ip: ctx.ip,
-        user_agent: ctx.userAgent,
-      },
+      ...recorder.earlier.map((e) => row(e.entry, Object.keys(e.facts).length ? e.facts : null)),
+      row(recorder.entry, recorder.toDiff()),
     ],
     keys,
   );

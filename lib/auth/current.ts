@@ -18,7 +18,15 @@ export async function currentStaff(): Promise<StaffCtx | null> {
   const token = await decode({ token: raw, secret: readSecret('auth-secret') }).catch(() => null);
   if (typeof token?.sid !== 'string') return null;
   const { db } = await getDatabase();
-  const result = await validateSession(db, token.sid, requestMeta(await headers()));
+  const acting = typeof token.acting_context_id === 'string' ? token.acting_context_id : null;
+  const result = await validateSession(
+    db,
+    token.sid,
+    requestMeta(await headers()),
+    undefined,
+    undefined,
+    acting,
+  );
   return result.ok ? result.ctx : null;
 }
 

@@ -1,6 +1,7 @@
 import type { NextAuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';
 import { getDatabase } from '@/db/client';
+import { sessionClaims } from '@/lib/auth/session';
 import { sessionCookieName } from '@/lib/auth/session-cookie';
 import { config } from '@/lib/config';
 import { AppError } from '@/lib/errors';
@@ -67,11 +68,22 @@ export function authOptions(): NextAuthOptions {
       }),
     ],
     callbacks: {
-      jwt({ token, user }) {
+      async jwt({ token, user, trigger }) {
         if (user) {
           token.sid = user.sid;
           token.role = user.role;
           token.auth_time = Math.floor(user.authTime / 1000);
+        }
+        if (trigger === 'update' && typeof token.sid === 'string') {
+          // The acting claims come from the database; whatever the client sent with update() is ignored.
+          const { db } = await getDatabase();
+          const state = await sessionClaims(db, token.sid);
+          token.role = state?.role;
+          token.acting_org_id = state?.acting?.orgId ?? null;
+          token.acting_context_id = state?.acting?.id ?? null;
+          token.acting_expires_at = state?.acting
+            ? Math.floor(state.acting.expiresAt.getTime() / 1000)
+            : null;
         }
         return token;
       },

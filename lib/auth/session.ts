@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '@/db/client';
-import { staffSessions, staffUsers } from '@/db/schema';
-import type { AuditCtx } from '@/lib/audit';
+import { actingContexts, organizations, staffSessions, staffUsers } from '@/db/schema';
+import { type AuditCtx, withAudit } from '@/lib/audit';
 import type { StaffRole } from '@/lib/auth/roles';
 import { config } from '@/lib/config';
 import { StepUpRequiredError } from '@/lib/errors';
@@ -16,6 +16,21 @@ export interface StaffCtx extends AuditCtx {
   /** When the session's sign-in ceremony happened. */
   authTime: Date;
   stepUpAt: Date | null;
+  /** The acting context open in the database, whether or not the session cookie carries it yet. */
+  openActing: ActingContext | null;
+  /** The acting context in force: open in the database and named by the session's JWT claim. */
+  acting: ActingContext | null;
+}
+
+export interface ActingContext {
+  id: string;
+  orgId: string;
+  orgName: string;
+  orgSlug: string;
+  reason: string;
+  ticketRef: string;
+  startedAt: Date;
+  expiresAt: Date;
 }
 
 export interface RequestMeta {
@@ -47,6 +62,8 @@ export async function validateSession(
   meta: RequestMeta,
   limits: SessionLimits = sessionLimits(),
   now = new Date(),
+  /** `acting_context_id` from the session JWT. */
+  claimedActingContextId: string | null = null,
 ): Promise<{ ok: true; ctx: StaffCtx } | { ok: false; reason: SessionRefusal }> {
   const [row] = await db
     .select({ session: staffSessions, staff: staffUsers })
@@ -69,14 +86,21 @@ export async function validateSession(
       .set({ lastSeenAt: now, idleExpiresAt: idle })
       .where(and(eq(staffSessions.id, sessionId), isNull(staffSessions.revokedAt)));
   }
+  const base = {
+    db,
+    actor: { staffId: staff.id, email: staff.email, actingOrgId: null, actingContextId: null },
+    requestId: meta.requestId,
+    ip: meta.ip,
+    userAgent: meta.userAgent,
+  };
+  const openActing = await openActingContext(base, staff.id, now);
+  // A claim the database does not back (ended, expired, replaced) grants nothing.
+  const acting = openActing && openActing.id === claimedActingContextId ? openActing : null;
   return {
     ok: true,
     ctx: {
-      db,
-      actor: { staffId: staff.id, email: staff.email, actingOrgId: null, actingContextId: null },
-      requestId: meta.requestId,
-      ip: meta.ip,
-      userAgent: meta.userAgent,
+      ...base,
+      actor: { ...base.actor, actingOrgId: acting?.orgId ?? null, actingContextId: acting?.id ?? null },
       staffId: staff.id,
       email: staff.email,
       displayName: staff.displayName,
@@ -84,8 +108,71 @@ export async function validateSession(
       sessionId: session.id,
       authTime: session.createdAt,
       stepUpAt: session.stepUpAt,
+      openActing,
+      acting,
     },
   };
+}
+
+/**
+ * The staff member's open acting context. One that has passed its expiry is ended here, on the first
+ * request that notices, and audited once: the UPDATE matches only while it is still open.
+ */
+async function openActingContext(ctx: AuditCtx, staffId: string, now: Date): Promise<ActingContext | null> {
+  const [row] = await ctx.db
+    .select({ ac: actingContexts, orgName: organizations.name, orgSlug: organizations.slug })
+    .from(actingContexts)
+    .innerJoin(organizations, eq(organizations.id, actingContexts.orgId))
+    .where(and(eq(actingContexts.staffId, staffId), isNull(actingContexts.endedAt)));
+  if (!row) return null;
+  const { ac } = row;
+  if (ac.expiresAt > now) {
+    return {
+      id: ac.id,
+      orgId: ac.orgId,
+      orgName: row.orgName,
+      orgSlug: row.orgSlug,
+      reason: ac.reason,
+      ticketRef: ac.ticketRef,
+      startedAt: ac.startedAt,
+      expiresAt: ac.expiresAt,
+    };
+  }
+  const expiredCtx = { ...ctx, actor: { ...ctx.actor, actingOrgId: ac.orgId, actingContextId: ac.id } };
+  await withAudit(
+    expiredCtx,
+    { action: 'acting.expired', orgId: ac.orgId, targetType: 'acting_context', targetId: ac.id },
+    async (tx, audit) => {
+      const ended = await tx
+        .update(actingContexts)
+        .set({ endedAt: ac.expiresAt, endReason: 'expired' })
+        .where(and(eq(actingContexts.id, ac.id), isNull(actingContexts.endedAt)))
+        .returning({ id: actingContexts.id });
+      // Another request ended it first: roll back, so that the expiry is audited exactly once.
+      if (ended.length === 0) throw new AlreadyEnded();
+      audit.detail({ reason: ac.reason, ticket_ref: ac.ticketRef, expires_at: ac.expiresAt });
+    },
+  ).catch((err: unknown) => {
+    if (!(err instanceof AlreadyEnded)) throw err;
+  });
+  return null;
+}
+
+class AlreadyEnded extends Error {}
+
+/** What the session JWT carries after an update: the role and the open acting context, from the rows. */
+export async function sessionClaims(db: Db, sessionId: string) {
+  const [row] = await db
+    .select({ staffId: staffSessions.staffId, role: staffUsers.role })
+    .from(staffSessions)
+    .innerJoin(staffUsers, eq(staffUsers.id, staffSessions.staffId))
+    .where(and(eq(staffSessions.id, sessionId), isNull(staffSessions.revokedAt)));
+  if (!row) return null;
+  const [acting] = await db
+    .select({ id: actingContexts.id, orgId: actingContexts.orgId, expiresAt: actingContexts.expiresAt })
+    .from(actingContexts)
+    .where(and(eq(actingContexts.staffId, row.staffId), isNull(actingContexts.endedAt)));
+  return { role: row.role, acting: acting && acting.expiresAt > new Date() ? acting : null };
 }
 
 /** A new session row for a completed sign-in ceremony, in the sign-in's transaction. */
