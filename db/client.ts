@@ -13,6 +13,8 @@ export type DbKind = 'postgres' | 'pglite';
 export interface Database {
   db: Db;
   kind: DbKind;
+  /** LISTEN on a channel; resolves once listening, to a function that stops. */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -36,7 +38,15 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       onnotice: () => {},
       connection: { application_name: 'arbitex-staff-portal' },
     });
-    return { db: drizzle(client, { schema }), kind: 'postgres', close: () => client.end({ timeout: 5 }) };
+    return {
+      db: drizzle(client, { schema }),
+      kind: 'postgres',
+      listen: async (channel, onMessage) => {
+        const { unlisten } = await client.listen(channel, onMessage);
+        return unlisten;
+      },
+      close: () => client.end({ timeout: 5 }),
+    };
   }
   const dataDir = opts.dataDir ?? 'memory://';
   const release = dataDir.startsWith('memory://') ? () => {} : lockDataDir(dataDir);
@@ -47,6 +57,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     return {
       db: drizzle(client, { schema }),
       kind: 'pglite',
+      listen: (channel, onMessage) => client.listen(channel, onMessage),
       close: async () => {
         await client.close();
         release();

@@ -1,14 +1,10 @@
 import { pgEnum } from 'drizzle-orm/pg-core';
 import { STAFF_ROLES } from '@/lib/auth/roles';
+import { MFA_METHODS, PLAN_TIERS } from '@/lib/plans';
 
-/** The five canonical plan tiers (ADR-012). Postgres refuses any other key. */
-export const PLAN_TIERS = [
-  'devfree_saas',
-  'devpro_saas',
-  'team_saas',
-  'enterprise_saas',
-  'enterprise_outpost',
-] as const;
+export { MFA_METHODS, PLAN_TIERS };
+
+/** The five canonical plan tiers (ADR-012), listed in lib/plans.ts. Postgres refuses any other key. */
 export const planTier = pgEnum('plan_tier', PLAN_TIERS);
 
 export const staffRole = pgEnum('staff_role', STAFF_ROLES);
@@ -16,7 +12,6 @@ export const staffStatus = pgEnum('staff_status', ['active', 'disabled']);
 
 export const orgStatus = pgEnum('org_status', ['active', 'suspended']);
 
-export const MFA_METHODS = ['fido2', 'totp', 'sms'] as const;
 export const mfaMethod = pgEnum('mfa_method', MFA_METHODS);
 
 export const inferenceMode = pgEnum('inference_mode', ['gpu', 'cpu_trial']);

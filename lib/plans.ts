@@ -1,0 +1,24 @@
+/** The five canonical plan tiers (ADR-012). The Postgres enum `plan_tier` is made from this list. */
+export const PLAN_TIERS = [
+  'devfree_saas',
+  'devpro_saas',
+  'team_saas',
+  'enterprise_saas',
+  'enterprise_outpost',
+] as const;
+export type PlanTier = (typeof PLAN_TIERS)[number];
+
+/** Tiers that may hold enterprise entitlements. */
+export const ENTERPRISE_TIERS: ReadonlySet<PlanTier> = new Set(['enterprise_saas', 'enterprise_outpost']);
+
+export const TIER_LABELS: Record<PlanTier, string> = {
+  devfree_saas: 'Developer Free',
+  devpro_saas: 'Developer Pro (Early Access)',
+  team_saas: 'Team',
+  enterprise_saas: 'Enterprise SaaS',
+  enterprise_outpost: 'Enterprise Outpost',
+};
+
+/** MFA methods an organisation's users may use; all three means "any MFA". */
+export const MFA_METHODS = ['fido2', 'totp', 'sms'] as const;
+export type MfaMethod = (typeof MFA_METHODS)[number];

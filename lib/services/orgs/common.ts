@@ -1,0 +1,35 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Tx } from '@/db/client';
+import { organizations } from '@/db/schema';
+import { ConflictError, NotFoundError } from '@/lib/errors';
+
+/**
+ * Tells the gateway, in the write's own transaction, that an organisation's configuration changed:
+ * listeners get it on commit and never for a rolled-back write (docs/PLATFORM_CONTRACT.md).
+ */
+export async function notifyOrgChanged(tx: Tx, orgId: string): Promise<void> {
+  await tx.execute(sql`select pg_notify('org_config_changed', ${orgId})`);
+}
+
+/** Locks the organisation row and checks the version the editor saw; a stale one gets 409 and the row. */
+export async function lockOrg(tx: Tx, orgId: string, version: number) {
+  const [org] = await tx.select().from(organizations).where(eq(organizations.id, orgId)).for('update');
+  if (!org) throw new NotFoundError('No such organisation.');
+  if (org.version !== version) {
+    throw new ConflictError(
+      'Someone changed this organisation since you loaded the page. Review the current values.',
+      org,
+    );
+  }
+  return org;
+}
+
+/** Moves the organisation's version on, for a change to it or to a row that hangs off it. */
+export async function bumpOrgVersion(tx: Tx, orgId: string) {
+  const [org] = await tx
+    .update(organizations)
+    .set({ version: sql`${organizations.version} + 1` })
+    .where(eq(organizations.id, orgId))
+    .returning();
+  return org!;
+}
