@@ -60,6 +60,11 @@ export const MATRIX: Readonly<Record<StaffRole, ReadonlySet<Permission>>> = {
   auditor: new Set([...READ, 'acting.list', 'audit.verify', 'audit.export', 'staff.read']),
 };
 
+/** The roles that hold a permission, for "who may edit this" on the screens. */
+export function rolesWith(permission: Permission): StaffRole[] {
+  return (Object.keys(MATRIX) as StaffRole[]).filter((role) => MATRIX[role].has(permission));
+}
+
 export function can(role: StaffRole, permission: Permission): boolean {
   return MATRIX[role].has(permission);
 }

@@ -14,9 +14,11 @@ export async function listStaff(ctx: StaffCtx) {
       role: staffUsers.role,
       status: staffUsers.status,
       createdAt: staffUsers.createdAt,
-      keys: sql<number>`(select count(*)::int from staff_credentials c where c.staff_id = ${staffUsers.id} and c.revoked_at is null)`,
+      // The outer row is named in full: drizzle leaves a single table's columns unqualified, and a bare
+      // "id" here would be the inner table's (a credential's text id, compared with a uuid).
+      keys: sql<number>`(select count(*)::int from staff_credentials c where c.staff_id = staff_users.id and c.revoked_at is null)`,
       lastSignIn:
-        sql<Date | null>`(select max(s.created_at) from staff_sessions s where s.staff_id = ${staffUsers.id})`.mapWith(
+        sql<Date | null>`(select max(s.created_at) from staff_sessions s where s.staff_id = staff_users.id)`.mapWith(
           (v: string | Date | null) => (v ? new Date(v) : null),
         ),
     })

@@ -1,0 +1,100 @@
+'use client';
+
+import { useState } from 'react';
+import { useOrgWrite } from '@/components/orgs/use-org-write';
+import { Alert } from '@/components/ui/alert';
+import { Button } from '@/components/ui/button';
+import { MFA_METHODS, type MfaMethod } from '@/lib/plans';
+
+const LABELS: Record<MfaMethod, string> = {
+  fido2: 'FIDO2 security key',
+  totp: 'Authenticator app (TOTP)',
+  sms: 'SMS',
+};
+
+export interface MfaView {
+  required: boolean;
+  methods: MfaMethod[];
+  source: 'tier' | 'org';
+  tierRequired: boolean;
+  tierMethods: MfaMethod[];
+  version: number | null;
+}
+
+export function MfaPolicyForm(props: { orgId: string; policy: MfaView; canEdit: boolean }) {
+  const p = props.policy;
+  const [required, setRequired] = useState(p.required);
+  const [methods, setMethods] = useState<MfaMethod[]>(p.methods);
+  const [reason, setReason] = useState('');
+  const write = useOrgWrite(`/api/orgs/${props.orgId}/mfa-policy`);
+  const fields = write.error?.fields ?? {};
+  const toggle = (m: MfaMethod) =>
+    setMethods((now) => (now.includes(m) ? now.filter((x) => x !== m) : [...now, m]));
+  const describe = (r: boolean, ms: MfaMethod[]) =>
+    `${r ? 'Required' : 'Optional'}; ${ms.length === MFA_METHODS.length ? 'any MFA' : ms.map((m) => LABELS[m]).join(', ')}`;
+
+  return (
+    <div className="space-y-3">
+      {write.dialog}
+      <dl className="grid grid-cols-[10rem_1fr] gap-y-1 text-sm">
+        <dt className="text-slate-500">Effective</dt>
+        <dd data-testid="mfa-effective">
+          {describe(p.required, p.methods)}{' '}
+          <span className="text-slate-500">
+            (from the {p.source === 'org' ? 'organisation' : 'plan tier'})
+          </span>
+        </dd>
+        <dt className="text-slate-500">Tier default</dt>
+        <dd>{describe(p.tierRequired, p.tierMethods)}</dd>
+      </dl>
+      {props.canEdit && (
+        <form
+          className="space-y-3"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void write.submit(
+              { required, methods, reason: reason || undefined, version: p.version },
+              'The MFA policy is saved.',
+            );
+          }}
+        >
+          <fieldset className="space-y-1">
+            <legend className="text-sm font-medium text-slate-700">Organisation policy</legend>
+            <label className="flex items-center gap-2 text-sm">
+              <input type="checkbox" checked={required} onChange={(e) => setRequired(e.target.checked)} />
+              MFA required
+            </label>
+            {MFA_METHODS.map((m) => (
+              <label key={m} className="flex items-center gap-2 text-sm">
+                <input type="checkbox" checked={methods.includes(m)} onChange={() => toggle(m)} />
+                {LABELS[m]}
+              </label>
+            ))}
+            {fields.methods && <p className="text-xs text-red-700">{fields.methods}</p>}
+          </fieldset>
+          <div>
+            <label htmlFor="mfa-reason" className="block text-sm font-medium text-slate-700">
+              Reason{' '}
+              <span className="font-normal text-slate-500">
+                (required when the change weakens the policy)
+              </span>
+            </label>
+            <input
+              id="mfa-reason"
+              value={reason}
+              onChange={(e) => setReason(e.target.value)}
+              aria-invalid={fields.reason ? true : undefined}
+              className="mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
+            />
+            {fields.reason && <p className="mt-1 text-xs text-red-700">{fields.reason}</p>}
+          </div>
+          {write.error && <Alert tone="error">{write.error.message}</Alert>}
+          {write.message && <Alert tone="success">{write.message}</Alert>}
+          <Button type="submit" disabled={write.busy}>
+            Save MFA policy
+          </Button>
+        </form>
+      )}
+    </div>
+  );
+}
