@@ -1,12 +1,12 @@
 'use client';
 
 import { startRegistration } from '@simplewebauthn/browser';
-import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { apiPost, ceremonyMessage } from '@/components/api';
-import { useStepUp } from '@/components/auth/use-step-up';
-import { Alert } from '@/components/ui/alert';
+import { apiPost } from '@/components/api';
 import { Button } from '@/components/ui/button';
+import { Feedback } from '@/components/ui/feedback';
+import { useAction } from '@/components/use-action';
+import { utc } from '@/lib/format';
 
 export interface KeyRow {
   id: string;
@@ -21,34 +21,13 @@ export interface KeyRow {
 
 type Options = Parameters<typeof startRegistration>[0]['optionsJSON'];
 
-function when(iso: string | null): string {
-  return iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—';
-}
-
 /**
  * A staff member's keys, with rename and revoke. `own`: the signed-in person's keys, who may also add one.
  * `canUnlock`: a superadmin looking at someone's locked key.
  */
 export function KeysTable({ keys, own, canUnlock }: { keys: KeyRow[]; own: boolean; canUnlock?: boolean }) {
-  const router = useRouter();
-  const { run, dialog } = useStepUp();
-  const [message, setMessage] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { act, busy, error, message, dialog } = useAction();
   const [nickname, setNickname] = useState('');
-
-  async function act(label: string, request: () => Promise<unknown>) {
-    setBusy(true);
-    setMessage(null);
-    try {
-      await run(request);
-      setMessage({ tone: 'success', text: label });
-      router.refresh();
-    } catch (err) {
-      setMessage({ tone: 'error', text: ceremonyMessage(err) });
-    } finally {
-      setBusy(false);
-    }
-  }
 
   async function addKey() {
     await act('The new key is registered.', async () => {
@@ -62,7 +41,7 @@ export function KeysTable({ keys, own, canUnlock }: { keys: KeyRow[]; own: boole
   return (
     <div className="space-y-4">
       {dialog}
-      {message && <Alert tone={message.tone}>{message.text}</Alert>}
+      <Feedback error={error} message={message} />
       <table className="w-full border-collapse text-left text-sm">
         <thead className="border-b border-slate-200 text-slate-500">
           <tr>
@@ -81,8 +60,8 @@ export function KeysTable({ keys, own, canUnlock }: { keys: KeyRow[]; own: boole
             <tr key={k.id} className="border-b border-slate-100" data-key-id={k.id}>
               <td className="py-2 pr-4">{k.nickname}</td>
               <td className="py-2 pr-4 font-mono text-xs">{k.aaguid}</td>
-              <td className="py-2 pr-4">{when(k.createdAt)}</td>
-              <td className="py-2 pr-4">{when(k.lastUsedAt)}</td>
+              <td className="py-2 pr-4">{utc(k.createdAt)}</td>
+              <td className="py-2 pr-4">{utc(k.lastUsedAt)}</td>
               <td className="py-2 pr-4">
                 {k.revokedAt ? 'Revoked' : k.lockedAt ? `Locked: ${k.lockedReason ?? ''}` : 'Active'}
               </td>

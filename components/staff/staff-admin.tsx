@@ -1,12 +1,12 @@
 'use client';
 
-import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { ApiError, apiPost, ceremonyMessage } from '@/components/api';
-import { useStepUp } from '@/components/auth/use-step-up';
-import { Alert } from '@/components/ui/alert';
+import { apiPost } from '@/components/api';
 import { Button } from '@/components/ui/button';
+import { Feedback } from '@/components/ui/feedback';
+import { useAction } from '@/components/use-action';
 import { STAFF_ROLES, type StaffRole } from '@/lib/auth/roles';
+import { utc } from '@/lib/format';
 
 export interface SessionRow {
   id: string;
@@ -23,39 +23,19 @@ export function StaffAdmin(props: {
   sessions: SessionRow[];
   self: boolean;
 }) {
-  const router = useRouter();
-  const { run, dialog } = useStepUp();
+  const { act, busy, error, message, dialog } = useAction();
   const [role, setRole] = useState(props.staff.role);
-  const [message, setMessage] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function act(done: string, request: () => Promise<unknown>) {
-    setBusy(true);
-    setMessage(null);
-    try {
-      await run(request);
-      setMessage({ tone: 'success', text: done });
-      router.refresh();
-    } catch (err) {
-      const current =
-        err instanceof ApiError && err.status === 409
-          ? (err.body.current as { role?: string } | undefined)
-          : undefined;
-      setMessage({
-        tone: 'error',
-        text: current
-          ? `${err instanceof Error ? err.message : ''} Current role: ${current.role}.`
-          : ceremonyMessage(err),
-      });
-    } finally {
-      setBusy(false);
-    }
-  }
+  const current = error?.status === 409 ? (error.body.current as { role?: string } | undefined) : undefined;
 
   return (
     <div className="space-y-6">
       {dialog}
-      {message && <Alert tone={message.tone}>{message.text}</Alert>}
+      <Feedback error={error} message={message} />
+      {current && (
+        <p className="text-sm text-slate-600">
+          Current role: {current.role}. Reload to edit the current version.
+        </p>
+      )}
       {!props.self && (
         <div className="flex flex-wrap items-end gap-3">
           <div>
@@ -124,12 +104,8 @@ export function StaffAdmin(props: {
               const live = s.state === 'active';
               return (
                 <tr key={s.id} className="border-b border-slate-100" data-session-id={s.id}>
-                  <td className="py-2 pr-4">
-                    {new Date(s.createdAt).toISOString().replace('T', ' ').slice(0, 19)}
-                  </td>
-                  <td className="py-2 pr-4">
-                    {new Date(s.lastSeenAt).toISOString().replace('T', ' ').slice(0, 19)}
-                  </td>
+                  <td className="py-2 pr-4">{utc(s.createdAt)}</td>
+                  <td className="py-2 pr-4">{utc(s.lastSeenAt)}</td>
                   <td className="py-2 pr-4">{s.ip ?? '—'}</td>
                   <td className="py-2 pr-4">
                     {s.state === 'revoked' ? 'Revoked' : live ? 'Active' : 'Expired'}

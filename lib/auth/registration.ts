@@ -4,7 +4,8 @@ import type { Db, Tx } from '@/db/client';
 import { staffCredentials } from '@/db/schema';
 import { storeChallenge } from '@/lib/auth/challenges';
 import type { RegistrationResponse } from '@/lib/auth/webauthn-json';
-import { registrationOptions, verifyRegistration } from '@/lib/auth/webauthn-policy';
+import { registrationOptions, verifyRegistration, WebAuthnPolicyError } from '@/lib/auth/webauthn-policy';
+import { AppError } from '@/lib/errors';
 
 /** Starts a registration ceremony for `user`, excluding the keys they already have. */
 export async function beginRegistration(
@@ -23,6 +24,13 @@ export async function beginRegistration(
   return options;
 }
 
+/** A security key the registration policy refuses: 400, with the policy's message for the staff member. */
+export class KeyRefusedError extends AppError {
+  constructor(err: WebAuthnPolicyError) {
+    super(400, 'key_refused', err.message, { reason: err.reason });
+  }
+}
+
 /** Verifies a registration against the policy and stores the new credential in the caller's transaction. */
 export async function storeRegistration(
   tx: Tx,
@@ -31,7 +39,10 @@ export async function storeRegistration(
   challenge: string,
   nickname: string,
 ) {
-  const info = await verifyRegistration({ response, expectedChallenge: challenge });
+  const info = await verifyRegistration({ response, expectedChallenge: challenge }).catch((err: unknown) => {
+    // The policy's refusals are the key's fault, not the server's: without this they were a 500.
+    throw err instanceof WebAuthnPolicyError ? new KeyRefusedError(err) : err;
+  });
   const [cred] = await tx
     .insert(staffCredentials)
     .values({

@@ -3,10 +3,9 @@ import { EndContextButton } from '@/components/acting/end-context-button';
 import { can } from '@/lib/auth/permissions';
 import { requireStaffPage } from '@/lib/auth/current';
 import { listActingContexts } from '@/lib/services/acting/acting';
+import { utc } from '@/lib/format';
 
 export const metadata: Metadata = { title: 'Acting contexts' };
-
-const utc = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) : '—');
 
 export default async function ActingPage() {
   const ctx = await requireStaffPage('acting.list');

@@ -4,6 +4,7 @@ import { Alert } from '@/components/ui/alert';
 import { requireStaffPage } from '@/lib/auth/current';
 import { ValidationError } from '@/lib/errors';
 import { auditEntries } from '@/lib/queries/audit';
+import { utc } from '@/lib/format';
 
 export const metadata: Metadata = { title: 'Audit log' };
 
@@ -46,9 +47,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           {entries.map((e) => (
             <tr key={e.seq} className="border-b border-slate-100 align-top" data-action={e.action}>
               <td className="py-2 pr-3 font-mono text-xs">{e.seq}</td>
-              <td className="py-2 pr-3 whitespace-nowrap">
-                {e.occurredAt.toISOString().replace('T', ' ').slice(0, 19)}
-              </td>
+              <td className="py-2 pr-3 whitespace-nowrap">{utc(e.occurredAt)}</td>
               <td className="py-2 pr-3 font-mono text-xs">{e.action}</td>
               <td className="py-2 pr-3">{e.outcome}</td>
               <td className="py-2 pr-3">{e.actorEmail ?? '—'}</td>

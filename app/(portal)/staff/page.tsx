@@ -4,6 +4,7 @@ import { InviteForm } from '@/components/staff/invite-form';
 import { can } from '@/lib/auth/permissions';
 import { requireStaffPage } from '@/lib/auth/current';
 import { listStaff } from '@/lib/queries/staff';
+import { utc } from '@/lib/format';
 
 export const metadata: Metadata = { title: 'Staff' };
 
@@ -37,9 +38,7 @@ export default async function StaffPage() {
               <td className="py-2 pr-4">{s.role}</td>
               <td className="py-2 pr-4">{s.status}</td>
               <td className="py-2 pr-4">{s.keys}</td>
-              <td className="py-2">
-                {s.lastSignIn ? s.lastSignIn.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—'}
-              </td>
+              <td className="py-2">{utc(s.lastSignIn)}</td>
             </tr>
           ))}
         </tbody>

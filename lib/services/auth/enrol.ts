@@ -87,7 +87,11 @@ export async function finishEnrolment(db: Db, meta: RequestMeta, raw: unknown) {
     return await enrol(ctx, entry, tokenHash, challenge, input);
   } catch (err) {
     if (err instanceof AppError) {
-      await recordAudit(ctx, { ...entry, outcome: 'failure' }, { reason: err.code, message: err.message });
+      // A refused key says why (lib/auth/registration.ts KeyRefusedError): backed_up, attestation_format, …
+      const reason = typeof err.extra.reason === 'string' ? err.extra.reason : err.code;
+      // No account was made, so the entry names the invited e-mail and no staff id.
+      const failed = { ...ctx, actor: { ...ctx.actor, staffId: null } };
+      await recordAudit(failed, { ...entry, outcome: 'failure' }, { reason, message: err.message });
     }
     throw err;
   }

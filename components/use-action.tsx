@@ -1,0 +1,38 @@
+'use client';
+
+import { useRouter } from 'next/navigation';
+import { useState } from 'react';
+import { ApiError, ceremonyMessage } from '@/components/api';
+import { useStepUp } from '@/components/auth/use-step-up';
+
+/**
+ * One write from the browser: step-up when the server asks for it, then a refresh of the page's server
+ * data. `error` keeps the server's answer (code, field errors, and on 409 the current values).
+ * Render `dialog` somewhere in the component.
+ */
+export function useAction() {
+  const router = useRouter();
+  const { run, dialog } = useStepUp();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+
+  async function act<T>(done: string, request: () => Promise<T>): Promise<T | undefined> {
+    setBusy(true);
+    setError(null);
+    setMessage(null);
+    try {
+      const result = await run(request);
+      setMessage(done);
+      router.refresh();
+      return result;
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new ApiError(0, 'error', ceremonyMessage(err), {}));
+      return undefined;
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return { act, busy, error, message, dialog };
+}
