@@ -22,3 +22,23 @@ export const TIER_LABELS: Record<PlanTier, string> = {
 /** MFA methods an organisation's users may use; all three means "any MFA". */
 export const MFA_METHODS = ['fido2', 'totp', 'sms'] as const;
 export type MfaMethod = (typeof MFA_METHODS)[number];
+
+/** SIEM connectors an enterprise organisation may be entitled to; the Postgres enum `siem_connector`. */
+export const SIEM_CONNECTORS = [
+  'splunk_hec',
+  'sentinel',
+  'elastic',
+  'datadog',
+  'security_hub',
+  'chronicle',
+  'qradar',
+] as const;
+export type SiemConnector = (typeof SIEM_CONNECTORS)[number];
+
+/** Bounds of an enterprise organisation's audit retention, in days. */
+export const RETENTION_DAYS = { min: 90, max: 3650 } as const;
+
+/** An Outpost's inference mode (ADR-013); `cpu_trial` is vendor-only. The Postgres enum `inference_mode`. */
+export const INFERENCE_MODES = ['gpu', 'cpu_trial'] as const;
+export type InferenceMode = (typeof INFERENCE_MODES)[number];
+export const INFERENCE_MODE_LABELS: Record<InferenceMode, string> = { gpu: 'GPU', cpu_trial: 'CPU trial' };

@@ -1,8 +1,8 @@
 import { pgEnum } from 'drizzle-orm/pg-core';
 import { STAFF_ROLES } from '@/lib/auth/roles';
-import { MFA_METHODS, PLAN_TIERS } from '@/lib/plans';
+import { INFERENCE_MODES, MFA_METHODS, PLAN_TIERS, SIEM_CONNECTORS } from '@/lib/plans';
 
-export { MFA_METHODS, PLAN_TIERS };
+export { INFERENCE_MODES, MFA_METHODS, PLAN_TIERS, SIEM_CONNECTORS };
 
 /** The five canonical plan tiers (ADR-012), listed in lib/plans.ts. Postgres refuses any other key. */
 export const planTier = pgEnum('plan_tier', PLAN_TIERS);
@@ -14,7 +14,7 @@ export const orgStatus = pgEnum('org_status', ['active', 'suspended']);
 
 export const mfaMethod = pgEnum('mfa_method', MFA_METHODS);
 
-export const inferenceMode = pgEnum('inference_mode', ['gpu', 'cpu_trial']);
+export const inferenceMode = pgEnum('inference_mode', INFERENCE_MODES);
 
 export const challengePurpose = pgEnum('challenge_purpose', ['registration', 'authentication', 'step_up']);
 
@@ -25,15 +25,6 @@ export const actingEndReason = pgEnum('acting_end_reason', [
   'ended_by_admin',
 ]);
 
-export const SIEM_CONNECTORS = [
-  'splunk_hec',
-  'sentinel',
-  'elastic',
-  'datadog',
-  'security_hub',
-  'chronicle',
-  'qradar',
-] as const;
 export const siemConnector = pgEnum('siem_connector', SIEM_CONNECTORS);
 
 export const auditOutcome = pgEnum('audit_outcome', ['success', 'denied', 'failure']);

@@ -11,11 +11,14 @@ export async function notifyOrgChanged(tx: Tx, orgId: string): Promise<void> {
   await tx.execute(sql`select pg_notify('org_config_changed', ${orgId})`);
 }
 
-/** Locks the organisation row and checks the version the editor saw; a stale one gets 409 and the row. */
-export async function lockOrg(tx: Tx, orgId: string, version: number) {
+/**
+ * Locks the organisation row and checks the version the editor saw; a stale one gets 409 and the row.
+ * Without a version it only locks, e.g. to keep the tier from changing under a write that depends on it.
+ */
+export async function lockOrg(tx: Tx, orgId: string, version?: number) {
   const [org] = await tx.select().from(organizations).where(eq(organizations.id, orgId)).for('update');
   if (!org) throw new NotFoundError('No such organisation.');
-  if (org.version !== version) {
+  if (version !== undefined && org.version !== version) {
     throw new ConflictError(
       'Someone changed this organisation since you loaded the page. Review the current values.',
       org,
@@ -32,4 +35,21 @@ export async function bumpOrgVersion(tx: Tx, orgId: string) {
     .where(eq(organizations.id, orgId))
     .returning();
   return org!;
+}
+
+/**
+ * Optimistic concurrency for a row that hangs off an organisation and may not exist yet: `version` is the
+ * one the editor saw, null when they saw no row. A mismatch gets 409 with the current row (or null).
+ */
+export function checkVersion<T extends { version: number }>(
+  current: T | undefined,
+  version: number | null,
+  what: string,
+): void {
+  if ((current?.version ?? null) !== version) {
+    throw new ConflictError(
+      `Someone changed ${what} since you loaded the page. Review the current values.`,
+      current ?? null,
+    );
+  }
 }

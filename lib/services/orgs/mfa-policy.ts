@@ -5,10 +5,10 @@ import { withAudit } from '@/lib/audit';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
-import { ConflictError, NotFoundError, parseInput, ValidationError } from '@/lib/errors';
+import { NotFoundError, parseInput, ValidationError } from '@/lib/errors';
 import { MFA_METHODS, type MfaMethod } from '@/lib/plans';
 import { orgConfig } from '@/lib/queries/org-config';
-import { notifyOrgChanged } from './common';
+import { checkVersion, notifyOrgChanged } from './common';
 
 const Input = z.object({
   orgId: z.uuid('Choose an organisation.'),
@@ -64,12 +64,7 @@ export async function setMfaPolicy(ctx: StaffCtx, raw: unknown) {
         .from(orgMfaPolicy)
         .where(eq(orgMfaPolicy.orgId, input.orgId))
         .for('update');
-      if ((current?.version ?? null) !== input.version) {
-        throw new ConflictError(
-          'Someone changed this MFA policy since you loaded the page. Review the current policy.',
-          current ?? null,
-        );
-      }
+      checkVersion(current, input.version, 'this MFA policy');
       const before = await orgConfig(tx, input.orgId);
       if (!before) throw new NotFoundError('No such organisation.');
       let after: Policy;

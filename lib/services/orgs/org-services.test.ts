@@ -1,83 +1,19 @@
-import { desc, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, rows } from '@/db/client';
-import { auditLog, enterpriseEntitlements, organizations, orgMfaPolicy } from '@/db/schema';
-import { verifyChain } from '@/lib/audit';
-import { type StaffCtx, validateSession } from '@/lib/auth/session';
+import { eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { enterpriseEntitlements, organizations, orgMfaPolicy } from '@/db/schema';
 import { orgConfig } from '@/lib/queries/org-config';
-import { startActing } from '@/lib/services/acting/acting';
-import { testDatabase } from '@/test/db';
-import { staffWithSession } from '@/test/staff';
+import { err, orgServiceKit } from '@/test/orgs';
 import { setMfaPolicy, weakens } from './mfa-policy';
 import { setPlanTier } from './plan-tier';
 
-let database: Database;
-let notified: string[] = [];
-let stopListening: () => Promise<void>;
-
-beforeAll(async () => {
-  database = await testDatabase();
-  stopListening = await database.listen('org_config_changed', (orgId) => notified.push(orgId));
-});
-afterAll(async () => {
-  await stopListening();
-  expect(await verifyChain(database.db)).toMatchObject({ ok: true });
-  await database.close();
-});
-
-async function newOrg(tier: 'team_saas' | 'enterprise_saas' = 'team_saas') {
-  const slug = `org-${crypto.randomUUID().slice(0, 8)}`;
-  const [org] = await database.db
-    .insert(organizations)
-    .values({ slug, name: `Org ${slug}`, planTier: tier })
-    .returning();
-  return org!;
-}
-
-async function actingFor(
-  role: 'admin' | 'billing' | 'support' | 'superadmin',
-  orgId: string,
-): Promise<StaffCtx> {
-  const ctx = await staffWithSession(database.db, role);
-  const started = await startActing(ctx, { orgId, reason: 'Customer asked for it', ticketRef: 'SUP-7' });
-  const r = await validateSession(
-    database.db,
-    ctx.sessionId,
-    { requestId: null, ip: null, userAgent: null },
-    undefined,
-    undefined,
-    started.id,
-  );
-  if (!r.ok) throw new Error(r.reason);
-  return r.ctx;
-}
-
-const err = (p: Promise<unknown>) =>
-  p.then(
-    () => null,
-    (e: unknown) => e as { status: number; code: string; message: string; extra: Record<string, unknown> },
-  );
-
-async function auditCount() {
-  const [r] = await rows<{ n: number }>(database.db, sql`select count(*)::int as n from audit_log`);
-  return r!.n;
-}
-
-async function lastEntry() {
-  const [e] = await database.db.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
-  return e!;
-}
-
-/** NOTIFY is delivered on commit; give the listening connection a moment. */
-async function notifiedOf(orgId: string) {
-  await expect.poll(() => notified.includes(orgId), { timeout: 2000 }).toBe(true);
-}
+const kit = orgServiceKit();
+const { newOrg, actingFor, auditCount, lastEntry, notifiedOf } = kit;
 
 describe('setPlanTier', () => {
   it('moves the tier inside an acting context, audited with both identities, and notifies the gateway', async () => {
     const org = await newOrg();
     const ctx = await actingFor('billing', org.id);
-    notified = [];
+    kit.forgetNotifications();
     const after = await setPlanTier(ctx, {
       orgId: org.id,
       planTier: 'enterprise_outpost',
@@ -93,7 +29,7 @@ describe('setPlanTier', () => {
       diff: { before: { plan_tier: 'team_saas' }, after: { plan_tier: 'enterprise_outpost' } },
     });
     await notifiedOf(org.id);
-    expect((await orgConfig(database.db, org.id))!.plan_tier).toBe('enterprise_outpost');
+    expect((await orgConfig(kit.db, org.id))!.plan_tier).toBe('enterprise_outpost');
   });
 
   it('is refused to roles without the permission, and outside an acting context, writing nothing', async () => {
@@ -108,15 +44,15 @@ describe('setPlanTier', () => {
         }),
       ),
     ).toMatchObject({ status: 403, code: 'forbidden' });
-    const plain = await staffWithSession(database.db, 'admin');
+    const plain = await kit.plainStaff('admin');
     expect(
       await err(setPlanTier(plain, { orgId: org.id, planTier: 'devpro_saas', version: 1 })),
     ).toMatchObject({ status: 403, code: 'acting_required' });
     // Starting the acting contexts above wrote their own entries; the refused writes wrote none.
     expect(await auditCount()).toBe(before + 1);
-    expect(
-      (await database.db.select().from(organizations).where(eq(organizations.id, org.id)))[0]!.planTier,
-    ).toBe('team_saas');
+    expect((await kit.db.select().from(organizations).where(eq(organizations.id, org.id)))[0]!.planTier).toBe(
+      'team_saas',
+    );
   });
 
   it('names a bad tier, answers a stale version with 409 and the current row', async () => {
@@ -133,7 +69,7 @@ describe('setPlanTier', () => {
 
   it('asks explicitly before dropping enterprise entitlements, and keeps them in the audit entry', async () => {
     const org = await newOrg('enterprise_saas');
-    await database.db
+    await kit.db
       .insert(enterpriseEntitlements)
       .values({ orgId: org.id, maxOutposts: 2, ssoEnabled: true, contractRef: 'MSA-2291' });
     const ctx = await actingFor('billing', org.id);
@@ -144,11 +80,11 @@ describe('setPlanTier', () => {
       extra: { entitlements: { contractRef: 'MSA-2291' } },
     });
     expect(
-      await database.db.select().from(enterpriseEntitlements).where(eq(enterpriseEntitlements.orgId, org.id)),
+      await kit.db.select().from(enterpriseEntitlements).where(eq(enterpriseEntitlements.orgId, org.id)),
     ).toHaveLength(1);
     await setPlanTier(ctx, { orgId: org.id, planTier: 'team_saas', version: 1, removeEntitlements: true });
     expect(
-      await database.db.select().from(enterpriseEntitlements).where(eq(enterpriseEntitlements.orgId, org.id)),
+      await kit.db.select().from(enterpriseEntitlements).where(eq(enterpriseEntitlements.orgId, org.id)),
     ).toHaveLength(0);
     expect((await lastEntry()).diff).toMatchObject({
       removed_entitlements: { contractRef: 'MSA-2291', maxOutposts: 2 },
@@ -173,7 +109,7 @@ describe('setMfaPolicy', () => {
   it('requires FIDO2, then weakens it only with a reason, flagged as weakening', async () => {
     const org = await newOrg('enterprise_saas');
     const ctx = await actingFor('admin', org.id);
-    notified = [];
+    kit.forgetNotifications();
     const strict = await setMfaPolicy(ctx, {
       orgId: org.id,
       required: true,
@@ -221,10 +157,8 @@ describe('setMfaPolicy', () => {
       version: 1,
       reason: 'Back to the Team tier default',
     });
-    expect(await database.db.select().from(orgMfaPolicy).where(eq(orgMfaPolicy.orgId, org.id))).toHaveLength(
-      0,
-    );
-    expect(await orgConfig(database.db, org.id)).toMatchObject({
+    expect(await kit.db.select().from(orgMfaPolicy).where(eq(orgMfaPolicy.orgId, org.id))).toHaveLength(0);
+    expect(await orgConfig(kit.db, org.id)).toMatchObject({
       mfa_source: 'tier',
       mfa_required: true,
       mfa_allowed_methods: ['fido2', 'totp', 'sms'],

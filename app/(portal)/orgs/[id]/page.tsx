@@ -3,29 +3,51 @@ import { notFound } from 'next/navigation';
 import type { ReactNode } from 'react';
 import { ActForForm } from '@/components/acting/act-for-form';
 import { OrgActions } from '@/components/acting/org-actions';
+import { EntitlementsForm } from '@/components/orgs/entitlements-form';
 import { MfaPolicyForm } from '@/components/orgs/mfa-policy-form';
+import { OutpostsTable } from '@/components/orgs/outposts-table';
 import { PlanTierForm } from '@/components/orgs/plan-tier-form';
+import { OverrideForm, RateLimitsForm, RevokeOverrideButton } from '@/components/orgs/rate-limit-forms';
+import { RateLimitTable } from '@/components/orgs/rate-limit-table';
+import { SuspensionForm } from '@/components/orgs/suspension-form';
+import { lastTwelveMonths, UsageChart } from '@/components/orgs/usage-chart';
 import { can, type Permission, rolesWith } from '@/lib/auth/permissions';
 import { requireStaffPage } from '@/lib/auth/current';
 import { config } from '@/lib/config';
 import { NotFoundError } from '@/lib/errors';
-import { TIER_LABELS } from '@/lib/plans';
+import { utc } from '@/lib/format';
+import { ENTERPRISE_TIERS, RETENTION_DAYS, TIER_LABELS } from '@/lib/plans';
+import type { Source } from '@/lib/queries/org-config';
 import { orgDetail } from '@/lib/queries/orgs';
+import { LIMIT_COLUMNS, LIMIT_KEYS, type LimitKey, MAX_OVERRIDE_DAYS, pickLimits } from '@/lib/rate-limits';
 
 export const metadata: Metadata = { title: 'Organisation' };
 
-function Section(props: { title: string; permission: Permission; children: ReactNode }) {
+/**
+ * One concern of the organisation, saying who may edit it: the roles with `permission` (and, for a second
+ * kind of write, `also`), always inside an acting context. Without a permission it is read-only.
+ */
+function Section(props: {
+  id: string;
+  title: string;
+  permission?: Permission;
+  also?: { what: string; permission: Permission };
+  children: ReactNode;
+}) {
+  const who = (p: Permission) => rolesWith(p).join(', ');
   return (
     <section
-      aria-labelledby={`section-${props.permission}`}
+      aria-labelledby={`section-${props.id}`}
       className="rounded-lg border border-slate-200 bg-white p-4"
     >
       <div className="mb-3 flex items-baseline justify-between gap-4">
-        <h2 id={`section-${props.permission}`} className="font-semibold">
+        <h2 id={`section-${props.id}`} className="font-semibold">
           {props.title}
         </h2>
         <p className="text-xs text-slate-500">
-          Who may edit: {rolesWith(props.permission).join(', ')}, inside an acting context
+          {props.permission
+            ? `Who may edit: ${who(props.permission)}${props.also ? `; ${props.also.what}: ${who(props.also.permission)}` : ''}, inside an acting context`
+            : 'Read-only: the platform writes these figures'}
         </p>
       </div>
       {props.children}
@@ -41,6 +63,15 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
     throw err;
   });
   const { org, notes, tier, mfaOverride, audit } = detail;
+  const tierLimits = pickLimits(tier);
+  const inForce = detail.overrides.find((o) => o.id === detail.config.override_id) ?? null;
+  const effective = Object.fromEntries(
+    LIMIT_KEYS.map((k) => {
+      const column = LIMIT_COLUMNS[k];
+      return [k, { value: detail.config[column], source: detail.config[`${column}_source`] }];
+    }),
+  ) as Record<LimitKey, { value: number; source: Source }>;
+  const showOutposts = org.planTier === 'enterprise_outpost' || detail.outposts.length > 0;
   const c = config();
   const actingHere = ctx.acting?.orgId === org.id;
   const canWrite = (p: Permission) => actingHere && can(ctx.role, p);
@@ -74,7 +105,7 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
           />
         )
       )}
-      <Section title="Plan tier" permission="orgs.plan_tier.write">
+      <Section id="plan-tier" title="Plan tier" permission="orgs.plan_tier.write">
         <PlanTierForm
           orgId={org.id}
           planTier={org.planTier}
@@ -82,7 +113,7 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
           canEdit={canWrite('orgs.plan_tier.write')}
         />
       </Section>
-      <Section title="MFA policy" permission="orgs.mfa_policy.write">
+      <Section id="mfa-policy" title="MFA policy" permission="orgs.mfa_policy.write">
         <MfaPolicyForm
           orgId={org.id}
           canEdit={canWrite('orgs.mfa_policy.write')}
@@ -95,6 +126,109 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
             version: mfaOverride?.version ?? null,
           }}
         />
+      </Section>
+      <Section
+        id="rate-limits"
+        title="Rate limits and quota"
+        permission="orgs.rate_limits.write"
+        also={{ what: 'time-boxed overrides', permission: 'orgs.rate_limits.override' }}
+      >
+        <div className="space-y-4">
+          <RateLimitTable
+            tier={tierLimits}
+            org={detail.limits && pickLimits(detail.limits)}
+            override={inForce && pickLimits(inForce)}
+            effective={effective}
+          />
+          {detail.overrides.length > 0 && (
+            <ul className="space-y-2 text-sm" aria-label="Overrides">
+              {detail.overrides.map((o) => (
+                <li
+                  key={o.id}
+                  className="flex items-start justify-between gap-4 rounded border border-slate-200 p-2"
+                  data-override-id={o.id}
+                >
+                  <div>
+                    <p>
+                      {o.id === inForce?.id ? 'In force' : 'Not in force (replaced)'} until {utc(o.expiresAt)}
+                    </p>
+                    <p className="text-xs text-slate-500">
+                      {o.reason} · by {o.createdByEmail} · {utc(o.createdAt)}
+                    </p>
+                  </div>
+                  {canWrite('orgs.rate_limits.override') && (
+                    <RevokeOverrideButton orgId={org.id} overrideId={o.id} />
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
+          <div className="grid gap-6 lg:grid-cols-2">
+            {canWrite('orgs.rate_limits.write') && (
+              <RateLimitsForm
+                orgId={org.id}
+                limits={detail.limits && pickLimits(detail.limits)}
+                tierDefaults={tierLimits}
+                version={detail.limits?.version ?? null}
+              />
+            )}
+            {canWrite('orgs.rate_limits.override') && (
+              <OverrideForm
+                orgId={org.id}
+                maxDays={MAX_OVERRIDE_DAYS}
+                active={
+                  inForce && {
+                    id: inForce.id,
+                    ...pickLimits(inForce),
+                    expiresAt: inForce.expiresAt.toISOString(),
+                  }
+                }
+              />
+            )}
+          </div>
+        </div>
+      </Section>
+      {ENTERPRISE_TIERS.has(org.planTier) && (
+        <Section id="entitlements" title="Enterprise entitlements" permission="orgs.entitlements.write">
+          <EntitlementsForm
+            orgId={org.id}
+            entitlements={detail.entitlements}
+            version={detail.entitlements?.version ?? null}
+            retention={RETENTION_DAYS}
+            canEdit={canWrite('orgs.entitlements.write')}
+          />
+        </Section>
+      )}
+      {showOutposts && (
+        <Section id="outposts" title="Outposts" permission="orgs.outpost_mode.write">
+          <p className="mb-2 text-sm text-slate-600">
+            The inference mode is vendor-only. With no GPU, requests are blocked; CPU trial runs DeBERTa on
+            CPU and is vendor-only.
+          </p>
+          <OutpostsTable
+            orgId={org.id}
+            outposts={detail.outposts}
+            canEdit={canWrite('orgs.outpost_mode.write')}
+          />
+        </Section>
+      )}
+      <Section id="kill-switch" title="Kill switch" permission="orgs.suspend">
+        <p className="mb-3 text-sm">
+          Status: <span className="font-medium">{org.status}</span>
+          {org.status === 'suspended' && ` (${org.suspendedReason ?? 'no reason recorded'})`}. A suspended
+          organisation’s requests are refused by the gateway.
+        </p>
+        {canWrite('orgs.suspend') && (
+          <SuspensionForm
+            orgId={org.id}
+            orgName={org.name}
+            suspended={org.status === 'suspended'}
+            version={org.version}
+          />
+        )}
+      </Section>
+      <Section id="usage" title="Usage and billing">
+        <UsageChart months={lastTwelveMonths(detail.usage)} quota={detail.config.monthly_request_quota} />
       </Section>
       <section className="rounded-lg border border-slate-200 bg-white p-4">
         <h2 className="mb-2 font-semibold">Support notes</h2>

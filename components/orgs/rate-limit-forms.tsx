@@ -1,0 +1,228 @@
+'use client';
+
+import { useState } from 'react';
+import { CheckboxField, ConflictNote, FieldError, TextField } from '@/components/orgs/fields';
+import { useOrgWrite } from '@/components/orgs/use-org-write';
+import { Button } from '@/components/ui/button';
+import { Feedback } from '@/components/ui/feedback';
+import { num, utc } from '@/lib/format';
+import { LIMIT_KEYS, LIMIT_LABELS, type LimitKey, type Limits } from '@/lib/rate-limits';
+
+type Texts = Record<LimitKey, string>;
+
+const toTexts = (limits: Limits | null): Texts =>
+  Object.fromEntries(LIMIT_KEYS.map((k) => [k, limits?.[k]?.toString() ?? ''])) as Texts;
+
+/** Empty means "not set here" (null); anything else goes to the server as a number, which checks it. */
+const toLimits = (texts: Texts): Limits =>
+  Object.fromEntries(LIMIT_KEYS.map((k) => [k, texts[k].trim() === '' ? null : Number(texts[k])])) as Limits;
+
+const limitRows = (limits: Limits) =>
+  LIMIT_KEYS.map((k): [string, string] => [LIMIT_LABELS[k], limits[k] === null ? 'not set' : num(limits[k])]);
+
+/** The four limit inputs, and the explicit confirmation a 0 ("blocked") needs. */
+function LimitInputs(props: {
+  idPrefix: string;
+  texts: Texts;
+  onChange: (texts: Texts) => void;
+  placeholder: (key: LimitKey) => string;
+  confirmBlocked: boolean;
+  onConfirmBlocked: (v: boolean) => void;
+  fields: Record<string, string>;
+}) {
+  const anyZero = LIMIT_KEYS.some((k) => props.texts[k].trim() !== '' && Number(props.texts[k]) === 0);
+  return (
+    <>
+      <div className="grid gap-3 sm:grid-cols-2">
+        {LIMIT_KEYS.map((k) => (
+          <TextField
+            key={k}
+            id={`${props.idPrefix}-${k}`}
+            label={LIMIT_LABELS[k]}
+            type="number"
+            min={0}
+            step={1}
+            inputMode="numeric"
+            placeholder={props.placeholder(k)}
+            value={props.texts[k]}
+            onChange={(e) => props.onChange({ ...props.texts, [k]: e.target.value })}
+            error={props.fields[k]}
+          />
+        ))}
+      </div>
+      {(anyZero || props.confirmBlocked) && (
+        <CheckboxField
+          label="0 is meant: it blocks all traffic for this organisation"
+          checked={props.confirmBlocked}
+          onChange={(e) => props.onConfirmBlocked(e.target.checked)}
+        />
+      )}
+    </>
+  );
+}
+
+/** The organisation's own limits (admin). Empty fields fall back to the tier default. */
+export function RateLimitsForm(props: {
+  orgId: string;
+  limits: Limits | null;
+  tierDefaults: Limits;
+  version: number | null;
+}) {
+  const [texts, setTexts] = useState(() => toTexts(props.limits));
+  const [confirmBlocked, setConfirmBlocked] = useState(false);
+  const write = useOrgWrite(`/api/orgs/${props.orgId}/rate-limits`);
+  const current = write.conflict as (Limits & { version: number }) | null | undefined;
+  const version = current === undefined ? props.version : (current?.version ?? null);
+
+  return (
+    <form
+      className="space-y-3"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        void write.submit({ ...toLimits(texts), confirmBlocked, version }, 'The rate limits are saved.');
+      }}
+    >
+      {write.dialog}
+      <h3 className="text-sm font-semibold">Organisation limits</h3>
+      <p className="text-xs text-slate-500">Leave a field empty to use the plan tier’s default.</p>
+      <LimitInputs
+        idPrefix="limits"
+        texts={texts}
+        onChange={setTexts}
+        placeholder={(k) => `tier default: ${num(props.tierDefaults[k])}`}
+        confirmBlocked={confirmBlocked}
+        onConfirmBlocked={setConfirmBlocked}
+        fields={write.error?.fields ?? {}}
+      />
+      {current !== undefined ? (
+        <ConflictNote
+          current={current && limitRows(current)}
+          none="The organisation now has no limits of its own."
+        />
+      ) : (
+        <Feedback error={write.error} message={write.message} />
+      )}
+      <Button type="submit" disabled={write.busy}>
+        Save rate limits
+      </Button>
+    </form>
+  );
+}
+
+interface ActiveOverride extends Limits {
+  id: string;
+  expiresAt: string;
+}
+
+/** A datetime-local value (the browser's local time, to the minute) `days` from now. */
+function daysFromNow(days: number): string {
+  const d = new Date(Date.now() + days * 86_400_000);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+
+/** A time-boxed override (support, admin), replacing the one in force if there is one. */
+export function OverrideForm(props: { orgId: string; active: ActiveOverride | null; maxDays: number }) {
+  const [texts, setTexts] = useState(() => toTexts(null));
+  const [confirmBlocked, setConfirmBlocked] = useState(false);
+  const [expires, setExpires] = useState('');
+  const [reason, setReason] = useState('');
+  const write = useOrgWrite(`/api/orgs/${props.orgId}/rate-limit-overrides`);
+  const fields = write.error?.fields ?? {};
+  const current = write.conflict as ActiveOverride | null | undefined;
+  const active = current === undefined ? props.active : current;
+
+  return (
+    <form
+      className="space-y-3"
+      noValidate
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const created = await write.submit(
+          {
+            ...toLimits(texts),
+            confirmBlocked,
+            // datetime-local is the browser's local time; the server takes an instant.
+            expiresAt: expires ? new Date(expires).toISOString() : '',
+            reason,
+            activeOverrideId: active?.id ?? null,
+          },
+          'The override is in force.',
+        );
+        if (created) {
+          setTexts(toTexts(null));
+          setConfirmBlocked(false);
+          setExpires('');
+          setReason('');
+        }
+      }}
+    >
+      {write.dialog}
+      <h3 className="text-sm font-semibold">Time-boxed override</h3>
+      <p className="text-xs text-slate-500">
+        Set only the limits to override; the others keep their values.
+        {active && ` Saving replaces the override in force until ${utc(active.expiresAt)}.`}
+      </p>
+      <LimitInputs
+        idPrefix="override"
+        texts={texts}
+        onChange={setTexts}
+        placeholder={() => 'not overridden'}
+        confirmBlocked={confirmBlocked}
+        onConfirmBlocked={setConfirmBlocked}
+        fields={fields}
+      />
+      <FieldError error={fields.limits} />
+      <div className="flex flex-wrap items-end gap-3">
+        <TextField
+          id="override-expires"
+          label="Expires"
+          hint={`your time zone; at most ${props.maxDays} days ahead`}
+          type="datetime-local"
+          value={expires}
+          onChange={(e) => setExpires(e.target.value)}
+          error={fields.expiresAt}
+        />
+        <div className="flex gap-2 pb-0.5" role="group" aria-label="Expiry presets">
+          {[1, 7, props.maxDays].map((d) => (
+            <Button key={d} variant="secondary" onClick={() => setExpires(daysFromNow(d))}>
+              {d === 1 ? '1 day' : `${d} days`}
+            </Button>
+          ))}
+        </div>
+      </div>
+      <TextField
+        id="override-reason"
+        label="Reason"
+        hint="at least 10 characters"
+        value={reason}
+        onChange={(e) => setReason(e.target.value)}
+        error={fields.reason}
+      />
+      {current !== undefined ? (
+        <ConflictNote
+          current={current && [...limitRows(current), ['Expires', utc(current.expiresAt)]]}
+          none="No override is in force any more."
+        />
+      ) : (
+        <Feedback error={write.error} message={write.message} />
+      )}
+      <Button type="submit" disabled={write.busy}>
+        {active ? 'Replace override' : 'Add override'}
+      </Button>
+    </form>
+  );
+}
+
+export function RevokeOverrideButton(props: { orgId: string; overrideId: string }) {
+  const write = useOrgWrite(`/api/orgs/${props.orgId}/rate-limit-overrides/${props.overrideId}/revoke`);
+  return (
+    <div className="space-y-1">
+      {write.dialog}
+      <Button variant="secondary" disabled={write.busy} onClick={() => void write.submit({}, 'Revoked.')}>
+        Revoke override
+      </Button>
+      <Feedback error={write.error} message={write.message} />
+    </div>
+  );
+}

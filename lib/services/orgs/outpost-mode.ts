@@ -1,0 +1,66 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { outposts } from '@/db/schema';
+import { withAudit } from '@/lib/audit';
+import { requireActingFor } from '@/lib/auth/acting';
+import { requirePermission } from '@/lib/auth/permissions';
+import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
+import { ConflictError, NotFoundError, parseInput, ValidationError } from '@/lib/errors';
+import { INFERENCE_MODES } from '@/lib/plans';
+import { notifyOrgChanged } from './common';
+
+const Input = z.object({
+  orgId: z.uuid('Choose an organisation.'),
+  outpostId: z.uuid('Choose an Outpost.'),
+  inferenceMode: z.enum(INFERENCE_MODES, 'The mode is gpu or cpu_trial.'),
+  reason: z.string().trim().min(10, 'Say why (at least 10 characters).').max(500),
+  version: z.int('Send the version you edited.').min(1),
+});
+
+/**
+ * Switches an Outpost between GPU inference and the vendor-only CPU trial (superadmin, acting context,
+ * step-up, reason). No customer path reaches this.
+ */
+export async function setOutpostInferenceMode(ctx: StaffCtx, raw: unknown) {
+  requirePermission(ctx, 'orgs.outpost_mode.write');
+  const input = parseInput(Input, raw);
+  requireActingFor(ctx, input.orgId);
+  requireFreshAuth(ctx);
+  return withAudit(
+    ctx,
+    {
+      action: 'org.outpost.inference_mode.updated',
+      orgId: input.orgId,
+      targetType: 'outpost',
+      targetId: input.outpostId,
+    },
+    async (tx, audit) => {
+      const [outpost] = await tx
+        .select()
+        .from(outposts)
+        .where(and(eq(outposts.id, input.outpostId), eq(outposts.orgId, input.orgId)))
+        .for('update');
+      if (!outpost) throw new NotFoundError('This organisation has no such Outpost.');
+      if (outpost.version !== input.version) {
+        throw new ConflictError(
+          'Someone changed this Outpost since you loaded the page. Review the current values.',
+          outpost,
+        );
+      }
+      if (outpost.inferenceMode === input.inferenceMode) {
+        throw new ValidationError({
+          inferenceMode: `The Outpost already runs in ${input.inferenceMode} mode.`,
+        });
+      }
+      const [after] = await tx
+        .update(outposts)
+        .set({ inferenceMode: input.inferenceMode, version: sql`${outposts.version} + 1` })
+        .where(eq(outposts.id, outpost.id))
+        .returning();
+      await notifyOrgChanged(tx, input.orgId);
+      audit.diff({ inferenceMode: outpost.inferenceMode }, { inferenceMode: after!.inferenceMode });
+      audit.detail({ reason: input.reason, outpost: outpost.name });
+      return after!;
+    },
+  );
+}

@@ -1,0 +1,60 @@
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { organizations } from '@/db/schema';
+import { withAudit } from '@/lib/audit';
+import { requireActingFor } from '@/lib/auth/acting';
+import { requirePermission } from '@/lib/auth/permissions';
+import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
+import { parseInput, ValidationError } from '@/lib/errors';
+import { bumpOrgVersion, lockOrg, notifyOrgChanged } from './common';
+
+const Input = z.object({
+  orgId: z.uuid('Choose an organisation.'),
+  suspended: z.boolean('Say whether to suspend or resume the organisation.'),
+  reason: z.string().trim().min(10, 'Say why (at least 10 characters).').max(500),
+  version: z.int('Send the version you edited.').min(1),
+});
+
+/**
+ * The kill switch: suspends an organisation, with the reason the gateway and the portal show, or resumes
+ * it (superadmin, acting context, step-up).
+ */
+export async function setSuspended(ctx: StaffCtx, raw: unknown) {
+  requirePermission(ctx, 'orgs.suspend');
+  const input = parseInput(Input, raw);
+  requireActingFor(ctx, input.orgId);
+  requireFreshAuth(ctx);
+  return withAudit(
+    ctx,
+    {
+      action: input.suspended ? 'org.suspended' : 'org.resumed',
+      orgId: input.orgId,
+      targetType: 'organization',
+      targetId: input.orgId,
+    },
+    async (tx, audit) => {
+      const org = await lockOrg(tx, input.orgId, input.version);
+      if ((org.status === 'suspended') === input.suspended) {
+        throw new ValidationError({
+          suspended: `The organisation is already ${input.suspended ? 'suspended' : 'active'}.`,
+        });
+      }
+      await tx
+        .update(organizations)
+        .set(
+          input.suspended
+            ? { status: 'suspended', suspendedReason: input.reason }
+            : { status: 'active', suspendedReason: null },
+        )
+        .where(eq(organizations.id, org.id));
+      const after = await bumpOrgVersion(tx, org.id);
+      await notifyOrgChanged(tx, org.id);
+      audit.diff(
+        { status: org.status, suspendedReason: org.suspendedReason },
+        { status: after.status, suspendedReason: after.suspendedReason },
+      );
+      audit.detail({ reason: input.reason });
+      return after;
+    },
+  );
+}
