@@ -5,11 +5,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import postgres from 'postgres';
-import { BOOTSTRAP_LINK_FILE } from './files';
+import { BOOTSTRAP_LINK_FILE, LOCAL_QA_CREDENTIAL_FILE, SUPERADMIN_CREDENTIAL_FILE } from './files';
+import { IDLE_TIMEOUT_S, STEP_UP_MAX_AGE_S } from './settings';
 
 const port = process.env.E2E_PORT ?? '3100';
 // The e2e configuration: attestation checked against a test MDS blob that trusts exactly Chromium's
-// virtual authenticator, short idle timeout for the idle test, and the address from Next's own header.
+// virtual authenticator, short idle and step-up timeouts (e2e/settings.ts), and the client address from
+// Next's own header.
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   PORT: port,
@@ -19,7 +21,8 @@ const env: NodeJS.ProcessEnv = {
   WEBAUTHN_MDS_FILE: 'e2e/fixtures/mds/blob.jwt',
   WEBAUTHN_MDS_ROOT_FILE: 'e2e/fixtures/mds/root.pem',
   WEBAUTHN_AAGUID_ALLOWLIST: '01020304-0506-0708-0102-030405060708',
-  SESSION_IDLE_TIMEOUT_S: process.env.E2E_IDLE_TIMEOUT_S ?? '20',
+  SESSION_IDLE_TIMEOUT_S: String(IDLE_TIMEOUT_S),
+  STEP_UP_MAX_AGE_S: String(STEP_UP_MAX_AGE_S),
   SIGNIN_MAX_FAILURES_PER_IP: '1000',
   TRUSTED_PROXY_COUNT: '1',
 };
@@ -38,7 +41,9 @@ if (process.env.DATABASE_URL) {
 }
 
 fs.mkdirSync('.e2e', { recursive: true });
-fs.rmSync(BOOTSTRAP_LINK_FILE, { force: true });
+// Keys enrolled on an earlier run's database mean nothing on this one.
+for (const file of [BOOTSTRAP_LINK_FILE, SUPERADMIN_CREDENTIAL_FILE, LOCAL_QA_CREDENTIAL_FILE])
+  fs.rmSync(file, { force: true });
 const child = spawn('node_modules/.bin/tsx', ['scripts/start.ts'], {
   stdio: ['ignore', 'pipe', 'inherit'],
   env,

@@ -1,10 +1,18 @@
-import { expect, test } from './fixtures';
-import { bootstrapLink, enrol, signIn, signOut } from './staff';
+import { importCredential } from './credential-file';
+import { expect, portalCredentialId, test } from './fixtures';
+import { SUPERADMIN_CREDENTIAL_FILE } from './files';
+import { bootstrapLink, signIn, signOut } from './staff';
 
-test('bootstrap invite → enrol → sign in → sign out → sign in again', async ({ page, authenticator }) => {
-  await enrol(page, bootstrapLink(), { displayName: 'Ada Superadmin', nickname: 'Primary key' });
-  expect(await authenticator.credentials()).toHaveLength(1);
+// The bootstrap enrolment itself is e2e/bootstrap.setup.ts: the link is single-use.
+test('bootstrap invite → enrol (setup) → sign in → sign out → sign in again, all audited', async ({
+  page,
+  authenticator,
+}) => {
+  // The key the superadmin enrolled in setup, now in this browser's authenticator.
+  const saved = await importCredential(authenticator, SUPERADMIN_CREDENTIAL_FILE);
+  const credentialId = portalCredentialId(saved.credential);
 
+  // Usernameless: the browser offers the discoverable credential.
   await signIn(page);
   await expect(page.getByRole('heading', { name: 'Welcome, Ada Superadmin' })).toBeVisible();
   await expect(page.locator('main')).toContainText('with the role superadmin');
@@ -16,16 +24,19 @@ test('bootstrap invite → enrol → sign in → sign out → sign in again', as
 
   await signIn(page, { email: 'superadmin@arbitex.local' });
   await expect(page).toHaveURL(/\/$/);
-  await page.goto('/audit');
-  const actions = await page
-    .locator('tr[data-action]')
-    .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')));
-  expect(actions.slice(0, 4)).toEqual([
-    'staff.signin.success',
-    'staff.signout',
-    'staff.signin.success',
-    'staff.enrolled',
-  ]);
+
+  // This staff member's newest audit entries, newest first: the two sign-ins and the sign-out between.
+  await page.goto(`/audit?actor=${saved.staffId}`);
+  const rows = page.locator('tr[data-action]');
+  const actions = await rows.evaluateAll((r) => r.map((row) => row.getAttribute('data-action')));
+  expect(actions.slice(0, 3)).toEqual(['staff.signin.success', 'staff.signout', 'staff.signin.success']);
+  await expect(rows.nth(0)).toContainText(`staff_credential ${credentialId}`);
+  await expect(rows.nth(2)).toContainText(`staff_credential ${credentialId}`);
+  // …and, before them, the enrolment through the bootstrap link.
+  await page.goto('/audit?action=staff.enrolled');
+  await expect(page.locator('tr[data-action="staff.enrolled"]', { hasText: saved.staffId! })).toContainText(
+    'superadmin@arbitex.local',
+  );
 
   // The link was single-use.
   await page.goto(bootstrapLink());

@@ -1,27 +1,69 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { type Browser, expect, type Page } from '@playwright/test';
-import { attachAuthenticator, type VirtualAuthenticator } from './fixtures';
-import { BOOTSTRAP_LINK_FILE } from './files';
+import { attachAuthenticator, type AuthenticatorOptions, type VirtualAuthenticator } from './authenticator';
+import { importCredential, type SavedCredential } from './credential-file';
+import { BOOTSTRAP_LINK_FILE, SUPERADMIN_CREDENTIAL_FILE } from './files';
 
 /** The first superadmin's one-time enrolment link, which `npm start` printed for e2e/serve.ts. */
 export function bootstrapLink(): string {
   return fs.readFileSync(BOOTSTRAP_LINK_FILE, 'utf8').trim();
 }
 
+/** The portal's origin, which writes must send as `Origin` (lib/http/handler.ts). */
+export function origin(page: Page): { Origin: string } {
+  return { Origin: new URL(page.url()).origin };
+}
+
+/** An e-mail address no other test uses. */
+export function uniqueEmail(prefix: string): string {
+  return `${prefix}-${crypto.randomBytes(4).toString('hex')}@arbitex.local`;
+}
+
 /** A browser of its own (a new context) with a virtual security key, as a second person would have. */
-export async function newStaffBrowser(browser: Browser, baseURL: string) {
+export async function newStaffBrowser(browser: Browser, baseURL: string, options?: AuthenticatorOptions) {
   const context = await browser.newContext({ baseURL });
   const page = await context.newPage();
-  const authenticator = await attachAuthenticator(await context.newCDPSession(page));
+  const authenticator = await attachAuthenticator(await context.newCDPSession(page), options);
   return { context, page, authenticator };
 }
 
-export async function enrol(page: Page, link: string, opts: { displayName: string; nickname: string }) {
+export interface Enrolled {
+  staffId: string;
+  email: string;
+  role: string;
+}
+
+async function submitEnrolment(page: Page, link: string, opts: { displayName: string; nickname: string }) {
   await page.goto(link);
   await page.getByLabel('Your name').fill(opts.displayName);
   await page.getByLabel('Name for this key').fill(opts.nickname);
   await page.getByRole('button', { name: 'Register security key' }).click();
+}
+
+/** Enrols through an invitation link's page; returns what /api/enroll/verify answered. */
+export async function enrol(
+  page: Page,
+  link: string,
+  opts: { displayName: string; nickname: string },
+): Promise<Enrolled> {
+  const verified = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/enroll/verify');
+  await submitEnrolment(page, link, opts);
   await expect(page.getByText('Your security key is registered')).toBeVisible();
+  return (await (await verified).json()) as Enrolled;
+}
+
+/** Tries to enrol and returns the refusal the page shows. */
+export async function enrolError(
+  page: Page,
+  link: string,
+  opts: { displayName: string; nickname: string } = { displayName: 'Refused Person', nickname: 'Bad key' },
+): Promise<string> {
+  await submitEnrolment(page, link, opts);
+  const alert = page.getByRole('main').getByRole('alert');
+  await expect(alert).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Register security key' })).toBeEnabled();
+  return (await alert.textContent()) ?? '';
 }
 
 export async function signIn(page: Page, opts: { email?: string } = {}) {
@@ -31,11 +73,13 @@ export async function signIn(page: Page, opts: { email?: string } = {}) {
   await expect(page).not.toHaveURL(/\/login/);
 }
 
-export async function signInError(page: Page): Promise<string> {
+export async function signInError(page: Page, opts: { email?: string } = {}): Promise<string> {
   await page.goto('/login');
+  if (opts.email) await page.getByLabel(/E-mail/).fill(opts.email);
   await page.getByRole('button', { name: 'Sign in with security key' }).click();
   const alert = page.getByRole('main').getByRole('alert');
   await expect(alert).toBeVisible();
+  await expect(page).toHaveURL(/\/login/);
   return (await alert.textContent()) ?? '';
 }
 
@@ -52,8 +96,64 @@ export async function copyCredential(
 ) {
   const [credential] = await from.credentials();
   if (!credential) throw new Error('the source authenticator has no credential');
-  await to.cdp.send('WebAuthn.addCredential', {
-    authenticatorId: to.authenticatorId,
-    credential: { ...credential, signCount: signCount ?? credential.signCount },
-  });
+  await to.addCredential({ ...credential, signCount: signCount ?? credential.signCount });
+}
+
+/**
+ * Signs `page` in as the first superadmin, whom e2e/bootstrap.setup.ts enrolled: imports the saved key
+ * into the page's virtual authenticator (WebAuthn.addCredential) and runs a real sign-in with it.
+ */
+export async function asSuperadmin(
+  page: Page,
+  authenticator: VirtualAuthenticator,
+): Promise<SavedCredential> {
+  const saved = await importCredential(authenticator, SUPERADMIN_CREDENTIAL_FILE);
+  await signIn(page, { email: saved.email });
+  await expect(page.getByRole('banner')).toContainText('superadmin');
+  return saved;
+}
+
+/** A one-time enrolment link, created through the API as the superadmin signed in on `page`. */
+export async function invite(page: Page, input: { email: string; role: string }): Promise<string> {
+  const res = await page.request.post('/api/staff/invite', { data: input, headers: origin(page) });
+  expect(res.status(), await res.text()).toBe(200);
+  return ((await res.json()) as { url: string }).url;
+}
+
+/** Confirms the step-up dialog with the page's security key. */
+export async function confirmStepUp(page: Page) {
+  const dialog = page.getByRole('dialog', { name: 'Confirm with your security key' });
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole('button', { name: 'Use security key' }).click();
+  await expect(dialog).toBeHidden();
+}
+
+export interface StaffMember extends Enrolled {
+  displayName: string;
+  page: Page;
+  authenticator: VirtualAuthenticator;
+  close(): Promise<void>;
+}
+
+/**
+ * Someone new: `superadmin` (a signed-in superadmin's page) invites them, and they enrol a key in a browser
+ * of their own. Not signed in yet.
+ */
+export async function newStaffMember(
+  browser: Browser,
+  superadmin: Page,
+  role: string,
+  opts: { displayName?: string; authenticator?: AuthenticatorOptions } = {},
+): Promise<StaffMember> {
+  const tag = crypto.randomBytes(3).toString('hex');
+  const email = `${role}-${tag}@arbitex.local`;
+  const link = await invite(superadmin, { email, role });
+  const { context, page, authenticator } = await newStaffBrowser(
+    browser,
+    new URL(superadmin.url()).origin,
+    opts.authenticator,
+  );
+  const displayName = opts.displayName ?? `${role[0]!.toUpperCase()}${role.slice(1)} ${tag}`;
+  const enrolled = await enrol(page, link, { displayName, nickname: `${role} key` });
+  return { ...enrolled, displayName, page, authenticator, close: () => context.close() };
 }

@@ -36,8 +36,7 @@ export async function verifyAssertion(
   purpose: ChallengePurpose,
   opts: { staffId?: string; onIdentified?: (staff: { id: string; email: string }) => void } = {},
 ): Promise<VerifiedAssertion> {
-  const challenge = challengeOf(response);
-  await consumeChallenge(db, challenge, purpose, opts.staffId);
+  // The key is looked up first, so that every refusal below is audited against its owner.
   const [row] = await db
     .select({ cred: staffCredentials, staff: staffUsers })
     .from(staffCredentials)
@@ -47,6 +46,8 @@ export async function verifyAssertion(
     throw new AssertionError('unknown_credential', 'This security key is not enrolled for the staff portal.');
   const { cred, staff } = row;
   opts.onIdentified?.(staff);
+  const challenge = challengeOf(response);
+  await consumeChallenge(db, challenge, purpose, opts.staffId);
   if (opts.staffId && staff.id !== opts.staffId) {
     throw new AssertionError(
       'wrong_staff',

@@ -35,7 +35,12 @@ describe('ceremony challenges', () => {
       .update(webauthnChallenges)
       .set({ expiresAt: sql`now() - interval '1 second'` })
       .where(eq(webauthnChallenges.challenge, challenge));
-    await expect(consumeChallenge(database.db, challenge, 'authentication')).rejects.toThrow(/expired/);
+    // What the sign-in page then shows (e2e/refusals.spec.ts sees the same message for a replay).
+    await expect(consumeChallenge(database.db, challenge, 'authentication')).rejects.toMatchObject({
+      status: 400,
+      code: 'challenge_invalid',
+      message: 'This security-key request has expired or was already used. Start again.',
+    });
   });
 
   it('serve only their own purpose and staff member', async () => {

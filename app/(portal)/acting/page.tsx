@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import { EndContextButton } from '@/components/acting/end-context-button';
+import { RotateKeyButton } from '@/components/acting/rotate-key-button';
 import { can } from '@/lib/auth/permissions';
 import { requireStaffPage } from '@/lib/auth/current';
 import { listActingContexts } from '@/lib/services/acting/acting';
@@ -14,6 +15,7 @@ export default async function ActingPage() {
   return (
     <section className="space-y-4">
       <h1 className="text-2xl font-semibold">Acting contexts</h1>
+      {can(ctx.role, 'keys.rotate') && <RotateKeyButton />}
       <table className="w-full border-collapse text-left text-sm">
         <thead className="border-b border-slate-200 text-slate-500">
           <tr>

@@ -1,0 +1,57 @@
+import { expect, test } from './fixtures';
+import { asSuperadmin, enrol, newStaffBrowser, origin, signIn, uniqueEmail } from './staff';
+
+test('a superadmin invites a support user, who enrols in their own browser and is refused /staff (403)', async ({
+  page,
+  authenticator,
+  browser,
+  baseURL,
+}) => {
+  await asSuperadmin(page, authenticator);
+  const email = uniqueEmail('support');
+  await page.goto('/staff');
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Role').selectOption('support');
+  await page.getByRole('button', { name: 'Create invitation' }).click();
+  const shown = page.getByTestId('invite-link');
+  await expect(shown).toHaveText(/\/enroll\/[A-Za-z0-9_-]{43}$/);
+  const link = (await shown.textContent())!;
+  await expect(page.getByRole('status')).toContainText(`Send this one-time link to ${email}`);
+  // Shown once: after a reload the page has no link, only the pending invitation's effect.
+  await page.reload();
+  await expect(page.getByTestId('invite-link')).toHaveCount(0);
+
+  const support = await newStaffBrowser(browser, baseURL!);
+  await support.page.goto(link);
+  await expect(support.page.getByRole('main')).toContainText(`You were invited as support with ${email}`);
+  await enrol(support.page, link, { displayName: 'Sam Support', nickname: 'Sam’s key' });
+  await signIn(support.page);
+  await expect(support.page.getByRole('heading', { name: 'Welcome, Sam Support' })).toBeVisible();
+  await expect(support.page.getByRole('banner')).toContainText('support');
+  // The navigation does not offer what the role cannot open…
+  await expect(support.page.getByRole('navigation', { name: 'Main' })).not.toContainText('Staff');
+
+  // …and the server refuses it anyway: the page answers 403 with the "Not allowed" page.
+  const response = await support.page.goto('/staff');
+  expect(response?.status()).toBe(403);
+  await expect(support.page).toHaveURL(/\/staff$/);
+  await expect(support.page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
+  await expect(support.page.getByRole('table')).toHaveCount(0);
+
+  // The API refuses the write with 403 JSON, although the request carries the portal's Origin.
+  const api = await support.page.request.post('/api/staff/invite', {
+    data: { email: uniqueEmail('sneaky'), role: 'superadmin' },
+    headers: origin(support.page),
+  });
+  expect(api.status()).toBe(403);
+  expect(await api.json()).toEqual({
+    error: 'forbidden',
+    message: 'Your role (support) does not have the permission staff.manage.',
+  });
+
+  // Nothing was invited: the superadmin's audit log has no invitation by the support user.
+  await page.goto('/audit?action=staff.invited');
+  await expect(page.locator('tr[data-action]', { hasText: email })).toHaveCount(1);
+  await expect(page.locator('tr[data-action]', { hasText: 'sneaky' })).toHaveCount(0);
+  await support.context.close();
+});

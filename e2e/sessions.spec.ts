@@ -1,0 +1,61 @@
+import { expect, test } from './fixtures';
+import { IDLE_TIMEOUT_S } from './settings';
+import { asSuperadmin, newStaffMember, origin, signIn } from './staff';
+
+test("a superadmin revokes a staff member's session, and their next page load lands on /login", async ({
+  page,
+  authenticator,
+  browser,
+}) => {
+  await asSuperadmin(page, authenticator);
+  const member = await newStaffMember(browser, page, 'auditor');
+  await signIn(member.page);
+  await member.page.goto('/audit');
+  await expect(member.page.getByRole('heading', { name: 'Audit log' })).toBeVisible();
+
+  await page.goto(`/staff/${member.staffId}`);
+  const sessions = page.locator('tr[data-session-id]');
+  await expect(sessions).toHaveCount(1);
+  await expect(sessions).toContainText('Active');
+  const sessionId = await sessions.getAttribute('data-session-id');
+  await sessions.getByRole('button', { name: 'Revoke session' }).click();
+  await expect(page.getByRole('main').getByRole('status')).toHaveText('The session is revoked.');
+  await expect(sessions).toContainText('Revoked');
+
+  // The member's browser still has its cookie, but the next request is refused.
+  await member.page.reload();
+  await expect(member.page).toHaveURL(/\/login\?next=%2Faudit$/);
+  const api = await member.page.request.post('/api/step-up/options', { headers: origin(member.page) });
+  expect(api.status()).toBe(401);
+  expect(await api.json()).toMatchObject({ error: 'unauthenticated' });
+
+  await page.goto('/audit?action=staff.session.revoked');
+  await expect(page.locator('tr[data-action="staff.session.revoked"]').first()).toContainText(sessionId!);
+  await member.close();
+});
+
+test(`a session with no request for longer than the idle timeout (${IDLE_TIMEOUT_S} s here) is signed out`, async ({
+  page,
+  authenticator,
+  baseURL,
+}) => {
+  // Every request this page makes to the portal, the sign-in's and any in the background.
+  let lastRequestAt = Date.now();
+  page.on('request', (request) => {
+    if (request.url().startsWith(baseURL!)) lastRequestAt = Date.now();
+  });
+  await asSuperadmin(page, authenticator);
+  await page.goto('/account/keys');
+  await expect(page.getByRole('heading', { name: 'My security keys' })).toBeVisible();
+
+  // Wait, without a request, one second longer than the idle timeout after the last one.
+  for (;;) {
+    const wait = lastRequestAt + (IDLE_TIMEOUT_S + 1) * 1000 - Date.now();
+    if (wait <= 0) break;
+    await page.waitForTimeout(wait);
+  }
+  const response = await page.goto('/account/keys');
+  await expect(page).toHaveURL(/\/login\?next=%2Faccount%2Fkeys$/);
+  expect(response?.status()).toBe(200);
+  await expect(page.getByRole('heading', { name: 'Staff sign-in' })).toBeVisible();
+});

@@ -1,0 +1,13 @@
+/**
+ * The e2e portal's session settings, shared by e2e/serve.ts (which starts the portal with them) and the
+ * specs (which wait for them). Both run with the same environment.
+ */
+
+/** Idle timeout: short, so that the idle test waits as little as the portal allows. */
+export const IDLE_TIMEOUT_S = Number(process.env.E2E_IDLE_TIMEOUT_S ?? 20);
+
+/**
+ * How old a sign-in may be before sensitive writes need a step-up. Short, so that the unlock test can see
+ * the step-up dialog after a wait; long enough that a spec adding a key right after sign-in needs none.
+ */
+export const STEP_UP_MAX_AGE_S = 15;
