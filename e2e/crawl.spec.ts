@@ -51,6 +51,7 @@ const ROUTES: Record<string, Expectation> = {
   'GET /audit': { anonymous: 'login', support: '200', auditor: '200' },
   'GET /orgs': { anonymous: 'login', support: '200', auditor: '200' },
   'GET /orgs/[id]': { anonymous: 'login', support: '200', auditor: '200', path: (s) => `/orgs/${s.orgId}` },
+  'GET /plans': { anonymous: 'login', support: '200', auditor: '200' },
   'GET /staff': { anonymous: 'login', support: '403', auditor: '200' },
   'GET /staff/[id]': {
     anonymous: 'login',
@@ -165,6 +166,7 @@ const ROUTES: Record<string, Expectation> = {
     auditor: '403 forbidden',
     path: (s) => `/api/orgs/${s.orgId}/suspension`,
   },
+  'POST /api/plans': { ...STAFF_ONLY, support: '403 forbidden', auditor: '403 forbidden' },
   'POST /api/platform-tokens': { ...STAFF_ONLY, support: '403 acting_required', auditor: '403 forbidden' },
   'POST /api/platform-tokens/rotate': { ...STAFF_ONLY, support: '403 forbidden', auditor: '403 forbidden' },
   'POST /api/sessions/revoke': {

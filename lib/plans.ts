@@ -23,6 +23,19 @@ export const TIER_LABELS: Record<PlanTier, string> = {
 export const MFA_METHODS = ['fido2', 'totp', 'sms'] as const;
 export type MfaMethod = (typeof MFA_METHODS)[number];
 
+export const MFA_METHOD_LABELS: Record<MfaMethod, string> = {
+  fido2: 'FIDO2 security key',
+  totp: 'Authenticator app (TOTP)',
+  sms: 'SMS',
+};
+
+/** "Required; FIDO2 security key" or "Optional; any MFA". */
+export function describeMfa(required: boolean, methods: readonly MfaMethod[]): string {
+  const which =
+    methods.length === MFA_METHODS.length ? 'any MFA' : methods.map((m) => MFA_METHOD_LABELS[m]).join(', ');
+  return `${required ? 'Required' : 'Optional'}; ${which}`;
+}
+
 /** SIEM connectors an enterprise organisation may be entitled to; the Postgres enum `siem_connector`. */
 export const SIEM_CONNECTORS = [
   'splunk_hec',

@@ -4,13 +4,7 @@ import { useState } from 'react';
 import { useOrgWrite } from '@/components/orgs/use-org-write';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
-import { MFA_METHODS, type MfaMethod } from '@/lib/plans';
-
-const LABELS: Record<MfaMethod, string> = {
-  fido2: 'FIDO2 security key',
-  totp: 'Authenticator app (TOTP)',
-  sms: 'SMS',
-};
+import { describeMfa, MFA_METHOD_LABELS, MFA_METHODS, type MfaMethod } from '@/lib/plans';
 
 export interface MfaView {
   required: boolean;
@@ -30,8 +24,6 @@ export function MfaPolicyForm(props: { orgId: string; policy: MfaView; canEdit: 
   const fields = write.error?.fields ?? {};
   const toggle = (m: MfaMethod) =>
     setMethods((now) => (now.includes(m) ? now.filter((x) => x !== m) : [...now, m]));
-  const describe = (r: boolean, ms: MfaMethod[]) =>
-    `${r ? 'Required' : 'Optional'}; ${ms.length === MFA_METHODS.length ? 'any MFA' : ms.map((m) => LABELS[m]).join(', ')}`;
 
   return (
     <div className="space-y-3">
@@ -39,13 +31,13 @@ export function MfaPolicyForm(props: { orgId: string; policy: MfaView; canEdit: 
       <dl className="grid grid-cols-[10rem_1fr] gap-y-1 text-sm">
         <dt className="text-slate-500">Effective</dt>
         <dd data-testid="mfa-effective">
-          {describe(p.required, p.methods)}{' '}
+          {describeMfa(p.required, p.methods)}{' '}
           <span className="text-slate-500">
             (from the {p.source === 'org' ? 'organisation' : 'plan tier'})
           </span>
         </dd>
         <dt className="text-slate-500">Tier default</dt>
-        <dd>{describe(p.tierRequired, p.tierMethods)}</dd>
+        <dd>{describeMfa(p.tierRequired, p.tierMethods)}</dd>
       </dl>
       {props.canEdit && (
         <form
@@ -67,7 +59,7 @@ export function MfaPolicyForm(props: { orgId: string; policy: MfaView; canEdit: 
             {MFA_METHODS.map((m) => (
               <label key={m} className="flex items-center gap-2 text-sm">
                 <input type="checkbox" checked={methods.includes(m)} onChange={() => toggle(m)} />
-                {LABELS[m]}
+                {MFA_METHOD_LABELS[m]}
               </label>
             ))}
             {fields.methods && <p className="text-xs text-red-700">{fields.methods}</p>}

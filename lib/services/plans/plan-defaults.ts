@@ -1,0 +1,65 @@
+import { eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { planTiers } from '@/db/schema';
+import { withAudit } from '@/lib/audit';
+import { requirePermission } from '@/lib/auth/permissions';
+import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
+import { ConflictError, parseInput } from '@/lib/errors';
+import { MFA_METHODS, PLAN_TIERS } from '@/lib/plans';
+import { LIMIT_MAX } from '@/lib/rate-limits';
+
+const positive = (max: number) =>
+  z
+    .int('Enter a whole number.')
+    .min(1, 'A tier default must be at least 1.')
+    .max(max, `At most ${max.toLocaleString('en')}.`);
+
+const Input = z.object({
+  tier: z.enum(PLAN_TIERS, 'Choose one of the five plan tiers.'),
+  label: z.string().trim().min(2, 'Give the tier a label.').max(60),
+  monthlyRequestQuota: positive(LIMIT_MAX.monthlyRequestQuota),
+  requestsPerMinute: positive(LIMIT_MAX.requestsPerMinute),
+  tokensPerMinute: positive(LIMIT_MAX.tokensPerMinute),
+  concurrentRequests: positive(LIMIT_MAX.concurrentRequests),
+  mfaRequired: z.boolean(),
+  mfaAllowedMethods: z
+    .array(z.enum(MFA_METHODS, 'Methods are fido2, totp and sms.'))
+    .min(1, 'Allow at least one method.')
+    .refine((m) => new Set(m).size === m.length, 'List each method once.'),
+  version: z.int('Send the version you edited.').min(1),
+});
+
+/**
+ * Edits a plan tier's defaults (admin, step-up). The five keys are fixed; only their defaults change.
+ * Every organisation on the tier without its own value follows, so the gateway is told with one
+ * notification naming the tier (docs/PLATFORM_CONTRACT.md).
+ */
+export async function setPlanDefaults(ctx: StaffCtx, raw: unknown) {
+  requirePermission(ctx, 'plans.write');
+  const input = parseInput(Input, raw);
+  requireFreshAuth(ctx);
+  return withAudit(
+    ctx,
+    { action: 'plan.defaults.updated', targetType: 'plan_tier', targetId: input.tier },
+    async (tx, audit) => {
+      const [before] = await tx.select().from(planTiers).where(eq(planTiers.key, input.tier)).for('update');
+      if (before!.version !== input.version) {
+        throw new ConflictError(
+          'Someone changed this tier since you loaded the page. Review the current values.',
+          before,
+        );
+      }
+      const { tier: _tier, version: _version, ...values } = input;
+      const [after] = await tx
+        .update(planTiers)
+        .set({ ...values, version: sql`${planTiers.version} + 1` })
+        .where(eq(planTiers.key, input.tier))
+        .returning();
+      await tx.execute(sql`select pg_notify('org_config_changed', ${`tier:${input.tier}`})`);
+      const { version: _v1, ...b } = before!;
+      const { version: _v2, ...a } = after!;
+      audit.diff(b, a);
+      return after!;
+    },
+  );
+}
