@@ -4,8 +4,9 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { ApiError, apiPost, ceremonyMessage } from '@/components/api';
 import { Alert } from '@/components/ui/alert';
+import { RoleSelect } from '@/components/staff/role-select';
 import { Button } from '@/components/ui/button';
-import { STAFF_ROLES, type StaffRole } from '@/lib/auth/roles';
+import type { StaffRole } from '@/lib/auth/roles';
 
 export function InviteForm() {
   const router = useRouter();
@@ -55,21 +56,7 @@ export function InviteForm() {
             className="mt-1 w-72 rounded-md border border-slate-300 px-3 py-2 text-sm"
           />
         </div>
-        <div>
-          <label htmlFor="invite-role" className="block text-sm font-medium text-slate-700">
-            Role
-          </label>
-          <select
-            id="invite-role"
-            value={role}
-            onChange={(e) => setRole(e.target.value as StaffRole)}
-            className="mt-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
-          >
-            {STAFF_ROLES.map((r) => (
-              <option key={r}>{r}</option>
-            ))}
-          </select>
-        </div>
+        <RoleSelect id="invite-role" value={role} onChange={setRole} />
         <Button type="submit" disabled={busy}>
           Create invitation
         </Button>

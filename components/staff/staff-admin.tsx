@@ -2,10 +2,11 @@
 
 import { useState } from 'react';
 import { apiPost } from '@/components/api';
+import { RoleSelect } from '@/components/staff/role-select';
 import { Button } from '@/components/ui/button';
 import { Feedback } from '@/components/ui/feedback';
 import { useAction } from '@/components/use-action';
-import { STAFF_ROLES, type StaffRole } from '@/lib/auth/roles';
+import type { StaffRole } from '@/lib/auth/roles';
 import { utc } from '@/lib/format';
 
 export interface SessionRow {
@@ -38,21 +39,7 @@ export function StaffAdmin(props: {
       )}
       {!props.self && (
         <div className="flex flex-wrap items-end gap-3">
-          <div>
-            <label htmlFor="role" className="block text-sm font-medium text-slate-700">
-              Role
-            </label>
-            <select
-              id="role"
-              value={role}
-              onChange={(e) => setRole(e.target.value as StaffRole)}
-              className="mt-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
-            >
-              {STAFF_ROLES.map((r) => (
-                <option key={r}>{r}</option>
-              ))}
-            </select>
-          </div>
+          <RoleSelect id="role" value={role} onChange={setRole} />
           <Button
             disabled={busy || role === props.staff.role}
             onClick={() =>
