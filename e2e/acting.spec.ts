@@ -1,20 +1,7 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { expect, test } from './fixtures';
+import { openOrg, startActing } from './orgs';
 import { asSuperadmin, confirmStepUp, newStaffMember, origin, signIn } from './staff';
-
-async function openOrg(page: import('@playwright/test').Page, name: string): Promise<string> {
-  await page.goto('/orgs');
-  await page.getByRole('link', { name, exact: true }).click();
-  await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
-  return new URL(page.url()).pathname.split('/').at(-1)!;
-}
-
-async function startActing(page: import('@playwright/test').Page, orgName: string, ticket = 'SUP-2041') {
-  await page.getByLabel('Reason').fill('Customer reported rate-limit errors during onboarding');
-  await page.getByLabel('Ticket reference').fill(ticket);
-  await page.getByRole('button', { name: `Start acting for ${orgName}` }).click();
-  await expect(page.getByRole('region', { name: 'Acting context' })).toContainText(`Acting for ${orgName}`);
-}
 
 test('support acts for an organisation: banner and countdown, a write with both identities, Stop, then 403', async ({
   page,
@@ -55,9 +42,10 @@ test('support acts for an organisation: banner and countdown, a write with both 
   await p.getByRole('button', { name: 'Add note' }).click();
   await expect(p.getByRole('main')).toContainText('Walked the customer through the new limits.');
 
-  // The audit entry names the staff member and the organisation acted for.
-  await page.goto('/audit?action=org.support_note.created');
-  const row = page.locator('tr[data-action="org.support_note.created"]').first();
+  // The audit entry names the staff member and the organisation acted for. (Support may read the log;
+  // the superadmin's page may have idled out by now: the e2e idle timeout is short.)
+  await p.goto('/audit?action=org.support_note.created');
+  const row = p.locator('tr[data-action="org.support_note.created"]').first();
   await expect(row).toContainText(support.email);
   await expect(row).toContainText(orgId);
 
@@ -68,8 +56,8 @@ test('support acts for an organisation: banner and countdown, a write with both 
     headers: origin(p),
   });
   expect(after.status()).toBe(403);
-  await page.goto('/audit?action=acting.stopped');
-  await expect(page.locator('tr[data-action="acting.stopped"]').first()).toContainText(support.email);
+  await p.goto('/audit?action=acting.stopped');
+  await expect(p.locator('tr[data-action="acting.stopped"]').first()).toContainText(support.email);
   await support.close();
 });
 
@@ -152,6 +140,8 @@ test('a minted platform token verifies against the JWKS served by the portal, wi
   ).rejects.toThrow();
 
   // A superadmin rotates the signing key; the old token still verifies, new ones name the new key.
+  // Signed in afresh: the superadmin's first session may have idled out (the e2e idle timeout is short).
+  await signIn(page);
   await page.goto('/acting');
   await page.getByRole('button', { name: 'Rotate the platform-token signing key' }).click();
   const done = page.getByText('A new signing key is in use.');
