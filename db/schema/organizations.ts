@@ -17,8 +17,11 @@ export const organizations = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     version: integer('version').notNull().default(1),
   },
+  // The /orgs list's sort key is (lower(name) collate "C", id): with the C collation, a LIKE 'prefix%' on
+  // it is an index range, and each filter's index below returns rows already in that order.
   (t) => [
-    index('organizations_name_lower').on(sql`lower(${t.name})`, t.id),
-    index('organizations_tier').on(t.planTier, t.id),
+    index('organizations_name_lower').on(sql`(lower(${t.name}) collate "C")`, t.id),
+    index('organizations_tier').on(t.planTier, sql`(lower(${t.name}) collate "C")`, t.id),
+    index('organizations_status').on(t.status, sql`(lower(${t.name}) collate "C")`, t.id),
   ],
 );

@@ -1,40 +1,48 @@
 import type { Metadata } from 'next';
-import Link from 'next/link';
+import { OrgsTable } from '@/components/orgs-list/orgs-table';
+import { Pager } from '@/components/orgs-list/pager';
+import { OrgSearchForm, type SearchValues } from '@/components/orgs-list/search-form';
+import { Alert } from '@/components/ui/alert';
 import { requireStaffPage } from '@/lib/auth/current';
+import { ValidationError } from '@/lib/errors';
 import { listOrgs } from '@/lib/queries/orgs';
 
 export const metadata: Metadata = { title: 'Organisations' };
 
-export default async function OrgsPage() {
+const SEARCH_KEYS = ['q', 'tier', 'status', 'over', 'size'] as const;
+
+export default async function OrgsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const ctx = await requireStaffPage('orgs.read');
-  const orgs = await listOrgs(ctx);
+  const params = await searchParams;
+  const result = await listOrgs(ctx, params).catch((err: unknown) => {
+    if (err instanceof ValidationError) return err;
+    throw err;
+  });
+  // The search as the form and the page links carry it on: the filters only, never a cursor.
+  const search: SearchValues & Record<string, string> = {};
+  for (const key of SEARCH_KEYS) {
+    const v = params[key];
+    if (typeof v === 'string' && v.trim() !== '') search[key] = v;
+  }
+  const invalid = result instanceof ValidationError;
   return (
     <section className="space-y-4">
       <h1 className="text-2xl font-semibold">Organisations</h1>
-      <table className="w-full border-collapse text-left text-sm">
-        <thead className="border-b border-slate-200 text-slate-500">
-          <tr>
-            <th className="py-2 pr-4 font-medium">Name</th>
-            <th className="py-2 pr-4 font-medium">Slug</th>
-            <th className="py-2 pr-4 font-medium">Tier</th>
-            <th className="py-2 font-medium">Status</th>
-          </tr>
-        </thead>
-        <tbody>
-          {orgs.map((o) => (
-            <tr key={o.id} className="border-b border-slate-100">
-              <td className="py-2 pr-4">
-                <Link href={`/orgs/${o.id}`} className="text-sky-700 hover:underline">
-                  {o.name}
-                </Link>
-              </td>
-              <td className="py-2 pr-4 font-mono text-xs">{o.slug}</td>
-              <td className="py-2 pr-4 font-mono text-xs">{o.planTier}</td>
-              <td className="py-2">{o.status}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <OrgSearchForm values={search} errors={invalid ? result.fields : {}} />
+      {invalid ? (
+        <Alert tone="error">This search is not valid: {result.message}</Alert>
+      ) : result.rows.length === 0 ? (
+        <p className="text-sm text-slate-600">No organisation matches this search.</p>
+      ) : (
+        <>
+          <OrgsTable rows={result.rows} />
+          <Pager search={search} prev={result.prev} next={result.next} />
+        </>
+      )}
     </section>
   );
 }
