@@ -38,7 +38,7 @@ test('support acts for an organisation: banner and countdown, a write with both 
   await expect(banner).toBeVisible();
 
   await p.goto(`/orgs/${orgId}`);
-  await p.getByLabel('Support note').fill('Walked the customer through the new limits.');
+  await p.getByLabel('Support note', { exact: true }).fill('Walked the customer through the new limits.');
   await p.getByRole('button', { name: 'Add note' }).click();
   await expect(p.getByRole('main')).toContainText('Walked the customer through the new limits.');
 

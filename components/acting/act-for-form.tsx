@@ -44,7 +44,7 @@ export function ActForForm(props: {
   }
 
   const input =
-    'mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm aria-invalid:border-red-500';
+    'mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm placeholder:text-slate-500 aria-invalid:border-red-500';
   return (
     <form
       onSubmit={onSubmit}

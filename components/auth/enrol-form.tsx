@@ -94,7 +94,7 @@ function Field(props: {
         onChange={(e) => props.onChange(e.target.value)}
         aria-invalid={props.error ? true : undefined}
         aria-describedby={props.error ? `${props.id}-error` : props.help ? `${props.id}-help` : undefined}
-        className="mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-sky-500 focus:outline-none aria-invalid:border-red-500"
+        className="mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-sky-500 aria-invalid:border-red-500"
       />
       {props.error ? (
         <p id={`${props.id}-error`} className="mt-1 text-xs text-red-700">

@@ -47,7 +47,7 @@ export function SignInForm({ next }: { next: string | null }) {
           autoComplete="username webauthn"
           value={email}
           onChange={(e) => setEmail(e.target.value)}
-          className="mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-sky-500 focus:outline-none"
+          className="mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-sky-500"
           aria-describedby="email-help"
         />
         <p id="email-help" className="mt-1 text-xs text-slate-500">

@@ -1,7 +1,8 @@
 import type { InputHTMLAttributes, ReactNode } from 'react';
 import { Alert } from '@/components/ui/alert';
 
-const INPUT = 'mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm aria-invalid:border-red-500';
+const INPUT =
+  'mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm placeholder:text-slate-500 aria-invalid:border-red-500';
 
 /** A labelled input with an optional hint and the server's field error, tied to it for screen readers. */
 export function TextField({

@@ -1,6 +1,7 @@
 'use client';
 
 import { useState } from 'react';
+import { FieldError, TextField } from '@/components/orgs/fields';
 import { useOrgWrite } from '@/components/orgs/use-org-write';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
@@ -62,24 +63,16 @@ export function MfaPolicyForm(props: { orgId: string; policy: MfaView; canEdit: 
                 {MFA_METHOD_LABELS[m]}
               </label>
             ))}
-            {fields.methods && <p className="text-xs text-red-700">{fields.methods}</p>}
+            <FieldError error={fields.methods} />
           </fieldset>
-          <div>
-            <label htmlFor="mfa-reason" className="block text-sm font-medium text-slate-700">
-              Reason{' '}
-              <span className="font-normal text-slate-500">
-                (required when the change weakens the policy)
-              </span>
-            </label>
-            <input
-              id="mfa-reason"
-              value={reason}
-              onChange={(e) => setReason(e.target.value)}
-              aria-invalid={fields.reason ? true : undefined}
-              className="mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
-            />
-            {fields.reason && <p className="mt-1 text-xs text-red-700">{fields.reason}</p>}
-          </div>
+          <TextField
+            id="mfa-reason"
+            label="Reason"
+            hint="required when the change weakens the policy"
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            error={fields.reason}
+          />
           {write.error && <Alert tone="error">{write.error.message}</Alert>}
           {write.message && <Alert tone="success">{write.message}</Alert>}
           <Button type="submit" disabled={write.busy}>

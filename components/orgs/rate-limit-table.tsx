@@ -16,7 +16,14 @@ export function RateLimitTable(props: {
   effective: Record<LimitKey, { value: number; source: Source }>;
 }) {
   const cell = (v: number | null | undefined) =>
-    v === null || v === undefined ? <span className="text-slate-400">—</span> : num(v);
+    v === null || v === undefined ? (
+      <span className="text-slate-500">
+        <span aria-hidden="true">—</span>
+        <span className="sr-only">not set</span>
+      </span>
+    ) : (
+      num(v)
+    );
   return (
     <table className="w-full border-collapse text-left text-sm">
       <thead className="border-b border-slate-200 text-slate-500">

@@ -230,8 +230,10 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
       <Section id="usage" title="Usage and billing">
         <UsageChart months={lastTwelveMonths(detail.usage)} quota={detail.config.monthly_request_quota} />
       </Section>
-      <section className="rounded-lg border border-slate-200 bg-white p-4">
-        <h2 className="mb-2 font-semibold">Support notes</h2>
+      <section aria-labelledby="section-notes" className="rounded-lg border border-slate-200 bg-white p-4">
+        <h2 id="section-notes" className="mb-2 font-semibold">
+          Support notes
+        </h2>
         {notes.length === 0 ? (
           <p className="text-sm text-slate-500">No notes yet.</p>
         ) : (
@@ -247,8 +249,10 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
           </ul>
         )}
       </section>
-      <section className="rounded-lg border border-slate-200 bg-white p-4">
-        <h2 className="mb-2 font-semibold">Audit</h2>
+      <section aria-labelledby="section-audit" className="rounded-lg border border-slate-200 bg-white p-4">
+        <h2 id="section-audit" className="mb-2 font-semibold">
+          Audit
+        </h2>
         <table className="w-full border-collapse text-left text-sm">
           <thead className="border-b border-slate-200 text-slate-500">
             <tr>
