@@ -11,12 +11,11 @@
 import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { eq, sql } from 'drizzle-orm';
-import postgres from 'postgres';
-import { type Database, type Db, migrateDatabase, openDatabase, rows, type Tx } from '@/db/client';
+import { type Db, rows, type Tx } from '@/db/client';
 import { organizations } from '@/db/schema';
 import { appendFakeAudit } from '@/db/seed';
 import { type AuditCtx, type HmacKeyRing, verifyChain, withAudit } from '@/lib/audit';
-import { config } from '@/lib/config';
+import { log, runBench } from './harness';
 
 const WRITERS = 32;
 const WARM_UP_MS = 1000;
@@ -44,11 +43,6 @@ function parseFlags(argv: string[]): { seconds: number; verifyEntries: number } 
     console.error(`${(err as Error).message}\n${USAGE}`);
     process.exit(2);
   }
-}
-
-const started = performance.now();
-function log(line: string): void {
-  console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
 }
 
 /** What each writer does in both phases: read the row for the diff, then update it. */
@@ -167,51 +161,9 @@ async function bench(db: Db, seconds: number, verifyEntries: number) {
 }
 
 const flags = parseFlags(process.argv.slice(2));
-const serverUrl = config().DATABASE_URL;
-if (!serverUrl) {
-  console.error(
-    'bench:audit needs DATABASE_URL (a real PostgreSQL server, where it creates and drops its own database).',
-  );
-  process.exit(2);
-}
-
-const name = `portal_bench_${crypto.randomBytes(6).toString('hex')}`;
-const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-let database: Database | undefined;
-let cleanedUp: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  cleanedUp ??= (async () => {
-    await database?.close().catch(() => {});
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
-    log(`dropped database ${name}`);
-  })();
-  return cleanedUp;
-}
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true;
-    log(`${signal}: stopping`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
-
-let result: Awaited<ReturnType<typeof bench>>;
-try {
-  await admin.unsafe(`create database ${name}`);
-  log(`created database ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  database = await openDatabase({ url: url.toString(), max: WRITERS + 2 });
-  await migrateDatabase(database);
-  result = await bench(database.db, flags.seconds, flags.verifyEntries);
-} catch (err) {
-  // Closing the pool on a signal fails whatever query was running; that is not worth printing.
-  if (!interrupted) console.error(err);
-  await cleanUp();
-  process.exit(interrupted ? 130 : 1);
-}
-await cleanUp();
-console.log(`RESULT ${JSON.stringify(result)}`);
-process.exit(result.chain_ok ? 0 : 1);
+await runBench(
+  'bench:audit',
+  { pool: WRITERS + 2 },
+  (db) => bench(db, flags.seconds, flags.verifyEntries),
+  (r) => r.chain_ok,
+);

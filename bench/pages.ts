@@ -24,16 +24,15 @@
 import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
-import { type Database, type Db, migrateDatabase, openDatabase, rows } from '@/db/client';
+import { type Db, rows } from '@/db/client';
 import { prng, seedBench, seedDemo } from '@/db/seed';
 import type { HmacKeyRing } from '@/lib/audit';
 import { type StaffCtx, validateSession } from '@/lib/auth/session';
-import { config } from '@/lib/config';
 import { PLAN_TIERS } from '@/lib/plans';
 import { auditEntries } from '@/lib/queries/audit';
 import { listOrgs, type OrgSearchInput, orgDetail } from '@/lib/queries/orgs';
 import { staffWithSession } from '@/test/staff';
+import { log, runBench } from './harness';
 
 const USAGE = 'usage: npm run bench:pages [-- [--orgs N] [--audit N] [--requests N] [--concurrency N]]';
 const WARM_UP = 30;
@@ -67,11 +66,6 @@ function parseFlags(argv: string[]) {
     console.error(`${(err as Error).message}\n${USAGE}`);
     process.exit(2);
   }
-}
-
-const started = performance.now();
-function log(line: string): void {
-  console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
 }
 
 /** Nearest-rank percentile of ascending `sorted`. */
@@ -216,50 +210,4 @@ async function bench(db: Db, flags: ReturnType<typeof parseFlags>) {
 }
 
 const flags = parseFlags(process.argv.slice(2));
-const serverUrl = config().DATABASE_URL;
-if (!serverUrl) {
-  console.error(
-    'bench:pages needs DATABASE_URL (a real PostgreSQL server, where it creates and drops its own database).',
-  );
-  process.exit(2);
-}
-
-const name = `portal_bench_${crypto.randomBytes(6).toString('hex')}`;
-const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-let database: Database | undefined;
-let cleanedUp: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  cleanedUp ??= (async () => {
-    await database?.close().catch(() => {});
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
-    log(`dropped database ${name}`);
-  })();
-  return cleanedUp;
-}
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true;
-    log(`${signal}: stopping`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
-
-let result: Awaited<ReturnType<typeof bench>>;
-try {
-  await admin.unsafe(`create database ${name}`);
-  log(`created database ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  database = await openDatabase({ url: url.toString(), max: flags.concurrency * 3 });
-  await migrateDatabase(database);
-  result = await bench(database.db, flags);
-} catch (err) {
-  // Closing the pool on a signal fails whatever query was running; that is not worth printing.
-  if (!interrupted) console.error(err);
-  await cleanUp();
-  process.exit(interrupted ? 130 : 1);
-}
-await cleanUp();
-console.log(`RESULT ${JSON.stringify(result)}`);
+await runBench('bench:pages', { pool: flags.concurrency * 3 }, (db) => bench(db, flags));

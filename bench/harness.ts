@@ -1,0 +1,70 @@
+/**
+ * What every `npm run bench:*` shares: progress lines on stderr, and a throwaway database on the
+ * DATABASE_URL server (created, migrated, dropped at the end, on failure and on Ctrl-C), then the last
+ * stdout line `RESULT {json}`.
+ */
+import crypto from 'node:crypto';
+import postgres from 'postgres';
+import { type Database, type Db, migrateDatabase, openDatabase } from '@/db/client';
+import { config } from '@/lib/config';
+
+const started = performance.now();
+
+export function log(line: string): void {
+  console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+}
+
+export async function runBench<R>(
+  script: string,
+  opts: { pool: number },
+  bench: (db: Db) => Promise<R>,
+  ok: (result: R) => boolean = () => true,
+): Promise<never> {
+  const serverUrl = config().DATABASE_URL;
+  if (!serverUrl) {
+    console.error(
+      `${script} needs DATABASE_URL (a real PostgreSQL server, where it creates and drops its own database).`,
+    );
+    process.exit(2);
+  }
+  const name = `portal_bench_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  let database: Database | undefined;
+  let cleanedUp: Promise<void> | undefined;
+  const cleanUp = () => {
+    cleanedUp ??= (async () => {
+      await database?.close().catch(() => {});
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+      log(`dropped database ${name}`);
+    })();
+    return cleanedUp;
+  };
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      interrupted = true;
+      log(`${signal}: stopping`);
+      void cleanUp().finally(() => process.exit(130));
+    });
+  }
+
+  let result: R;
+  try {
+    await admin.unsafe(`create database ${name}`);
+    log(`created database ${name}`);
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    database = await openDatabase({ url: url.toString(), max: opts.pool });
+    await migrateDatabase(database);
+    result = await bench(database.db);
+  } catch (err) {
+    // Closing the pool on a signal fails whatever query was running; that is not worth printing.
+    if (!interrupted) console.error(err);
+    await cleanUp();
+    process.exit(interrupted ? 130 : 1);
+  }
+  await cleanUp();
+  console.log(`RESULT ${JSON.stringify(result)}`);
+  process.exit(ok(result) ? 0 : 1);
+}
