@@ -9,41 +9,16 @@
  * Progress goes to stderr; the last line on stdout is `RESULT {json}`.
  */
 import crypto from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { eq, sql } from 'drizzle-orm';
 import { type Db, rows, type Tx } from '@/db/client';
 import { organizations } from '@/db/schema';
 import { appendFakeAudit } from '@/db/seed';
 import { type AuditCtx, type HmacKeyRing, verifyChain, withAudit } from '@/lib/audit';
-import { log, runBench } from './harness';
+import { log, parseCounts, runBench } from './harness';
 
 const WRITERS = 32;
 const WARM_UP_MS = 1000;
 const USAGE = 'usage: npm run bench:audit [-- [--seconds N] [--verify-entries N]]';
-
-function parseFlags(argv: string[]): { seconds: number; verifyEntries: number } {
-  try {
-    const { values } = parseArgs({
-      args: argv,
-      options: { seconds: { type: 'string' }, 'verify-entries': { type: 'string' } },
-      strict: true,
-      allowPositionals: false,
-    });
-    const int = (flag: string, v: string | undefined, fallback: number, min: number): number => {
-      if (v === undefined) return fallback;
-      if (!/^[0-9]{1,9}$/.test(v) || Number(v) < min)
-        throw new Error(`--${flag} takes a whole number >= ${min}`);
-      return Number(v);
-    };
-    return {
-      seconds: int('seconds', values.seconds, 10, 1),
-      verifyEntries: int('verify-entries', values['verify-entries'], 1_000_000, 0),
-    };
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    process.exit(2);
-  }
-}
 
 /** What each writer does in both phases: read the row for the diff, then update it. */
 async function updateOrg(tx: Tx, orgId: string, n: number) {
@@ -160,7 +135,12 @@ async function bench(db: Db, seconds: number, verifyEntries: number) {
   };
 }
 
-const flags = parseFlags(process.argv.slice(2));
+const counts = parseCounts(
+  process.argv.slice(2),
+  { seconds: { fallback: 10, min: 1 }, 'verify-entries': { fallback: 1_000_000, min: 0 } },
+  USAGE,
+);
+const flags = { seconds: counts.seconds, verifyEntries: counts['verify-entries'] };
 await runBench(
   'bench:audit',
   { pool: WRITERS + 2 },

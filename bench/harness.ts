@@ -4,6 +4,7 @@
  * stdout line `RESULT {json}`.
  */
 import crypto from 'node:crypto';
+import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { type Database, type Db, migrateDatabase, openDatabase } from '@/db/client';
 import { config } from '@/lib/config';
@@ -67,4 +68,37 @@ export async function runBench<R>(
   await cleanUp();
   console.log(`RESULT ${JSON.stringify(result)}`);
   process.exit(ok(result) ? 0 : 1);
+}
+
+/**
+ * Whole-number flags, `--name N`, each with its default and minimum. A bad or unknown flag prints the
+ * problem and `usage`, and exits 2.
+ */
+export function parseCounts<K extends string>(
+  argv: string[],
+  spec: Record<K, { fallback: number; min: number }>,
+  usage: string,
+): Record<K, number> {
+  try {
+    const names = Object.keys(spec) as K[];
+    const { values } = parseArgs({
+      args: argv,
+      options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])),
+      strict: true,
+      allowPositionals: false,
+    });
+    return Object.fromEntries(
+      names.map((name) => {
+        const v = values[name] as string | undefined;
+        const { fallback, min } = spec[name];
+        if (v === undefined) return [name, fallback];
+        if (!/^[0-9]{1,9}$/.test(v) || Number(v) < min)
+          throw new Error(`--${name} takes a whole number >= ${min}`);
+        return [name, Number(v)];
+      }),
+    ) as Record<K, number>;
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${usage}`);
+    process.exit(2);
+  }
 }

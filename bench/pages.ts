@@ -22,7 +22,6 @@
  * throwaway in-memory HMAC key ring. Progress goes to stderr; the last line on stdout is `RESULT {json}`.
  */
 import crypto from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { type Db, rows } from '@/db/client';
 import { prng, seedBench, seedDemo } from '@/db/seed';
@@ -32,41 +31,10 @@ import { PLAN_TIERS } from '@/lib/plans';
 import { auditEntries } from '@/lib/queries/audit';
 import { listOrgs, type OrgSearchInput, orgDetail } from '@/lib/queries/orgs';
 import { staffWithSession } from '@/test/staff';
-import { log, runBench } from './harness';
+import { log, parseCounts, runBench } from './harness';
 
 const USAGE = 'usage: npm run bench:pages [-- [--orgs N] [--audit N] [--requests N] [--concurrency N]]';
 const WARM_UP = 30;
-
-function parseFlags(argv: string[]) {
-  try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        orgs: { type: 'string' },
-        audit: { type: 'string' },
-        requests: { type: 'string' },
-        concurrency: { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-    const int = (flag: string, v: string | undefined, fallback: number, min: number): number => {
-      if (v === undefined) return fallback;
-      if (!/^[0-9]{1,9}$/.test(v) || Number(v) < min)
-        throw new Error(`--${flag} takes a whole number >= ${min}`);
-      return Number(v);
-    };
-    return {
-      orgs: int('orgs', values.orgs, 100_000, 1),
-      audit: int('audit', values.audit, 1_000_000, 0),
-      requests: int('requests', values.requests, 400, 10),
-      concurrency: int('concurrency', values.concurrency, 4, 1),
-    };
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    process.exit(2);
-  }
-}
 
 /** Nearest-rank percentile of ascending `sorted`. */
 function percentile(sorted: number[], p: number): number {
@@ -108,7 +76,7 @@ async function load(
   return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1)!, samples };
 }
 
-async function bench(db: Db, flags: ReturnType<typeof parseFlags>) {
+async function bench(db: Db, flags: Record<'orgs' | 'audit' | 'requests' | 'concurrency', number>) {
   // A key ring of its own: the benchmark never reads or generates the portal's secrets.
   const keys: HmacKeyRing = { activeId: 'bench', keys: new Map([['bench', crypto.randomBytes(32)]]) };
   await seedDemo(db, { keys, log });
@@ -209,5 +177,14 @@ async function bench(db: Db, flags: ReturnType<typeof parseFlags>) {
   };
 }
 
-const flags = parseFlags(process.argv.slice(2));
+const flags = parseCounts(
+  process.argv.slice(2),
+  {
+    orgs: { fallback: 100_000, min: 1 },
+    audit: { fallback: 1_000_000, min: 0 },
+    requests: { fallback: 400, min: 10 },
+    concurrency: { fallback: 4, min: 1 },
+  },
+  USAGE,
+);
 await runBench('bench:pages', { pool: flags.concurrency * 3 }, (db) => bench(db, flags));
