@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/**
+ * The NDJSON audit export, line by line, so that an export can be verified on its own
+ * (`npm run audit:verify -- --file`):
+ * 1. one header line (`arbitex.audit.export`): the filters, and whether the entries are a contiguous seq range;
+ * 2. one OCSF event per entry, in seq order, each carrying the chained entry itself in `unmapped.audit`;
+ * 3. the signed checkpoints (`arbitex.audit.checkpoint`) whose seq falls in the exported range, and the first
+ *    one after it, so that a verifier can check the exported head against a signature.
+ * A SIEM sink sends only the events (2).
+ */
+export const EXPORT_HEADER_TYPE = 'arbitex.audit.export';
+export const CHECKPOINT_LINE_TYPE = 'arbitex.audit.checkpoint';
+
+export const ExportHeader = z.object({
+  type: z.literal(EXPORT_HEADER_TYPE),
+  version: z.literal(1),
+  exported_at: z.iso.datetime(),
+  /** True when no filter other than a seq range was applied: then every seq in [from_seq, to_seq] is present. */
+  contiguous: z.boolean(),
+  from_seq: z.number().int().nonnegative().nullable(),
+  to_seq: z.number().int().nonnegative().nullable(),
+  filters: z.record(z.string(), z.unknown()),
+});
+export type ExportHeader = z.infer<typeof ExportHeader>;
+
+/** A signed checkpoint as stored in audit_checkpoints; the signed payload is specified in docs/AUDIT.md. */
+export const CheckpointRecord = z.object({
+  chain_id: z.string(),
+  seq: z.number().int().nonnegative(),
+  head_hmac: z.string().regex(/^[0-9a-f]{64}$/),
+  signed_at: z.iso.datetime(),
+  key_id: z.string(),
+  signature: z.string(),
+});
+export type CheckpointRecord = z.infer<typeof CheckpointRecord>;
+
+export const CheckpointLine = CheckpointRecord.extend({ type: z.literal(CHECKPOINT_LINE_TYPE) });
+export type CheckpointLine = z.infer<typeof CheckpointLine>;
