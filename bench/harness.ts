@@ -102,3 +102,15 @@ export function parseCounts<K extends string>(
     process.exit(2);
   }
 }
+
+/** Nearest-rank percentile of ascending `sorted`. */
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export function median(values: readonly number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+}

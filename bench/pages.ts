@@ -31,15 +31,10 @@ import { PLAN_TIERS } from '@/lib/plans';
 import { auditEntries } from '@/lib/queries/audit';
 import { listOrgs, type OrgSearchInput, orgDetail } from '@/lib/queries/orgs';
 import { staffWithSession } from '@/test/staff';
-import { log, parseCounts, runBench } from './harness';
+import { log, parseCounts, percentile, runBench } from './harness';
 
 const USAGE = 'usage: npm run bench:pages [-- [--orgs N] [--audit N] [--requests N] [--concurrency N]]';
 const WARM_UP = 30;
-
-/** Nearest-rank percentile of ascending `sorted`. */
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 const ms = (v: number) => Number(v.toFixed(2));
 

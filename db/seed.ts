@@ -427,8 +427,8 @@ export async function appendFakeAudit(
       fakeEntry(rng, opts.orgIds, new Date(from + Math.floor((done + k + rng()) * step))),
     );
     const appended = await db.transaction((tx) => appendEntries(tx, entries, opts.keys));
-    firstSeq ||= appended.firstSeq;
-    lastSeq = appended.lastSeq;
+    firstSeq ||= appended.seq - entries.length + 1;
+    lastSeq = appended.seq;
     const total = done + entries.length;
     if (total % 100_000 < CHUNK || total === count) opts.log?.(`audit entries: ${total}/${count}`);
   }

@@ -42,5 +42,6 @@ export const AuditAction = z.enum([
   'audit.hmac_key.rotated',
   'audit.checkpoint_key.rotated',
   'audit.exported',
+  'audit.inbox_rejected',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;

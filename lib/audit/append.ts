@@ -15,60 +15,70 @@ export type NewEntry = Partial<Omit<ChainEntry, 'seq' | 'hmac_key_id' | 'prev_hm
 // only bounds the statement (a few MB).
 const ROWS_PER_INSERT = 5000;
 const ACTIONS = new Set<string>(AuditAction.options);
-const CHAIN_LOCK = 0x4155_4449; // "AUDI": the one advisory lock that serialises appends to the chain
+export const CHAIN_LOCK = 0x4155_4449; // "AUDI": the one advisory lock that serialises appends to the chain
 
 /**
  * Appends entries to the chain in the caller's transaction, as its last step: takes the chain lock,
- * continues from the head with dense seq, and inserts in batches of 5000. withAudit appends one entry
- * through here; seeding and benchmarks append many. The lock is held until the transaction ends, so it
- * must be the last thing a transaction does.
+ * continues from the head with dense seq, and inserts in batches of 5000. Seeding and benchmarks append
+ * through here; audited writes go through the inbox (inbox.ts), whose drain uses the same pieces. The lock
+ * is held until the transaction ends, so it must be the last thing a transaction does.
  */
 export async function appendEntries(
   tx: Tx,
   entries: readonly NewEntry[],
   keys: HmacKeyRing = hmacKeyRing(),
-): Promise<{ firstSeq: number; lastSeq: number; headHmac: string }> {
-  const key = keys.keys.get(keys.activeId);
-  if (!key) throw new Error(`The active audit HMAC key ${keys.activeId} is not in the key ring`);
+): Promise<ChainHead> {
+  activeKey(keys);
   for (const e of entries) if (!ACTIONS.has(e.action)) throw new Error(`Unknown audit action "${e.action}"`);
-
-  // A separate statement from the head read: under READ COMMITTED the read then takes its snapshot after
-  // the lock is granted, so it sees the previous holder's committed entry.
-  await tx.execute(sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`);
+  await lockChain(tx);
   const [head] = await rows<{ seq: string | number; hmac: string }>(
     tx,
     sql`select seq, hmac from audit_log order by seq desc limit 1`,
   );
-  let seq = head ? Number(head.seq) : 0;
-  let prev = head?.hmac ?? GENESIS_HMAC;
-  const firstSeq = seq + 1;
-  const now = new Date().toISOString();
+  return insertChained(tx, entries, keys, head ? { seq: Number(head.seq), hmac: head.hmac } : GENESIS);
+}
 
+export interface ChainHead {
+  seq: number;
+  hmac: string;
+}
+export const GENESIS: ChainHead = { seq: 0, hmac: GENESIS_HMAC };
+
+/**
+ * Takes the chain lock until the transaction ends. A statement of its own: under READ COMMITTED the next
+ * statement takes its snapshot after the lock is granted, so it sees the previous holder's entries.
+ */
+export async function lockChain(tx: Tx): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`);
+}
+
+export function activeKey(keys: HmacKeyRing): Buffer {
+  const key = keys.keys.get(keys.activeId);
+  if (!key) throw new Error(`The active audit HMAC key ${keys.activeId} is not in the key ring`);
+  return key;
+}
+
+/**
+ * Chains `entries` after `head`, which the caller read under the chain lock, and inserts them. The first
+ * statement also deletes `consumedInboxIds`, so that the inbox rows go in the same statement as their
+ * entries arrive.
+ */
+export async function insertChained(
+  tx: Tx,
+  entries: readonly NewEntry[],
+  keys: HmacKeyRing,
+  head: ChainHead,
+  consumedInboxIds: readonly number[] = [],
+): Promise<ChainHead> {
+  const key = activeKey(keys);
+  let seq = head.seq;
+  let prev = head.hmac;
+  const now = new Date().toISOString();
   for (let start = 0; start < entries.length; start += ROWS_PER_INSERT) {
     const batch = entries.slice(start, start + ROWS_PER_INSERT).map((e) => {
       const row: Omit<ChainEntry, 'hmac'> = {
+        ...unchainedEntry(e, now),
         seq: ++seq,
-        id: e.id ?? crypto.randomUUID(),
-        // Stored with millisecond precision; toISOString is the form the verifier reads back.
-        occurred_at: new Date(e.occurred_at ?? now).toISOString(),
-        request_id: e.request_id ?? null,
-        actor_staff_id: e.actor_staff_id ?? null,
-        actor_email: e.actor_email ?? null,
-        acting_org_id: e.acting_org_id ?? null,
-        acting_context_id: e.acting_context_id ?? null,
-        org_id: e.org_id ?? null,
-        action: e.action,
-        target_type: e.target_type ?? null,
-        target_id: e.target_id ?? null,
-        outcome: e.outcome ?? 'success',
-        // The same redaction and JSON round trip as withAudit: the HMAC covers what jsonb gives back.
-        diff: e.diff == null ? null : JSON.parse(JSON.stringify(redact(e.diff))),
-        src_ip: e.src_ip ?? null,
-        user_agent: e.user_agent ?? null,
-        enforcement_action: e.enforcement_action ?? null,
-        policy_rule_id: e.policy_rule_id ?? null,
-        pack_id: e.pack_id ?? null,
-        framework_ref: e.framework_ref ?? null,
         hmac_key_id: keys.activeId,
         prev_hmac: prev,
       };
@@ -78,9 +88,59 @@ export async function appendEntries(
     // ChainEntry's fields are audit_log's column names. One jsonb parameter instead of Drizzle's multi-row
     // VALUES: building that statement costs more than the HMACs and the insert together.
     const columns = sql.raw(Object.keys(batch[0]!).join(', '));
+    const consumed =
+      start === 0 && consumedInboxIds.length > 0
+        ? sql`with consumed as (delete from audit_inbox where id = any(${`{${consumedInboxIds.join(',')}}`}::bigint[])) `
+        : sql``;
     await tx.execute(
-      sql`insert into audit_log (${columns}) select ${columns} from jsonb_populate_recordset(null::audit_log, ${JSON.stringify(batch)}::jsonb)`,
+      sql`${consumed}insert into audit_log (${columns}) select ${columns} from jsonb_populate_recordset(null::audit_log, ${JSON.stringify(batch)}::jsonb)`,
     );
   }
-  return { firstSeq, lastSeq: seq, headHmac: prev };
+  return { seq, hmac: prev };
+}
+
+/** The fields of a chain entry that do not depend on its place in the chain. */
+export type UnchainedEntry = Omit<ChainEntry, 'seq' | 'hmac_key_id' | 'prev_hmac' | 'hmac'>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID_FIELDS = ['id', 'actor_staff_id', 'acting_org_id', 'acting_context_id', 'org_id'] as const;
+const OUTCOMES = new Set<string>(['success', 'denied', 'failure']);
+
+/**
+ * The fields of an entry, with their defaults, checked as audit_log's columns would check them: an entry
+ * waiting in the inbox must be one the chain can take.
+ */
+export function unchainedEntry(e: NewEntry, now: string): UnchainedEntry {
+  if (!ACTIONS.has(e.action)) throw new Error(`Unknown audit action "${e.action}"`);
+  for (const field of UUID_FIELDS) {
+    const value = e[field];
+    if (value != null && !UUID.test(value)) throw new Error(`Audit entry: ${field} is not a uuid`);
+  }
+  if (e.outcome != null && !OUTCOMES.has(e.outcome))
+    throw new Error(`Audit entry: unknown outcome "${e.outcome}"`);
+  if (e.occurred_at != null && Number.isNaN(Date.parse(e.occurred_at)))
+    throw new Error('Audit entry: occurred_at is not a date');
+  return {
+    id: e.id ?? crypto.randomUUID(),
+    // Stored with millisecond precision; toISOString is the form the verifier reads back.
+    occurred_at: new Date(e.occurred_at ?? now).toISOString(),
+    request_id: e.request_id ?? null,
+    actor_staff_id: e.actor_staff_id ?? null,
+    actor_email: e.actor_email ?? null,
+    acting_org_id: e.acting_org_id ?? null,
+    acting_context_id: e.acting_context_id ?? null,
+    org_id: e.org_id ?? null,
+    action: e.action,
+    target_type: e.target_type ?? null,
+    target_id: e.target_id ?? null,
+    outcome: e.outcome ?? 'success',
+    // The same redaction and JSON round trip as jsonb: the HMAC covers what jsonb gives back.
+    diff: e.diff == null ? null : JSON.parse(JSON.stringify(redact(e.diff))),
+    src_ip: e.src_ip ?? null,
+    user_agent: e.user_agent ?? null,
+    enforcement_action: e.enforcement_action ?? null,
+    policy_rule_id: e.policy_rule_id ?? null,
+    pack_id: e.pack_id ?? null,
+    framework_ref: e.framework_ref ?? null,
+  };
 }

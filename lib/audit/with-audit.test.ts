@@ -29,6 +29,11 @@ async function newOrg(slug: string) {
   return org!;
 }
 
+async function countInbox(): Promise<number> {
+  const [r] = await rows<{ n: string }>(database.db, sql`select count(*)::text as n from audit_inbox`);
+  return Number(r!.n);
+}
+
 async function countAudit(): Promise<number> {
   const [r] = await rows<{ n: string }>(database.db, sql`select count(*)::text as n from audit_log`);
   return Number(r!.n);
@@ -118,12 +123,12 @@ describe('withAudit', () => {
       expect(await countAudit()).toBe(before);
     });
 
-    it('rolls the business write back when the audit insert itself fails', async () => {
+    it('rolls the business write back when recording the entry itself fails', async () => {
       const before = await countAudit();
       // Make the database refuse this one entry, as a full disk or a constraint would.
       await database.db.execute(
         sql.raw(
-          `alter table audit_log add constraint test_refuse check (target_id is distinct from 'refuse-me') not valid`,
+          `alter table audit_inbox add constraint test_refuse check (entries::text not like '%refuse-me%') not valid`,
         ),
       );
       try {
@@ -136,13 +141,99 @@ describe('withAudit', () => {
           }),
         ).rejects.toThrow();
       } finally {
-        await database.db.execute(sql.raw(`alter table audit_log drop constraint test_refuse`));
+        await database.db.execute(sql.raw(`alter table audit_inbox drop constraint test_refuse`));
       }
       const [org] = await database.db.select().from(organizations).where(eq(organizations.id, orgId));
       expect(org!.name).not.toBe('should not stick');
       expect(await countAudit()).toBe(before);
+      expect(await countInbox()).toBe(0);
       expect(await verifyChain(database.db)).toMatchObject({ ok: true });
     });
+
+    it('loses nothing when chaining fails after the commit: the entry waits and the next drain chains it', async () => {
+      const before = await countAudit();
+      await database.db.execute(
+        sql.raw(
+          `alter table audit_log add constraint test_refuse check (target_id is distinct from 'refuse-me') not valid`,
+        ),
+      );
+      try {
+        // The write is committed, so withAudit resolves; the entry cannot reach the chain yet.
+        await withAudit(ctx, { action: 'org.updated', orgId, targetId: 'refuse-me' }, async (tx) => {
+          await tx.update(organizations).set({ name: 'kept' }).where(eq(organizations.id, orgId));
+        });
+        const [org] = await database.db.select().from(organizations).where(eq(organizations.id, orgId));
+        expect(org!.name).toBe('kept');
+        expect(await countAudit()).toBe(before);
+        expect(await countInbox()).toBe(1);
+      } finally {
+        await database.db.execute(sql.raw(`alter table audit_log drop constraint test_refuse`));
+      }
+      await rename(orgId, 'next write');
+      expect(await countInbox()).toBe(0);
+      const chained = await rows<{ target_id: string | null }>(
+        database.db,
+        sql`select target_id from audit_log order by seq desc limit 2`,
+      );
+      expect(chained.map((r) => r.target_id)).toEqual([orgId, 'refuse-me']);
+      expect(await verifyChain(database.db)).toMatchObject({ ok: true });
+    });
+
+    it('refuses an entry the chain could not take, before anything is committed', async () => {
+      await expect(
+        withAudit(
+          { ...ctx, actor: { ...ctx.actor, staffId: 'not-a-uuid' } },
+          { action: 'org.updated', orgId },
+          async (tx) => {
+            await tx
+              .update(organizations)
+              .set({ name: 'should not stick' })
+              .where(eq(organizations.id, orgId));
+          },
+        ),
+      ).rejects.toThrow(/actor_staff_id/);
+      const [org] = await database.db.select().from(organizations).where(eq(organizations.id, orgId));
+      expect(org!.name).not.toBe('should not stick');
+      expect(await countInbox()).toBe(0);
+    });
+  });
+
+  it('does not chain an inbox row changed while it waited: a failure entry carries it instead', async () => {
+    const org = await newOrg('inbox-tamper');
+    // As a database superuser would: add a pending row whose MAC does not match its entries.
+    await database.db.execute(
+      sql`insert into audit_inbox (entries, key_id, mac) values (${JSON.stringify([{ action: 'org.updated', target_id: 'forged' }])}::jsonb, 'test-k1', ${'0'.repeat(64)})`,
+    );
+    await rename(org.id, 'after the forgery');
+    const [rejected, next] = await rows<{
+      action: string;
+      outcome: string;
+      diff: { reason: string; entries: unknown };
+    }>(database.db, sql`select action, outcome, diff from audit_log order by seq desc limit 2 offset 0`).then(
+      (r) => [r[1], r[0]],
+    );
+    expect(rejected).toMatchObject({
+      action: 'audit.inbox_rejected',
+      outcome: 'failure',
+      diff: {
+        reason: 'the MAC does not match the entries',
+        entries: [{ action: 'org.updated', target_id: 'forged' }],
+      },
+    });
+    expect(next).toMatchObject({ action: 'org.updated' });
+    expect(await countInbox()).toBe(0);
+    expect(await verifyChain(database.db)).toMatchObject({ ok: true });
+  });
+
+  it('refuses to change a waiting inbox row', async () => {
+    await database.db.execute(
+      sql`insert into audit_inbox (entries, key_id, mac) values ('[]'::jsonb, 'test-k1', ${'0'.repeat(64)})`,
+    );
+    const err = await database.db
+      .execute(sql`update audit_inbox set mac = ${'1'.repeat(64)}`)
+      .catch((e: unknown) => e);
+    expect(pgError(err)?.message).toMatch(/append-only: UPDATE refused/);
+    await database.db.execute(sql`delete from audit_inbox`);
   });
 
   it('gives one linear chain under 64 concurrent writers: dense seq, no fork, verifies', async () => {

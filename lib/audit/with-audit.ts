@@ -1,6 +1,7 @@
 import type { Db, Tx } from '@/db/client';
 import { AuditAction } from './actions';
-import { appendEntries } from './append';
+import { log } from '@/lib/log';
+import { chainPending, enqueueEntries } from './inbox';
 import type { ChainEntry } from './chain';
 import { type HmacKeyRing, hmacKeyRing } from './keys';
 
@@ -59,7 +60,7 @@ export class AuditRecorder {
     this.entry = { ...this.entry, targetType, targetId };
   }
 
-  /** The entry's `diff` column; appendEntries redacts it. */
+  /** The entry's `diff` column; it is redacted when the entry is recorded. */
   toDiff(): Record<string, unknown> | null {
     const d = {
       ...this.details,
@@ -71,9 +72,10 @@ export class AuditRecorder {
 }
 
 /**
- * The audited-write path. Runs `write` and appends its chained audit entry in one transaction: if either
- * fails, neither is kept. The chain lock is the last thing taken before commit, so it is held only for
- * the append itself.
+ * The audited-write path. Runs `write` and records its audit entry in one transaction: if either fails,
+ * neither is kept. The entry goes to the audit inbox with the write; once both are committed, it waits
+ * until the entry is on the chain (inbox.ts). Should chaining fail after the commit, the entry stays in
+ * the inbox, and the next audited write or start-up chains it.
  */
 export async function withAudit<T>(
   ctx: AuditCtx,
@@ -82,12 +84,19 @@ export async function withAudit<T>(
   keys: HmacKeyRing = hmacKeyRing(),
 ): Promise<T> {
   AuditAction.parse(entry.action);
-  return ctx.db.transaction(async (tx) => {
+  const result = await ctx.db.transaction(async (tx) => {
     const recorder = new AuditRecorder(entry);
     const result = await write(tx, recorder);
-    await appendEntry(tx, ctx, recorder, keys);
+    await enqueueEntry(tx, ctx, recorder, keys);
     return result;
   });
+  await chainPending(ctx.db, keys).catch((err: unknown) => {
+    log.error(
+      { err, action: entry.action },
+      'audit: chaining the inbox failed; the entry waits in audit_inbox',
+    );
+  });
+  return result;
 }
 
 /** An entry with no business write: a denied attempt, a sign-in failure, a verification run. */
@@ -99,7 +108,7 @@ export function recordAudit(
   return withAudit(ctx, entry, async (_tx, audit) => audit.detail(facts));
 }
 
-function appendEntry(tx: Tx, ctx: AuditCtx, recorder: AuditRecorder, keys: HmacKeyRing) {
+function enqueueEntry(tx: Tx, ctx: AuditCtx, recorder: AuditRecorder, keys: HmacKeyRing) {
   const row = (entry: AuditEntryInput, diff: Record<string, unknown> | null) => ({
     action: entry.action,
     request_id: ctx.requestId,
@@ -115,7 +124,7 @@ function appendEntry(tx: Tx, ctx: AuditCtx, recorder: AuditRecorder, keys: HmacK
     src_ip: ctx.ip,
     user_agent: ctx.userAgent,
   });
-  return appendEntries(
+  return enqueueEntries(
     tx,
     [
       ...recorder.earlier.map((e) => row(e.entry, Object.keys(e.facts).length ? e.facts : null)),
