@@ -1,25 +1,23 @@
 /**
- * `npm run bench:pages [-- --orgs N --audit N --requests N --concurrency N]`: how long the server takes
- * to answer the organisation pages on a real Postgres with 100,000 organisations and 1,000,000 audit
+ * `npm run bench:pages [-- --orgs N --audit N --requests N --concurrency N]`: how fast the portal answers
+ * its organisation pages over HTTP, on a real Postgres with 100,000 organisations and 1,000,000 audit
  * entries (the defaults).
  *
- * What is measured, honestly: the server-side work of each page *in-process*, not through HTTP. Sign-in
- * is FIDO2 only and the portal has no test login, so a load tool cannot get a session without a code
- * path made for it, which the portal must not have. Each measured request therefore does what a page
- * request does on the server before rendering: the full session check (validateSession, as
- * requireStaffPage does through lib/auth/current.ts) and then the page's query-layer call:
- * - search: listOrgs by name prefix and by tier (first pages and keyset "Next" pages), the /orgs page;
- * - detail: orgDetail, everything /orgs/[id] reads;
- * - org audit: auditEntries({ org }), the newest 50 entries of one organisation.
- * Not included: TLS, Next routing, the JWT cookie decode and React rendering. The StaffCtx is made as
- * test/staff.ts makes it: a staff row, a session row, and validateSession.
+ * The portal runs as `npm start` does (a production build, `next start`) on the benchmark's database, and
+ * a superadmin signs in through a real FIDO2 ceremony with Chromium's virtual authenticator (bench/portal.ts);
+ * autocannon then sends that session's cookie with every request. Measured: the whole response of
+ * - search: `/orgs?q=<name prefix>` and `/orgs?tier=<tier>`, a quarter of them a keyset "Next" page;
+ * - detail: `/orgs/<id>`, every section of the page;
+ * - org audit: `/audit?org=<id>`, the newest entries of one organisation.
+ * Each is a server-rendered page: session check, queries and React rendering, over loopback HTTP/1.1.
  *
- * The load pattern: per kind, a warm-up, then N requests issued by C concurrent workers (a closed loop);
- * p50/p95 are nearest-rank over the N latencies. The over-quota filter is timed too, for information
- * (it must evaluate platform_org_config for every organisation until it fills a page).
+ * The load pattern: per kind, a warm-up, then N requests from C connections, each sending its next request
+ * when the last one is answered (autocannon's default); p50/p95 are nearest-rank over the N latencies. Any
+ * answer but 200 fails the run. The over-quota filter is timed too, for information.
  *
  * Runs in a fresh database `portal_bench_<random>` on the DATABASE_URL server, dropped at the end, with a
- * throwaway in-memory HMAC key ring. Progress goes to stderr; the last line on stdout is `RESULT {json}`.
+ * throwaway in-memory HMAC key ring for the seeded entries. Progress goes to stderr; the last line on stdout
+ * is `RESULT {json}`.
  */
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
@@ -28,12 +26,14 @@ import { prng, seedBench, seedDemo } from '@/db/seed';
 import type { HmacKeyRing } from '@/lib/audit';
 import { type StaffCtx, validateSession } from '@/lib/auth/session';
 import { PLAN_TIERS } from '@/lib/plans';
-import { auditEntries } from '@/lib/queries/audit';
-import { listOrgs, type OrgSearchInput, orgDetail } from '@/lib/queries/orgs';
+import { listOrgs } from '@/lib/queries/orgs';
 import { staffWithSession } from '@/test/staff';
+import autocannon from 'autocannon';
 import { log, parseCounts, percentile, runBench } from './harness';
+import { type Portal, startPortal } from './portal';
 
-const USAGE = 'usage: npm run bench:pages [-- [--orgs N] [--audit N] [--requests N] [--concurrency N]]';
+const USAGE =
+  'usage: npm run bench:pages [-- [--orgs N] [--audit N] [--requests N] [--concurrency N] [--port N]]';
 const WARM_UP = 30;
 
 const ms = (v: number) => Number(v.toFixed(2));
@@ -42,37 +42,55 @@ interface Latencies {
   p50: number;
   p95: number;
   max: number;
-  /** By request index. */
-  samples: number[];
+}
+
+function summary(samples: number[]): Latencies {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1)! };
 }
 
 /**
- * Issues `total` requests from `concurrency` workers, each starting its next request when the last one
- * answers; `request(i)` is the i-th request. Returns the latencies in ms.
+ * Sends every path once from `concurrency` connections (each connection walks its share of the list) and
+ * returns the latency of each answer in ms, in the order answered. Anything but 200 throws.
  */
-async function load(
-  total: number,
-  concurrency: number,
-  request: (i: number) => Promise<unknown>,
-): Promise<Latencies> {
+async function load(portal: Portal, paths: readonly string[], concurrency: number): Promise<number[]> {
   const samples: number[] = [];
-  let next = 0;
+  const failures = new Map<string, number>();
+  const perConnection = Array.from({ length: concurrency }, (_, c) =>
+    paths.filter((_, i) => i % concurrency === c),
+  ).filter((mine) => mine.length > 0);
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t0 = performance.now();
-        await request(i);
-        samples[i] = performance.now() - t0;
-      }
-    }),
+    perConnection.map(
+      (mine) =>
+        new Promise<void>((resolve, reject) => {
+          const instance = autocannon(
+            {
+              url: portal.baseURL,
+              connections: 1,
+              amount: mine.length,
+              headers: { cookie: portal.cookie },
+              requests: mine.map((path) => ({ method: 'GET' as const, path })),
+            },
+            (err) => (err ? reject(err) : resolve()),
+          );
+          instance.on('response', (_client, status: number, _bytes: number, ms: number) => {
+            if (status === 200) samples.push(ms);
+            else failures.set(String(status), (failures.get(String(status)) ?? 0) + 1);
+          });
+        }),
+    ),
   );
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1)!, samples };
+  if (failures.size > 0)
+    throw new Error(`the portal answered ${[...failures].map(([s, n]) => `${n} × ${s}`).join(', ')}`);
+  return samples;
 }
 
-async function bench(db: Db, flags: Record<'orgs' | 'audit' | 'requests' | 'concurrency', number>) {
-  // A key ring of its own: the benchmark never reads or generates the portal's secrets.
+async function bench(
+  db: Db,
+  databaseUrl: string,
+  flags: Record<'orgs' | 'audit' | 'requests' | 'concurrency' | 'port', number>,
+) {
+  // A key ring of its own for the seeded entries: the benchmark never reads the portal's secrets.
   const keys: HmacKeyRing = { activeId: 'bench', keys: new Map([['bench', crypto.randomBytes(32)]]) };
   await seedDemo(db, { keys, log });
   const { orgIds } = await seedBench(db, { orgs: flags.orgs, audit: flags.audit, keys, log });
@@ -84,21 +102,12 @@ async function bench(db: Db, flags: Record<'orgs' | 'audit' | 'requests' | 'conc
   );
   log(`database: ${counts!.orgs} organisations, ${counts!.audit} audit entries`);
 
-  const staff = await staffWithSession(db, 'auditor');
-  const meta = { requestId: null, ip: '10.0.0.1', userAgent: 'bench:pages' };
-  /** What a page request does on the server first: the full session check. */
-  const session = async (): Promise<StaffCtx> => {
-    const r = await validateSession(db, staff.sessionId, meta);
-    if (!r.ok) throw new Error(`bench session refused: ${r.reason}`);
-    return r.ctx;
-  };
-
   const rng = prng('bench-pages');
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
 
   // Searches as staff type them: the start of a name (bench names are "Bench Org NNNNNN", so three
   // digits match ~100 organisations, one digit ~10,000), a demo customer's name, or a tier; a quarter
-  // of them ask for the next page, with the cursor the first page gave.
+  // of them ask for the next page, with the cursor the first page gave (read here, in-process).
   const digits = () => String(Math.floor(rng() * 10 ** 6)).padStart(6, '0');
   const prefixes = (): string => {
     const r = rng();
@@ -107,69 +116,83 @@ async function bench(db: Db, flags: Record<'orgs' | 'audit' | 'requests' | 'conc
     if (r < 0.8) return pick(['harbor', 'Ri', 'north', 'c', 'Summit P', 'fed']);
     return 'bench';
   };
-  const searchInputs: OrgSearchInput[] = [];
-  const ctx0 = await session();
-  for (let i = 0; i < flags.requests + WARM_UP; i++) {
-    const input: OrgSearchInput = i % 2 === 0 ? { q: prefixes() } : { tier: pick(PLAN_TIERS) };
-    if (rng() < 0.25) {
-      const first = await listOrgs(ctx0, input);
-      if (first.next) input.after = first.next;
-    }
-    searchInputs.push(input);
-  }
-  const org = () => pick(orgIds);
+  // First, while the database has no staff: npm start prints the bootstrap enrolment link only then.
+  const portal = await startPortal(databaseUrl, flags.port);
+  try {
+    const cursorCtx = (await validateSession(db, (await staffWithSession(db, 'auditor')).sessionId, {
+      requestId: null,
+      ip: '10.0.0.1',
+      userAgent: 'bench:pages',
+    })) as { ok: true; ctx: StaffCtx };
+    // Half the searches by name prefix, half by tier, each measured on its own after its own warm-up.
+    const half = Math.ceil(flags.requests / 2);
+    const searchPaths = (make: () => Record<string, string>) =>
+      Promise.all(
+        Array.from({ length: half + WARM_UP }, async () => {
+          const input = make();
+          if (rng() < 0.25) {
+            const first = await listOrgs(cursorCtx.ctx, input);
+            if (first.next) input.after = first.next;
+          }
+          return `/orgs?${new URLSearchParams(input)}`;
+        }),
+      );
+    const prefixPaths = await searchPaths(() => ({ q: prefixes() }));
+    const tierPaths = await searchPaths(() => ({ tier: pick(PLAN_TIERS) }));
+    const orgPaths = (make: (id: string) => string) =>
+      Array.from({ length: flags.requests + WARM_UP }, () => make(pick(orgIds)));
 
-  const measure = async (name: string, request: (i: number) => Promise<unknown>) => {
-    await load(WARM_UP, flags.concurrency, (i) => request(flags.requests + i));
-    const r = await load(flags.requests, flags.concurrency, request);
-    log(
-      `${name}: p50 ${ms(r.p50)} ms, p95 ${ms(r.p95)} ms, max ${ms(r.max)} ms (${flags.requests} requests)`,
+    /** Warms up on the first WARM_UP paths, then measures the rest. */
+    const measure = async (name: string, paths: readonly string[]) => {
+      await load(portal, paths.slice(0, WARM_UP), flags.concurrency);
+      const samples = await load(portal, paths.slice(WARM_UP), flags.concurrency);
+      const r = summary(samples);
+      log(
+        `${name}: p50 ${ms(r.p50)} ms, p95 ${ms(r.p95)} ms, max ${ms(r.max)} ms (${samples.length} requests)`,
+      );
+      return { ...r, samples };
+    };
+    log(`measuring over HTTP with autocannon, ${flags.concurrency} connections`);
+    const prefix = await measure('search by name prefix', prefixPaths);
+    const tier = await measure('search by tier', tierPaths);
+    const search = summary([...prefix.samples, ...tier.samples]);
+    log(`search (both): p50 ${ms(search.p50)} ms, p95 ${ms(search.p95)} ms`);
+    const detail = await measure(
+      'org detail',
+      orgPaths((id) => `/orgs/${id}`),
     );
-    return r;
-  };
+    const orgAudit = await measure(
+      'org audit',
+      orgPaths((id) => `/audit?org=${id}`),
+    );
+    const overQuota = summary(
+      await load(
+        portal,
+        Array.from({ length: 5 }, () => '/orgs?over=1'),
+        1,
+      ),
+    );
+    log(`for information, the over-quota filter (5 sequential requests): p50 ${ms(overQuota.p50)} ms`);
 
-  log(`measuring in-process, ${flags.concurrency} concurrent workers`);
-  const search = await measure('search (name prefix and tier)', async (i) =>
-    listOrgs(await session(), searchInputs[i % searchInputs.length]),
-  );
-  const byKind = (odd: number) => {
-    const sorted = search.samples.filter((_, i) => i % 2 === odd).sort((a, b) => a - b);
-    return { p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
-  };
-  const [prefix, tier] = [byKind(0), byKind(1)];
-  log(`  of which by name prefix: p50 ${ms(prefix.p50)} ms, p95 ${ms(prefix.p95)} ms`);
-  log(`  of which by tier: p50 ${ms(tier.p50)} ms, p95 ${ms(tier.p95)} ms`);
-  const detail = await measure('org detail', async () => orgDetail(await session(), org()));
-  const orgAudit = await measure('org audit tab', async () => auditEntries(await session(), { org: org() }));
-
-  const overQuota: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    await listOrgs(await session(), { over: '1' });
-    overQuota.push(performance.now() - t0);
+    return {
+      orgs: counts!.orgs,
+      search_p50_ms: ms(search.p50),
+      search_p95_ms: ms(search.p95),
+      detail_p95_ms: ms(detail.p95),
+      org_audit_p95_ms: ms(orgAudit.p95),
+      search_prefix_p95_ms: ms(prefix.p95),
+      search_tier_p95_ms: ms(tier.p95),
+      detail_p50_ms: ms(detail.p50),
+      org_audit_p50_ms: ms(orgAudit.p50),
+      over_quota_p50_ms: ms(overQuota.p50),
+      audit_entries: counts!.audit,
+      requests: flags.requests,
+      concurrency: flags.concurrency,
+      measured: 'HTTP: autocannon against next start, signed in with a virtual security key',
+    };
+  } finally {
+    await portal.stop();
   }
-  overQuota.sort((a, b) => a - b);
-  log(
-    `for information, the over-quota filter alone (no organisation is over quota in the bench data, so it ` +
-      `walks all of them): p50 ${ms(percentile(overQuota, 50))} ms over 5 sequential requests`,
-  );
-
-  return {
-    orgs: counts!.orgs,
-    search_p50_ms: ms(search.p50),
-    search_p95_ms: ms(search.p95),
-    detail_p95_ms: ms(detail.p95),
-    org_audit_p95_ms: ms(orgAudit.p95),
-    search_prefix_p95_ms: ms(prefix.p95),
-    search_tier_p95_ms: ms(tier.p95),
-    detail_p50_ms: ms(detail.p50),
-    org_audit_p50_ms: ms(orgAudit.p50),
-    over_quota_filter_p50_ms: ms(percentile(overQuota, 50)),
-    audit_entries: counts!.audit,
-    requests: flags.requests,
-    concurrency: flags.concurrency,
-    measured: 'in-process: session check + query layer; no HTTP, no rendering',
-  };
 }
 
 const flags = parseCounts(
@@ -179,7 +202,8 @@ const flags = parseCounts(
     audit: { fallback: 1_000_000, min: 0 },
     requests: { fallback: 400, min: 10 },
     concurrency: { fallback: 4, min: 1 },
+    port: { fallback: 3190, min: 1 },
   },
   USAGE,
 );
-await runBench('bench:pages', { pool: flags.concurrency * 3 }, (db) => bench(db, flags));
+await runBench('bench:pages', { pool: 4 }, (db, url) => bench(db, url, flags));

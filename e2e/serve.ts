@@ -6,26 +6,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import postgres from 'postgres';
 import { BOOTSTRAP_LINK_FILE, LOCAL_QA_CREDENTIAL_FILE, SUPERADMIN_CREDENTIAL_FILE } from './files';
-import { IDLE_TIMEOUT_S, STEP_UP_MAX_AGE_S } from './settings';
+import { testPortalEnv } from './settings';
 
 const port = process.env.E2E_PORT ?? '3100';
-// The e2e configuration: attestation checked against a test MDS blob that trusts exactly Chromium's
-// virtual authenticator, short idle and step-up timeouts (e2e/settings.ts), and the client address from
-// Next's own header.
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  PORT: port,
-  PORTAL_ENV: 'local',
-  PORTAL_URL: `http://localhost:${port}`,
-  WEBAUTHN_ATTESTATION_TRUST: 'mds',
-  WEBAUTHN_MDS_FILE: 'e2e/fixtures/mds/blob.jwt',
-  WEBAUTHN_MDS_ROOT_FILE: 'e2e/fixtures/mds/root.pem',
-  WEBAUTHN_AAGUID_ALLOWLIST: '01020304-0506-0708-0102-030405060708',
-  SESSION_IDLE_TIMEOUT_S: String(IDLE_TIMEOUT_S),
-  STEP_UP_MAX_AGE_S: String(STEP_UP_MAX_AGE_S),
-  SIGNIN_MAX_FAILURES_PER_IP: '1000',
-  TRUSTED_PROXY_COUNT: '1',
-};
+const env: NodeJS.ProcessEnv = { ...process.env, ...testPortalEnv(port) };
 
 if (process.env.DATABASE_URL) {
   const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });

@@ -14,3 +14,24 @@ export const IDLE_TIMEOUT_S = Number(process.env.E2E_IDLE_TIMEOUT_S ?? 45);
  * the step-up dialog after a wait; long enough that a spec adding a key right after sign-in needs none.
  */
 export const STEP_UP_MAX_AGE_S = 15;
+
+/**
+ * The environment of a portal started for the e2e suite or a benchmark on `port`: attestation checked
+ * against a test MDS blob that trusts exactly Chromium's virtual authenticator, short idle and step-up
+ * timeouts, and the client address from Next's own header.
+ */
+export function testPortalEnv(port: string): Record<string, string> {
+  return {
+    PORT: port,
+    PORTAL_ENV: 'local',
+    PORTAL_URL: `http://localhost:${port}`,
+    WEBAUTHN_ATTESTATION_TRUST: 'mds',
+    WEBAUTHN_MDS_FILE: 'e2e/fixtures/mds/blob.jwt',
+    WEBAUTHN_MDS_ROOT_FILE: 'e2e/fixtures/mds/root.pem',
+    WEBAUTHN_AAGUID_ALLOWLIST: '01020304-0506-0708-0102-030405060708',
+    SESSION_IDLE_TIMEOUT_S: String(IDLE_TIMEOUT_S),
+    STEP_UP_MAX_AGE_S: String(STEP_UP_MAX_AGE_S),
+    SIGNIN_MAX_FAILURES_PER_IP: '1000',
+    TRUSTED_PROXY_COUNT: '1',
+  };
+}
