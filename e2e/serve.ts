@@ -6,7 +6,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import postgres from 'postgres';
 import { BOOTSTRAP_LINK_FILE, LOCAL_QA_CREDENTIAL_FILE, SUPERADMIN_CREDENTIAL_FILE } from './files';
-import { IDLE_TIMEOUT_S, STEP_UP_MAX_AGE_S } from './settings';
+import {
+  IDLE_TIMEOUT_S,
+  POOL_P95_TARGET_MS,
+  POOL_REFRESH_S,
+  PROMETHEUS_PORT,
+  STEP_UP_MAX_AGE_S,
+} from './settings';
 
 const port = process.env.E2E_PORT ?? '3100';
 // The e2e configuration: attestation checked against a test MDS blob that trusts exactly Chromium's
@@ -25,6 +31,11 @@ const env: NodeJS.ProcessEnv = {
   STEP_UP_MAX_AGE_S: String(STEP_UP_MAX_AGE_S),
   SIGNIN_MAX_FAILURES_PER_IP: '1000',
   TRUSTED_PROXY_COUNT: '1',
+  // The Prometheus that e2e/pool.spec.ts starts and stops.
+  PROMETHEUS_URL: `http://127.0.0.1:${PROMETHEUS_PORT}`,
+  PROMETHEUS_TIMEOUT_MS: '3000',
+  POOL_REFRESH_S: String(POOL_REFRESH_S),
+  POOL_P95_TARGET_MS: String(POOL_P95_TARGET_MS),
 };
 
 if (process.env.DATABASE_URL) {

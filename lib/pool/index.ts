@@ -62,13 +62,19 @@ async function reading<T>(what: string, read: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The figures are evaluated this many seconds in the past: a scrape in flight at "now" may still add a
+ * sample stamped before it, and a figure should not change after it was shown (the tests compare them).
+ */
+export const EVALUATION_LAG_S = 2;
+
 /** The pool's figures now. */
 export async function poolSnapshot(ctx: StaffCtx): Promise<PoolSnapshot> {
   requirePermission(ctx, 'pool.read');
   const prometheus = client();
   const c = config();
   const raw = await reading('pool snapshot: Prometheus failed', () =>
-    readRaw(prometheus, { nodePattern: c.POOL_NODE_PATTERN }, Date.now() / 1000),
+    readRaw(prometheus, { nodePattern: c.POOL_NODE_PATTERN }, Date.now() / 1000 - EVALUATION_LAG_S),
   );
   return shapeSnapshot(raw, prometheus.url, c.POOL_P95_TARGET_MS);
 }
