@@ -62,6 +62,13 @@ const Answer = z.discriminatedUnion('status', [
   z.object({ status: z.literal('error'), errorType: z.string(), error: z.string() }),
 ]);
 
+/** Prometheus's sample values: decimal strings, "NaN", "+Inf" and "-Inf" (which Number() does not read). */
+function num(text: string): number {
+  if (text === '+Inf') return Infinity;
+  if (text === '-Inf') return -Infinity;
+  return Number(text);
+}
+
 export class PrometheusClient {
   constructor(private readonly opts: PrometheusOptions) {}
 
@@ -73,8 +80,8 @@ export class PrometheusClient {
   async query(expr: string, time: number): Promise<Sample[]> {
     const data = await this.call('query', { query: expr, time: String(time) });
     if (data.resultType === 'vector')
-      return data.result.map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
-    if (data.resultType === 'scalar') return [{ labels: {}, value: Number(data.result[1]) }];
+      return data.result.map((r) => ({ labels: r.metric, value: num(r.value[1]) }));
+    if (data.resultType === 'scalar') return [{ labels: {}, value: num(data.result[1]) }];
     throw new PrometheusError('bad_response', this.url, `query answered a ${data.resultType}, not a vector`);
   }
 
@@ -90,7 +97,7 @@ export class PrometheusClient {
       throw new PrometheusError('bad_response', this.url, `query_range answered a ${data.resultType}`);
     return data.result.map((r) => ({
       labels: r.metric,
-      points: r.values.map(([t, v]): [number, number] => [t, Number(v)]),
+      points: r.values.map(([t, v]): [number, number] => [t, num(v)]),
     }));
   }
 
