@@ -209,7 +209,7 @@ test('with Prometheus stopped, /pool names its URL and the error, and marks the 
   const error = page.getByTestId('pool-error');
   await expect(error).toContainText(`Prometheus at ${harness.url}: unreachable`);
   await expect(error).toContainText('ECONNREFUSED');
-  await expect(page.getByRole('alert')).toContainText('The figures below are stale');
+  await expect(page.getByRole('main').getByRole('alert')).toContainText('The figures below are stale');
   await expect(figures).toHaveAttribute('data-stale', 'true');
   await expect(page.getByRole('heading', { name: 'Nodes (stale)' })).toBeVisible();
   await expect(page.locator('[data-metric="ready-nodes"]')).toHaveText(readyBefore!);
@@ -218,7 +218,9 @@ test('with Prometheus stopped, /pool names its URL and the error, and marks the 
   // Opened while Prometheus is down: the error, no figures, and no endless spinner.
   await page.reload();
   await expect(error).toContainText(`Prometheus at ${harness.url}: unreachable`);
-  await expect(page.getByRole('alert')).toContainText(`No figures could be read from ${harness.url}`);
+  await expect(page.getByRole('main').getByRole('alert')).toContainText(
+    `No figures could be read from ${harness.url}`,
+  );
   await expect(figures).toHaveCount(0);
   await expect(page.getByTestId('as-of')).toHaveText('No figures yet');
   await expectAccessible(page);

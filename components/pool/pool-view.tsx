@@ -105,7 +105,7 @@ export function PoolView(props: { refreshS: number; prometheusUrl: string }) {
 
       {data && (
         <div
-          className={`space-y-5 ${stale ? 'opacity-60' : ''}`}
+          className={`space-y-5 ${stale ? 'rounded-lg outline-2 outline-offset-4 outline-red-700 outline-dashed' : ''}`}
           data-testid="pool-figures"
           data-stale={stale}
         >
