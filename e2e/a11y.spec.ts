@@ -26,15 +26,7 @@ test('every portal page passes axe (WCAG 2.1 A/AA, no serious or critical violat
   const signedInAt = Date.now();
 
   // Its own staff page, and another superadmin's, with the role and status forms.
-  const pages = [
-    '/',
-    '/orgs',
-    '/plans',
-    '/pool',
-    '/staff',
-    `/staff/${member.staffId}`,
-    `/staff/${first.staffId}`,
-  ];
+  const pages = ['/', '/orgs', '/plans', '/staff', `/staff/${member.staffId}`, `/staff/${first.staffId}`];
   for (const path of [...pages, '/account/keys']) {
     await p.goto(path);
     await expect(p.getByRole('heading', { level: 1 })).toBeVisible();

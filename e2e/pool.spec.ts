@@ -117,7 +117,7 @@ test('/pool shows the figures Prometheus computes for the same PromQL, with the 
 
   // The charts over the last hour, then the last day.
   await expect(page.locator('[data-chart-loaded="true"]')).toHaveCount(4);
-  await expect(page.getByRole('figure').filter({ hasText: 'Nodes' })).toContainText('Ready now: 2');
+  await expect(page.getByRole('figure').filter({ hasText: 'Nodes' })).toContainText('Ready (latest): 2');
   const day = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/pool/history/24h');
   await page.getByRole('button', { name: '24 h' }).click();
   expect((await day).status()).toBe(200);

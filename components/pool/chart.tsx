@@ -50,6 +50,8 @@ export function Chart(props: { title: string; times: number[]; series: ChartSeri
           legend: { show: false },
           cursor: { drag: { x: false, y: false } },
           scales: { x: { time: true } },
+          // The portal tells time in UTC everywhere.
+          tzDate: (ts) => UPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
           axes: [axis, { ...axis, size: 52 }],
           series: [{}, ...series.map(([label, stroke]) => ({ label, stroke, width: 2 }))],
         },
@@ -87,7 +89,7 @@ export function Chart(props: { title: string; times: number[]; series: ChartSeri
                 className="mr-1 inline-block h-2 w-3 rounded-sm"
                 style={{ background: s.color }}
               />
-              {s.label} now: {s.format(lastValue(s.values))}
+              {s.label} (latest): {s.format(lastValue(s.values))}
             </span>
           ))}
         </span>

@@ -316,6 +316,7 @@ function Charts(props: {
         </p>
       )}
       {!h && !props.error && <p className="text-sm text-slate-600">Loading the charts…</p>}
+      {h && <p className="mb-2 text-xs text-slate-600">Times in UTC.</p>}
       {h && h.range === props.range && (
         <div className="grid gap-3 lg:grid-cols-2">
           <Chart
