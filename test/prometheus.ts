@@ -7,6 +7,9 @@
  *    1 h and 24 h charts, the 5-minute rates and the 24 h totals have data from the first scrape on.
  * 3. Prometheus starts with a generated configuration: every fixture target, scraped every second.
  * 4. It is ready when `/-/ready` answers and every target has been scraped.
+ *
+ * The binaries are found on PATH (PROMETHEUS_BIN and PROMTOOL_BIN override); without them every caller
+ * fails with the one line to run, never skips.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -47,7 +50,7 @@ export function prometheusBinaries(): { prometheus: string; promtool: string } {
   };
   const prometheus = process.env.PROMETHEUS_BIN ?? find('prometheus');
   const promtool = process.env.PROMTOOL_BIN ?? find('promtool');
-  if (!prometheus || !promtool) {
+  if (!prometheus || !promtool || !fs.existsSync(prometheus) || !fs.existsSync(promtool)) {
     throw new Error(
       'Prometheus is not installed: run `apt-get install -y --no-install-recommends prometheus` (Debian; .ci/run does).',
     );

@@ -10,6 +10,8 @@ export interface ChartSeries {
   values: Array<number | null> | null;
   color: string;
   format: (v: number | null) => string;
+  /** Series with different units get their own axis (at most two: left and right). */
+  unit: string;
 }
 
 function lastValue(values: Array<number | null> | null): number | null {
@@ -31,14 +33,15 @@ export function Chart(props: { title: string; times: number[]; series: ChartSeri
   const [loaded, setLoaded] = useState(false);
   const height = props.height ?? 140;
   // The chart is rebuilt only when its series change; new data goes through setData below.
-  const shape = JSON.stringify(props.series.map((s) => [s.label, s.color]));
+  const shape = JSON.stringify(props.series.map((s) => [s.label, s.color, s.unit]));
 
   useEffect(() => {
     const el = box.current;
     if (!el) return;
     let cancelled = false;
     let observer: ResizeObserver | undefined;
-    const series = JSON.parse(shape) as Array<[string, string]>;
+    const series = JSON.parse(shape) as Array<[string, string, string]>;
+    const units = [...new Set(series.map(([, , unit]) => unit))];
     // uPlot touches the DOM when it loads, so it is loaded in the browser only.
     void import('uplot').then(({ default: UPlot }) => {
       if (cancelled) return;
@@ -49,11 +52,34 @@ export function Chart(props: { title: string; times: number[]; series: ChartSeri
           height,
           legend: { show: false },
           cursor: { drag: { x: false, y: false } },
-          scales: { x: { time: true } },
+          // Every figure here is 0 or more: axes start at 0, so that noise never looks like a swing.
+          scales: Object.fromEntries([
+            ['x', { time: true }],
+            ...units.map((unit) => [
+              unit,
+              {
+                range: (_u: uPlot, _min: number, max: number): uPlot.Range.MinMax => [
+                  0,
+                  max > 0 ? max * 1.15 : 1,
+                ],
+              },
+            ]),
+          ]),
           // The portal tells time in UTC everywhere.
           tzDate: (ts) => UPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-          axes: [axis, { ...axis, size: 52 }],
-          series: [{}, ...series.map(([label, stroke]) => ({ label, stroke, width: 2 }))],
+          axes: [
+            axis,
+            ...units.map((unit, i) => ({
+              ...axis,
+              scale: unit,
+              size: 60,
+              side: i === 0 ? 3 : 1,
+              label: unit,
+              labelSize: 16,
+              ...(i > 0 && { grid: { show: false } }),
+            })),
+          ],
+          series: [{}, ...series.map(([label, stroke, scale]) => ({ label, stroke, width: 2, scale }))],
         },
         [[], ...series.map(() => [])],
         el,

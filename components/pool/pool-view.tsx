@@ -323,8 +323,14 @@ function Charts(props: {
             title="Nodes"
             times={times}
             series={[
-              { label: 'Ready', values: h.series.readyNodes, color: '#047857', format: count },
-              { label: 'NotReady', values: h.series.notReadyNodes, color: '#b91c1c', format: count },
+              { label: 'Ready', values: h.series.readyNodes, color: '#047857', format: count, unit: 'nodes' },
+              {
+                label: 'NotReady',
+                values: h.series.notReadyNodes,
+                color: '#b91c1c',
+                format: count,
+                unit: 'nodes',
+              },
             ]}
           />
           <Chart
@@ -336,12 +342,14 @@ function Charts(props: {
                 values: h.series.gpuUtilMean,
                 color: '#1d4ed8',
                 format: (v) => percent(v),
+                unit: '%',
               },
               {
                 label: 'Fullest framebuffer',
                 values: h.series.fbUsedMaxPercent,
                 color: '#c2410c',
                 format: (v) => percent(v),
+                unit: '%',
               },
             ]}
           />
@@ -349,15 +357,27 @@ function Charts(props: {
             title="Inference"
             times={times}
             series={[
-              { label: 'Requests', values: h.series.requestRate, color: '#1d4ed8', format: perSecond },
-              { label: 'p95', values: h.series.p95Ms, color: '#7c3aed', format: ms },
+              {
+                label: 'Requests',
+                values: h.series.requestRate,
+                color: '#1d4ed8',
+                format: perSecond,
+                unit: 'req/s',
+              },
+              { label: 'p95', values: h.series.p95Ms, color: '#7c3aed', format: ms, unit: 'ms' },
             ]}
           />
           <Chart
             title="Fail-closed blocks"
             times={times}
             series={[
-              { label: 'Blocked', values: h.series.failClosedRate, color: '#b91c1c', format: perSecond },
+              {
+                label: 'Blocked',
+                values: h.series.failClosedRate,
+                color: '#b91c1c',
+                format: perSecond,
+                unit: 'blocks/s',
+              },
             ]}
           />
         </div>
