@@ -20,6 +20,25 @@ export async function apiPost<T = unknown>(url: string, body: unknown = {}): Pro
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
+  return answer<T>(res);
+}
+
+/** A read; it gives up after `timeoutMs`, so that nothing waits for ever. */
+export async function apiGet<T = unknown>(url: string, timeoutMs = 30_000): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), cache: 'no-store' });
+  } catch (err) {
+    const message =
+      err instanceof Error && err.name === 'TimeoutError'
+        ? `The portal did not answer within ${Math.round(timeoutMs / 1000)} s.`
+        : 'The portal could not be reached.';
+    throw new ApiError(0, 'network', message, {});
+  }
+  return answer<T>(res);
+}
+
+async function answer<T>(res: Response): Promise<T> {
   const data = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok) {
     const message = typeof data.message === 'string' ? data.message : `The server answered ${res.status}.`;

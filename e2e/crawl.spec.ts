@@ -52,6 +52,7 @@ const ROUTES: Record<string, Expectation> = {
   'GET /orgs': { anonymous: 'login', support: '200', auditor: '200' },
   'GET /orgs/[id]': { anonymous: 'login', support: '200', auditor: '200', path: (s) => `/orgs/${s.orgId}` },
   'GET /plans': { anonymous: 'login', support: '200', auditor: '200' },
+  'GET /pool': { anonymous: 'login', support: '200', auditor: '200' },
   'GET /staff': { anonymous: 'login', support: '403', auditor: '200' },
   'GET /staff/[id]': {
     anonymous: 'login',
@@ -167,6 +168,18 @@ const ROUTES: Record<string, Expectation> = {
     path: (s) => `/api/orgs/${s.orgId}/suspension`,
   },
   'POST /api/plans': { ...STAFF_ONLY, support: '403 forbidden', auditor: '403 forbidden' },
+  // Every role may read the pool; no Prometheus runs during the crawl (e2e/pool.spec.ts starts its own).
+  'GET /api/pool': {
+    ...STAFF_ONLY,
+    support: '502 prometheus_unavailable',
+    auditor: '502 prometheus_unavailable',
+  },
+  'GET /api/pool/history/[range]': {
+    ...STAFF_ONLY,
+    support: '400 invalid',
+    auditor: '400 invalid',
+    path: () => '/api/pool/history/7d',
+  },
   'POST /api/platform-tokens': { ...STAFF_ONLY, support: '403 acting_required', auditor: '403 forbidden' },
   'POST /api/platform-tokens/rotate': { ...STAFF_ONLY, support: '403 forbidden', auditor: '403 forbidden' },
   'POST /api/sessions/revoke': {

@@ -6,10 +6,18 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import postgres from 'postgres';
 import { BOOTSTRAP_LINK_FILE, LOCAL_QA_CREDENTIAL_FILE, SUPERADMIN_CREDENTIAL_FILE } from './files';
-import { testPortalEnv } from './settings';
+import { POOL_P95_TARGET_MS, POOL_REFRESH_S, PROMETHEUS_PORT, testPortalEnv } from './settings';
 
 const port = process.env.E2E_PORT ?? '3100';
-const env: NodeJS.ProcessEnv = { ...process.env, ...testPortalEnv(port) };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  ...testPortalEnv(port),
+  // The Prometheus that e2e/pool.spec.ts starts and stops.
+  PROMETHEUS_URL: `http://127.0.0.1:${PROMETHEUS_PORT}`,
+  PROMETHEUS_TIMEOUT_MS: '3000',
+  POOL_REFRESH_S: String(POOL_REFRESH_S),
+  POOL_P95_TARGET_MS: String(POOL_P95_TARGET_MS),
+};
 
 if (process.env.DATABASE_URL) {
   const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });

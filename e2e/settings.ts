@@ -35,3 +35,16 @@ export function testPortalEnv(port: string): Record<string, string> {
     TRUSTED_PROXY_COUNT: '1',
   };
 }
+
+/**
+ * The GPU pool view: e2e/pool.spec.ts starts a real Prometheus (with the fixture exporters) on these
+ * ports, and the portal's PROMETHEUS_URL points there; while no spec runs it, the port is closed, which
+ * is the "unreachable" state. The spec also starts a second, embedded portal without PROMETHEUS_URL on
+ * BARE_PORTAL_PORT for the "not configured" state.
+ */
+export const PROMETHEUS_PORT = Number(process.env.E2E_PROMETHEUS_PORT ?? 19090);
+export const FIXTURE_PORT = Number(process.env.E2E_FIXTURE_PORT ?? 19091);
+export const BARE_PORTAL_PORT = Number(process.env.E2E_BARE_PORT ?? 19092);
+/** How often /pool refreshes in the e2e portal, and its p95 target (below the fixtures' ~112 ms). */
+export const POOL_REFRESH_S = 3;
+export const POOL_P95_TARGET_MS = 100;

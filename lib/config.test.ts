@@ -108,4 +108,25 @@ describe('parseConfig', () => {
       expect.stringMatching(/^WEBAUTHN_AAGUID_ALLOWLIST\.0: /),
     ]);
   });
+
+  it('takes an optional PROMETHEUS_URL without credentials, and the pool settings', () => {
+    expect(parseConfig({}).PROMETHEUS_URL).toBeUndefined();
+    expect(parseConfig({ PROMETHEUS_URL: 'http://prometheus.monitoring:9090/' })).toMatchObject({
+      PROMETHEUS_URL: 'http://prometheus.monitoring:9090',
+      PROMETHEUS_TIMEOUT_MS: 5000,
+      POOL_P95_TARGET_MS: 250,
+      POOL_REFRESH_S: 15,
+      POOL_NODE_PATTERN: 'aks-gpupool-.*',
+    });
+    expect(problems({ PROMETHEUS_URL: 'ftp://prometheus' })).toEqual([
+      'PROMETHEUS_URL: must be an http:// or https:// URL',
+    ]);
+    expect(problems({ PROMETHEUS_URL: 'https://reader:hunter2@prometheus' })).toEqual([
+      'PROMETHEUS_URL: must not carry credentials: put a bearer token in the secret prometheus-bearer-token',
+    ]);
+    expect(problems({ POOL_NODE_PATTERN: 'aks-(' })).toEqual([
+      'POOL_NODE_PATTERN: must be a valid regular expression',
+    ]);
+    expect(problems({ POOL_REFRESH_S: '0' })).toEqual([expect.stringMatching(/^POOL_REFRESH_S: /)]);
+  });
 });

@@ -99,6 +99,39 @@ const Env = z.object({
   CF_ACCESS_JWKS_URL: z.url().optional(),
   CF_ACCESS_AUD: z.string().min(1).optional(),
   CF_ACCESS_ISSUER: z.url().optional(),
+
+  /**
+   * The GPU inference pool view (DESIGN section 7): the Prometheus HTTP API it reads. Unset: /pool says
+   * it is not configured. A bearer token, when Prometheus needs one, is the secret `prometheus-bearer-token`.
+   */
+  PROMETHEUS_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .refine((u) => {
+      const url = new URL(u);
+      return !url.username && !url.password;
+    }, 'must not carry credentials: put a bearer token in the secret prometheus-bearer-token')
+    .refine((u) => !new URL(u).search && !new URL(u).hash, 'must not have a query or fragment')
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
+  /** How long one Prometheus query may take before the view reports a timeout. */
+  PROMETHEUS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** The pool's nodes, as a regular expression on kube-state-metrics' `node` label (AKS names them by pool). */
+  POOL_NODE_PATTERN: z
+    .string()
+    .min(1)
+    .default('aks-gpupool-.*')
+    .refine((p) => {
+      try {
+        new RegExp(p);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a valid regular expression'),
+  /** The p95 inference latency above which /pool raises its alert, in milliseconds. */
+  POOL_P95_TARGET_MS: z.coerce.number().positive().max(60_000).default(250),
+  /** How often /pool refreshes, in seconds. */
+  POOL_REFRESH_S: z.coerce.number().int().min(2).max(300).default(15),
 });
 
 /** A comma-separated list of items, each checked by `item`. */

@@ -17,7 +17,14 @@ const GENERATORS = {
     JSON.stringify({ active: 'k1', keys: { k1: crypto.randomBytes(32).toString('base64') } }),
 } satisfies Record<string, () => string>;
 
+/**
+ * Secrets that may be absent: nothing is generated for them, and without them the feature runs without.
+ * `prometheus-bearer-token` is sent as `Authorization: Bearer …` to PROMETHEUS_URL.
+ */
+export const OPTIONAL_SECRETS = ['prometheus-bearer-token'] as const;
+
 export type SecretName = keyof typeof GENERATORS;
+export type OptionalSecretName = (typeof OPTIONAL_SECRETS)[number];
 
 export class MissingSecretError extends Error {
   constructor(name: SecretName, where: string) {
@@ -57,7 +64,21 @@ export function readSecret(name: SecretName): string {
   }
 }
 
+/** An optional secret, or undefined when it is not there (never generated, in any backend). */
+export function readOptionalSecret(name: OptionalSecretName): string | undefined {
+  const c = config();
+  let value: string | undefined;
+  if (c.SECRETS_BACKEND === 'env') {
+    value = process.env[envName(name)];
+  } else {
+    const dir = c.SECRETS_BACKEND === 'files' ? c.SECRETS_DIR : path.resolve(c.DATA_DIR, 'secrets');
+    const file = dir && path.join(dir, name);
+    value = file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+  }
+  return value?.trim() || undefined;
+}
+
 /** `audit-hmac-keys` is read from SECRET_AUDIT_HMAC_KEYS when SECRETS_BACKEND=env. */
-export function envName(name: SecretName): string {
+export function envName(name: SecretName | OptionalSecretName): string {
   return `SECRET_${name.toUpperCase().replaceAll('-', '_')}`;
 }

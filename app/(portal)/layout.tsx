@@ -13,6 +13,7 @@ export default async function PortalLayout({ children }: { children: ReactNode }
   const nav = [
     { href: '/', label: 'Home', show: true },
     { href: '/orgs', label: 'Organisations', show: can(staff.role, 'orgs.read') },
+    { href: '/pool', label: 'GPU pool', show: can(staff.role, 'pool.read') },
     { href: '/plans', label: 'Plans', show: can(staff.role, 'plans.read') },
     { href: '/acting', label: 'Acting', show: can(staff.role, 'acting.list') },
     { href: '/staff', label: 'Staff', show: can(staff.role, 'staff.read') },

@@ -1,0 +1,541 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import { type ReactNode, useEffect, useState } from 'react';
+import { type ApiError, apiGet } from '@/components/api';
+import { Chart } from '@/components/pool/chart';
+import {
+  age,
+  celsius,
+  clock,
+  count,
+  gib,
+  ms,
+  NOT_REPORTED,
+  percent,
+  perSecond,
+  share,
+  watts,
+} from '@/components/pool/format';
+import { Alert } from '@/components/ui/alert';
+import { Button } from '@/components/ui/button';
+import type { PoolHistory, PoolSnapshot } from '@/lib/pool/snapshot';
+
+type Range = '1h' | '24h';
+
+/**
+ * The live part of /pool: the figures from /api/pool and the charts from /api/pool/history, polled
+ * with TanStack Query every `refreshS` seconds (pausable). When Prometheus fails, the error names its
+ * URL, and the last good figures stay only under a banner that marks them stale.
+ */
+export function PoolView(props: { refreshS: number; prometheusUrl: string }) {
+  const [paused, setPaused] = useState(false);
+  const [range, setRange] = useState<Range>('1h');
+  const now = useNow();
+  const interval = paused ? false : props.refreshS * 1000;
+  const snapshot = useQuery<PoolSnapshot, ApiError>({
+    queryKey: ['pool', 'snapshot'],
+    queryFn: () => apiGet<PoolSnapshot>('/api/pool'),
+    refetchInterval: interval,
+    retry: false,
+  });
+  const history = useQuery<PoolHistory, ApiError>({
+    queryKey: ['pool', 'history', range],
+    queryFn: () => apiGet<PoolHistory>(`/api/pool/history/${range}`),
+    refetchInterval: interval,
+    retry: false,
+  });
+
+  const data = snapshot.data;
+  const stale = snapshot.isError && data !== undefined;
+  const refresh = () => {
+    void snapshot.refetch();
+    void history.refetch();
+  };
+
+  return (
+    <div className="space-y-5">
+      <div className="flex flex-wrap items-center gap-x-4 gap-y-2 rounded-md border border-slate-200 bg-white px-4 py-2 text-sm">
+        <p data-testid="as-of">
+          {data ? (
+            <>
+              As of <time dateTime={data.asOf}>{clock(data.asOf)}</time>{' '}
+              <span className="text-slate-600">({age(now - Date.parse(data.asOf))} ago)</span>
+            </>
+          ) : snapshot.isPending ? (
+            'Loading the first figures…'
+          ) : (
+            'No figures yet'
+          )}
+        </p>
+        <p className="text-slate-600" role="status">
+          {paused ? 'Auto-refresh paused' : `Refreshes every ${props.refreshS} s`}
+          {snapshot.isFetching ? ' · refreshing…' : ''}
+        </p>
+        <div className="ml-auto flex gap-2">
+          <Button variant="secondary" onClick={() => setPaused((p) => !p)} aria-pressed={paused}>
+            {paused ? 'Resume auto-refresh' : 'Pause auto-refresh'}
+          </Button>
+          <Button variant="secondary" onClick={refresh} disabled={snapshot.isFetching}>
+            Refresh now
+          </Button>
+        </div>
+      </div>
+
+      {snapshot.error && (
+        <Alert tone="error">
+          <p className="font-medium" data-testid="pool-error">
+            {snapshot.error.message}
+          </p>
+          <p>
+            {stale
+              ? `The figures below are stale: they are the last good ones, from ${clock(data.asOf)} (${age(now - Date.parse(data.asOf))} ago).`
+              : `No figures could be read from ${props.prometheusUrl}.`}{' '}
+            {paused ? 'Auto-refresh is paused.' : `Trying again every ${props.refreshS} s.`}
+          </p>
+        </Alert>
+      )}
+
+      {data?.demo && (
+        <Alert tone="info">
+          <strong>Demo data.</strong> These figures come from this project&rsquo;s fixture exporters
+          (e2e/fixtures/metrics), not from a real GPU pool.
+        </Alert>
+      )}
+
+      {data && (
+        <div
+          className={`space-y-5 ${stale ? 'rounded-lg outline-2 outline-offset-4 outline-red-700 outline-dashed' : ''}`}
+          data-testid="pool-figures"
+          data-stale={stale}
+        >
+          <Alerts alerts={data.alerts} stale={stale} />
+          <Summary s={data} stale={stale} />
+          <Charts range={range} setRange={setRange} history={history.data} error={history.error} />
+          <NodesTable s={data} />
+          <GpusTable s={data} />
+          <Breakdowns s={data} />
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The current time, every second, for the "N s ago" texts. */
+function useNow(): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return now;
+}
+
+function Panel(props: {
+  id: string;
+  title: string;
+  stale?: boolean;
+  children: ReactNode;
+  aside?: ReactNode;
+}) {
+  return (
+    <section aria-labelledby={`pool-${props.id}`} className="rounded-lg border border-slate-200 bg-white p-4">
+      <div className="mb-3 flex flex-wrap items-baseline justify-between gap-2">
+        <h2 id={`pool-${props.id}`} className="font-semibold">
+          {props.title}
+          {props.stale && (
+            <>
+              {' '}
+              <span className="text-xs font-medium text-red-800">(stale)</span>
+            </>
+          )}
+        </h2>
+        {props.aside}
+      </div>
+      {props.children}
+    </section>
+  );
+}
+
+function Alerts({ alerts, stale }: { alerts: PoolSnapshot['alerts']; stale: boolean }) {
+  return (
+    <section aria-labelledby="pool-alerts" className="space-y-2">
+      <h2 id="pool-alerts" className="sr-only">
+        Alerts{stale ? ' (stale)' : ''}
+      </h2>
+      {alerts.length === 0 ? (
+        <p className="inline-block rounded-full bg-emerald-700 px-3 py-1 text-sm font-medium text-white">
+          No alerts
+        </p>
+      ) : (
+        <ul className="grid gap-2 md:grid-cols-2" aria-label="Alerts">
+          {alerts.map((a) => (
+            <li
+              key={a.id}
+              data-alert={a.id}
+              className="rounded-md border-l-4 border-red-700 bg-red-50 px-3 py-2 text-sm text-red-950"
+            >
+              <span className="mr-2 rounded bg-red-700 px-2 py-0.5 text-xs font-semibold tracking-wide text-white uppercase">
+                Alert
+              </span>
+              <strong>{a.title}</strong>
+              <p className="mt-1">{a.detail}</p>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+/** One figure: its name, and its value as text (or "not reported", set in grey italics). */
+function Figure(props: { name: string; metric: string; value: string; note?: ReactNode }) {
+  const missing = props.value === NOT_REPORTED;
+  return (
+    <div>
+      <dt className="text-xs text-slate-600">{props.name}</dt>
+      <dd
+        data-metric={props.metric}
+        className={missing ? 'text-sm text-slate-600 italic' : 'text-lg font-semibold tabular-nums'}
+      >
+        {props.value}
+      </dd>
+      {props.note && <dd className="text-xs text-slate-600">{props.note}</dd>}
+    </div>
+  );
+}
+
+function Summary({ s, stale }: { s: PoolSnapshot; stale: boolean }) {
+  const hot = s.gpus.hottest;
+  const fbTotal =
+    s.gpus.fbUsedMiB !== null && s.gpus.fbFreeMiB !== null ? s.gpus.fbUsedMiB + s.gpus.fbFreeMiB : null;
+  const xids = s.gpus.list.filter((g) => g.xid);
+  return (
+    <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-4">
+      <Panel id="nodes-summary" title="Nodes" stale={stale}>
+        <dl className="grid grid-cols-2 gap-3">
+          <Figure name="Ready" metric="ready-nodes" value={count(s.nodes.ready)} />
+          <Figure name="NotReady" metric="not-ready-nodes" value={count(s.nodes.notReady)} />
+        </dl>
+        {s.nodes.notReady !== null && s.nodes.notReady > 0 && (
+          <p className="mt-2 text-xs text-slate-700">
+            With the Deallocate scale-down mode, deallocated nodes stay NotReady; 3 or more stall the AKS
+            autoscaler (AKS issue 5211).
+          </p>
+        )}
+      </Panel>
+      <Panel id="gpus-summary" title="GPUs in use" stale={stale}>
+        <dl className="grid grid-cols-2 gap-3">
+          <Figure name="Mean utilisation" metric="gpu-util" value={percent(s.gpus.utilMean, 1)} />
+          <Figure
+            name="Framebuffer used"
+            metric="fb-used"
+            value={gib(s.gpus.fbUsedMiB)}
+            note={fbTotal !== null ? `of ${gib(fbTotal)}` : undefined}
+          />
+          <Figure
+            name="Hottest GPU"
+            metric="hottest"
+            value={celsius(hot?.tempC ?? null)}
+            note={hot?.gpu ? `${hot.gpu.host ?? hot.gpu.id}, GPU ${hot.gpu.index ?? '?'}` : undefined}
+          />
+          <Figure
+            name="XID errors"
+            metric="xid"
+            value={
+              s.gpus.withXid === null
+                ? NOT_REPORTED
+                : xids.length
+                  ? xids.map((g) => `XID ${g.xid}`).join(', ')
+                  : 'none'
+            }
+            note={xids.length ? xids.map((g) => g.host ?? g.id).join(', ') : undefined}
+          />
+        </dl>
+        <p className="mt-2 text-xs text-slate-600">{count(s.gpus.count)} GPUs reporting</p>
+      </Panel>
+      <Panel id="inference-summary" title="Inference" stale={stale}>
+        <dl className="grid grid-cols-2 gap-3">
+          <Figure name="Queue depth" metric="queue" value={count(s.inference.queueDepth)} />
+          <Figure name="Request rate" metric="request-rate" value={perSecond(s.inference.requestRate)} />
+          <Figure name="p50 latency" metric="p50" value={ms(s.inference.p50Ms)} />
+          <Figure
+            name="p95 latency"
+            metric="p95"
+            value={ms(s.inference.p95Ms)}
+            note={`target ${s.p95TargetMs} ms`}
+          />
+          <Figure name="Error ratio" metric="error-ratio" value={share(s.inference.errorRatio)} />
+        </dl>
+      </Panel>
+      <Panel id="fail-closed-summary" title="Fail-closed blocks" stale={stale}>
+        <dl className="grid grid-cols-2 gap-3">
+          <Figure name="Now" metric="fail-closed-rate" value={perSecond(s.failClosed.ratePerSecond)} />
+          <Figure name="Last 15 min" metric="fail-closed-15m" value={count(s.failClosed.last15m)} />
+          <Figure name="Last 24 h" metric="fail-closed-24h" value={count(s.failClosed.last24h)} />
+        </dl>
+        <p className="mt-2 text-xs text-slate-600">
+          Requests the gateway blocked because no GPU could serve DLP inference.
+        </p>
+      </Panel>
+    </div>
+  );
+}
+
+function Charts(props: {
+  range: Range;
+  setRange: (r: Range) => void;
+  history: PoolHistory | undefined;
+  error: ApiError | null;
+}) {
+  const h = props.history;
+  const times = h?.times ?? [];
+  return (
+    <Panel
+      id="charts"
+      title={`Last ${props.range === '1h' ? 'hour' : '24 hours'}`}
+      aside={
+        <div role="group" aria-label="Chart range" className="flex gap-1">
+          {(['1h', '24h'] as const).map((r) => (
+            <Button
+              key={r}
+              variant={props.range === r ? 'primary' : 'secondary'}
+              aria-pressed={props.range === r}
+              onClick={() => props.setRange(r)}
+            >
+              {r === '1h' ? '1 h' : '24 h'}
+            </Button>
+          ))}
+        </div>
+      }
+    >
+      {props.error && (
+        <p className="mb-2 text-sm text-red-800">
+          Charts: {props.error.message}
+          {h ? ' The charts show the last good data.' : ''}
+        </p>
+      )}
+      {!h && !props.error && <p className="text-sm text-slate-600">Loading the charts…</p>}
+      {h && <p className="mb-2 text-xs text-slate-600">Times in UTC.</p>}
+      {h && h.range === props.range && (
+        <div className="grid gap-3 lg:grid-cols-2">
+          <Chart
+            title="Nodes"
+            times={times}
+            series={[
+              { label: 'Ready', values: h.series.readyNodes, color: '#047857', format: count, unit: 'nodes' },
+              {
+                label: 'NotReady',
+                values: h.series.notReadyNodes,
+                color: '#b91c1c',
+                format: count,
+                unit: 'nodes',
+              },
+            ]}
+          />
+          <Chart
+            title="GPUs"
+            times={times}
+            series={[
+              {
+                label: 'Mean utilisation',
+                values: h.series.gpuUtilMean,
+                color: '#1d4ed8',
+                format: (v) => percent(v),
+                unit: '%',
+              },
+              {
+                label: 'Fullest framebuffer',
+                values: h.series.fbUsedMaxPercent,
+                color: '#c2410c',
+                format: (v) => percent(v),
+                unit: '%',
+              },
+            ]}
+          />
+          <Chart
+            title="Inference"
+            times={times}
+            series={[
+              {
+                label: 'Requests',
+                values: h.series.requestRate,
+                color: '#1d4ed8',
+                format: perSecond,
+                unit: 'req/s',
+              },
+              { label: 'p95', values: h.series.p95Ms, color: '#7c3aed', format: ms, unit: 'ms' },
+            ]}
+          />
+          <Chart
+            title="Fail-closed blocks"
+            times={times}
+            series={[
+              {
+                label: 'Blocked',
+                values: h.series.failClosedRate,
+                color: '#b91c1c',
+                format: perSecond,
+                unit: 'blocks/s',
+              },
+            ]}
+          />
+        </div>
+      )}
+    </Panel>
+  );
+}
+
+const th = 'py-1 pr-3 font-medium';
+const td = 'py-1 pr-3';
+
+function NodesTable({ s }: { s: PoolSnapshot }) {
+  return (
+    <Panel id="nodes" title="Nodes of the pool">
+      {s.nodes.list.length === 0 ? (
+        <p className="text-sm text-slate-600 italic">No node reported by kube-state-metrics.</p>
+      ) : (
+        <table className="w-full border-collapse text-left text-sm">
+          <thead className="border-b border-slate-200 text-slate-600">
+            <tr>
+              <th className={th}>Node</th>
+              <th className={th}>Status</th>
+              <th className={th}>GPUs reporting</th>
+              <th className={th}>GPU utilisation</th>
+            </tr>
+          </thead>
+          <tbody>
+            {s.nodes.list.map((n) => (
+              <tr key={n.name} data-node={n.name} className="border-b border-slate-100">
+                <td className={`${td} font-mono text-xs`}>{n.name}</td>
+                <td className={td}>
+                  {n.status === 'Ready' ? (
+                    'Ready'
+                  ) : (
+                    <span className="font-semibold text-red-800">
+                      NotReady{n.status === 'Unknown' ? ' (status unknown)' : ''}
+                    </span>
+                  )}
+                </td>
+                <td className={td}>{n.gpus}</td>
+                <td className={td}>{percent(n.gpuUtilMean)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Panel>
+  );
+}
+
+function GpusTable({ s }: { s: PoolSnapshot }) {
+  return (
+    <Panel id="gpus" title="GPUs">
+      {s.gpus.list.length === 0 ? (
+        <p className="text-sm text-slate-600 italic">No GPU reported by dcgm-exporter.</p>
+      ) : (
+        <div className="overflow-x-auto">
+          <table className="w-full border-collapse text-left text-sm">
+            <thead className="border-b border-slate-200 text-slate-600">
+              <tr>
+                <th className={th}>Host</th>
+                <th className={th}>GPU</th>
+                <th className={th}>Utilisation</th>
+                <th className={th}>Framebuffer used</th>
+                <th className={th}>Framebuffer free</th>
+                <th className={th}>Temperature</th>
+                <th className={th}>Power</th>
+                <th className={th}>Last XID</th>
+                <th className={th}>Engine active</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.gpus.list.map((g) => {
+                const full = g.fbUsedPercent !== null && g.fbUsedPercent > 90;
+                return (
+                  <tr key={g.id} data-gpu={g.id} className="border-b border-slate-100">
+                    <td className={`${td} font-mono text-xs`}>{g.host ?? NOT_REPORTED}</td>
+                    <td className={td}>
+                      {g.index ?? '?'} <span className="text-xs text-slate-600">{g.model}</span>
+                    </td>
+                    <td className={td}>{percent(g.utilPercent)}</td>
+                    <td className={`${td} ${full ? 'font-semibold text-red-800' : ''}`}>
+                      {gib(g.fbUsedMiB)}
+                      {g.fbUsedPercent !== null && ` (${percent(g.fbUsedPercent)})`}
+                    </td>
+                    <td className={td}>{gib(g.fbFreeMiB)}</td>
+                    <td className={td}>{celsius(g.tempC)}</td>
+                    <td className={td}>{watts(g.powerW)}</td>
+                    <td className={`${td} ${g.xid ? 'font-semibold text-red-800' : ''}`}>
+                      {g.xid === null ? NOT_REPORTED : g.xid === 0 ? 'none' : `XID ${g.xid}`}
+                    </td>
+                    <td className={`${td} ${g.engineActivePercent === null ? 'text-slate-600 italic' : ''}`}>
+                      {percent(g.engineActivePercent)}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          <p className="mt-2 text-xs text-slate-600">
+            Engine activity comes from DCGM&rsquo;s profiling metrics (DCGM_FI_PROF_*), which T4s do not
+            report.
+          </p>
+        </div>
+      )}
+    </Panel>
+  );
+}
+
+function Breakdowns({ s }: { s: PoolSnapshot }) {
+  return (
+    <div className="grid gap-4 md:grid-cols-2">
+      <Panel id="errors" title="Inference errors by reason (5 min)">
+        {s.inference.errorsByReason.length === 0 ? (
+          <p className="text-sm text-slate-600 italic">
+            {s.inference.errorRatio === 0 ? 'No failed requests.' : 'No failure counts reported.'}
+          </p>
+        ) : (
+          <table className="w-full border-collapse text-left text-sm">
+            <thead className="border-b border-slate-200 text-slate-600">
+              <tr>
+                <th className={th}>Reason</th>
+                <th className={th}>Share of requests</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.inference.errorsByReason.map((e) => (
+                <tr key={e.reason} data-reason={e.reason} className="border-b border-slate-100">
+                  <td className={`${td} font-mono text-xs`}>{e.reason}</td>
+                  <td className={td}>{share(e.ratio)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Panel>
+      <Panel id="fail-closed" title="Fail-closed blocks by reason (24 h)">
+        {s.failClosed.byReason24h.length === 0 ? (
+          <p className="text-sm text-slate-600 italic">The gateway reports no fail-closed counter.</p>
+        ) : (
+          <table className="w-full border-collapse text-left text-sm">
+            <thead className="border-b border-slate-200 text-slate-600">
+              <tr>
+                <th className={th}>Reason</th>
+                <th className={th}>Blocked requests</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.failClosed.byReason24h.map((r) => (
+                <tr key={r.reason} data-reason={r.reason} className="border-b border-slate-100">
+                  <td className={`${td} font-mono text-xs`}>{r.reason}</td>
+                  <td className={td}>{count(r.count)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Panel>
+    </div>
+  );
+}

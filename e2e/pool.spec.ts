@@ -1,0 +1,295 @@
+/**
+ * The GPU pool view against a real Prometheus: this file starts one (test/prometheus.ts, the Debian
+ * package's binary) on the fixture exporters, on the port the e2e portal's PROMETHEUS_URL names, and stops
+ * it at the end. The page's figures are compared with the same PromQL evaluated by that Prometheus at the
+ * moment the page shows; then Prometheus is stopped (the unreachable state) and started again. The "not
+ * configured" state needs a portal without PROMETHEUS_URL: an embedded `npm start` of its own.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import type { Page } from '@playwright/test';
+import * as fmt from '../components/pool/format';
+import { EXPECTED, NODES, SYSTEM_NODE } from './fixtures/metrics/model';
+import { instantQueries } from '../lib/pool/promql';
+import { type PoolHarness, startPoolHarness } from '../test/prometheus';
+import { expectAccessible } from './a11y';
+import { expect, test } from './fixtures';
+import { openOrg, startActing, stopActing, withStepUp } from './orgs';
+import {
+  BARE_PORTAL_PORT,
+  FIXTURE_PORT,
+  POOL_P95_TARGET_MS,
+  POOL_REFRESH_S,
+  PROMETHEUS_PORT,
+} from './settings';
+import { asSuperadmin, enrol, newStaffBrowser, newStaffMember, signIn } from './staff';
+
+test.describe.configure({ mode: 'serial' });
+
+let harness: PoolHarness;
+
+test.beforeAll(async () => {
+  test.setTimeout(180_000);
+  harness = await startPoolHarness({ prometheusPort: PROMETHEUS_PORT, fixturePort: FIXTURE_PORT });
+});
+
+test.afterAll(async () => {
+  await harness?.stop();
+});
+
+/** One instant query straight to Prometheus, at `time` (unix seconds): the value, or null for no sample. */
+async function prometheus(expr: string, time: number): Promise<number | null> {
+  const res = await fetch(`${harness.url}/api/v1/query`, {
+    method: 'POST',
+    body: new URLSearchParams({ query: expr, time: String(time) }),
+  });
+  const body = (await res.json()) as { data: { result: Array<{ value: [number, string] }> } };
+  const v = body.data.result[0] ? Number(body.data.result[0].value[1]) : null;
+  return v !== null && Number.isFinite(v) ? v : null;
+}
+
+/** Opens /pool, waits for the figures, and pauses the refresh so that they stay put; returns their time. */
+async function openPaused(page: Page): Promise<number> {
+  await page.goto('/pool');
+  await expect(page.getByTestId('pool-figures')).toBeVisible();
+  await page.getByRole('button', { name: 'Pause auto-refresh' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Auto-refresh paused' })).not.toContainText(
+    'refreshing',
+  );
+  const asOf = await page.getByTestId('as-of').locator('time').getAttribute('datetime');
+  return Date.parse(asOf!) / 1000;
+}
+
+test('/pool shows the figures Prometheus computes for the same PromQL, with the alerts', async ({
+  page,
+  authenticator,
+}) => {
+  await asSuperadmin(page, authenticator);
+  const time = await openPaused(page);
+  const q = instantQueries({ nodePattern: 'aks-gpupool-.*' });
+  const figure = (metric: string) => page.locator(`[data-metric="${metric}"]`);
+  const at = (key: keyof typeof q) => prometheus(q[key], time);
+
+  // Each figure is the same PromQL evaluated by Prometheus at the moment the page says.
+  await expect(figure('ready-nodes')).toHaveText(fmt.count(await at('readyNodes')));
+  await expect(figure('not-ready-nodes')).toHaveText(fmt.count(await at('notReadyNodes')));
+  await expect(figure('gpu-util')).toHaveText(fmt.percent(await at('gpuUtilMean'), 1));
+  await expect(figure('fb-used')).toHaveText(fmt.gib(await at('fbUsedMiB')));
+  await expect(figure('hottest')).toHaveText(fmt.celsius(await at('hottestTempC')));
+  await expect(figure('queue')).toHaveText(fmt.count(await at('queueDepth')));
+  await expect(figure('request-rate')).toHaveText(fmt.perSecond(await at('requestRate')));
+  const p50 = await at('p50Seconds');
+  const p95 = await at('p95Seconds');
+  await expect(figure('p50')).toHaveText(fmt.ms(p50 === null ? null : p50 * 1000));
+  await expect(figure('p95')).toHaveText(fmt.ms(p95 === null ? null : p95 * 1000));
+  await expect(figure('error-ratio')).toHaveText(fmt.share(await at('errorRatio')));
+  await expect(figure('fail-closed-rate')).toHaveText(fmt.perSecond(await at('failClosedRate')));
+  await expect(figure('fail-closed-15m')).toHaveText(fmt.count(await at('failClosed15m')));
+  await expect(figure('fail-closed-24h')).toHaveText(fmt.count(await at('failClosed24h')));
+
+  // And what the fixtures were built to show.
+  await expect(figure('ready-nodes')).toHaveText(String(EXPECTED.ready));
+  await expect(figure('not-ready-nodes')).toHaveText(String(EXPECTED.notReady));
+  await expect(figure('xid')).toHaveText(`XID ${EXPECTED.xid}`);
+  await expect(page.locator('[data-node]')).toHaveCount(NODES.length);
+  await expect(page.locator(`[data-node="${SYSTEM_NODE}"]`)).toHaveCount(0);
+  await expect(page.locator(`[data-node="${NODES[2]}"]`)).toContainText('NotReady');
+  // Both host labels (Hostname on node 0's older exporter, hostname on node 1's) name the GPU's node.
+  for (const node of [NODES[0], NODES[1]]) {
+    await expect(page.locator(`[data-node="${node}"]`)).toContainText('Ready');
+    await expect(page.locator('[data-gpu]').filter({ hasText: node })).toHaveCount(1);
+  }
+  // T4s report no DCGM_FI_PROF_* metrics: "not reported", not 0 %.
+  for (const row of await page.locator('[data-gpu]').all()) {
+    await expect(row.locator('td').last()).toHaveText(fmt.NOT_REPORTED);
+  }
+  // Both counter names of the gateway's two replicas are counted.
+  await expect(page.locator('[data-reason="no_gpu_capacity"]')).toBeVisible();
+
+  const alerts = page.locator('[data-alert]');
+  await expect(alerts).toHaveCount(4);
+  await expect(page.locator('[data-alert="xid"]')).toContainText(`XID ${EXPECTED.xid}`);
+  await expect(page.locator('[data-alert="gpu_memory"]')).toBeVisible();
+  await expect(page.locator('[data-alert="p95"]')).toContainText(`${POOL_P95_TARGET_MS} ms target`);
+  await expect(page.locator('[data-alert="fail_closed"]')).toBeVisible();
+  await expect(page.locator('[data-alert="not_ready"]')).toHaveCount(0);
+  await expect(page.getByText('Demo data.')).toBeVisible();
+
+  // The charts over the last hour, then the last day.
+  await expect(page.locator('[data-chart-loaded="true"]')).toHaveCount(4);
+  await expect(page.getByRole('figure').filter({ hasText: 'Nodes' })).toContainText('Ready (latest): 2');
+  const day = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/pool/history/24h');
+  await page.getByRole('button', { name: '24 h' }).click();
+  expect((await day).status()).toBe(200);
+  await expect(page.getByRole('heading', { name: 'Last 24 hours' })).toBeVisible();
+  await expect(page.locator('[data-chart-loaded="true"]')).toHaveCount(4);
+  await expectAccessible(page);
+
+  // Resumed, it refreshes by itself every POOL_REFRESH_S seconds.
+  await page.getByRole('button', { name: 'Resume auto-refresh' }).click();
+  await expect(
+    page.getByRole('status').filter({ hasText: `Refreshes every ${POOL_REFRESH_S} s` }),
+  ).toBeVisible();
+  const before = await page.getByTestId('as-of').locator('time').getAttribute('datetime');
+  await expect(page.getByTestId('as-of').locator('time')).not.toHaveAttribute('datetime', before!, {
+    timeout: (POOL_REFRESH_S + 10) * 1000,
+  });
+});
+
+test('a superadmin acting for the organisation switches an Outpost from the pool view, through the audited service', async ({
+  page,
+  authenticator,
+  browser,
+}) => {
+  const org = 'National Reserve Trust Bank';
+  await asSuperadmin(page, authenticator);
+  const member = await newStaffMember(browser, page, 'superadmin', { displayName: 'Pia Pool' });
+  const p = member.page;
+  await signIn(p);
+
+  // Not acting: every Outpost is listed, each with the way to its organisation.
+  await p.goto('/pool');
+  const panel = p.getByRole('region', { name: 'Outposts' });
+  const row = panel.locator('tr[data-outpost="dr-centralus"]');
+  await expect(row.getByTestId('inference-mode')).toHaveText('GPU');
+  await expect(panel.locator('tr[data-outpost="pilot-westus3"]').getByTestId('inference-mode')).toHaveText(
+    'CPU trial',
+  );
+  await expect(row.getByRole('link', { name: `Act for ${org} to switch` })).toBeVisible();
+  await expect(panel.locator('tr[data-outpost="trial-dublin"]')).toContainText('(silent)');
+
+  const orgId = await openOrg(p, org);
+  await startActing(p, org, 'OPS-5211');
+  await p.goto('/pool');
+  await row.getByRole('button', { name: 'Switch dr-centralus to CPU trial…' }).click();
+  await row
+    .getByLabel(/^Reason for switching dr-centralus/)
+    .fill('DR GPU node pool drained for the AKS upgrade');
+  await withStepUp(
+    p,
+    () => row.getByRole('button', { name: 'Switch to CPU trial' }).click(),
+    'dr-centralus now runs in CPU trial mode.',
+  );
+  await expect(row.getByTestId('inference-mode')).toHaveText('CPU trial');
+  await expectAccessible(p);
+
+  // The same audited service as the organisation page's Outposts section wrote it.
+  await p.goto(`/audit?${new URLSearchParams({ action: 'org.outpost.inference_mode.updated', org: orgId })}`);
+  const entry = p.locator('tr[data-action="org.outpost.inference_mode.updated"]').first();
+  await expect(entry).toContainText(member.email);
+  await expect(entry).toContainText('DR GPU node pool drained for the AKS upgrade');
+
+  // Back to GPU, so that the demo data stays as it was.
+  await p.goto('/pool');
+  await row.getByRole('button', { name: 'Switch dr-centralus to GPU…' }).click();
+  await row.getByLabel(/^Reason for switching dr-centralus/).fill('AKS upgrade done; DR pool is back');
+  await withStepUp(
+    p,
+    () => row.getByRole('button', { name: 'Switch to GPU' }).click(),
+    'dr-centralus now runs in GPU mode.',
+  );
+  await expect(row.getByTestId('inference-mode')).toHaveText('GPU');
+  await p.goto(`/orgs/${orgId}`);
+  await stopActing(p);
+  await member.close();
+});
+
+test('with Prometheus stopped, /pool names its URL and the error, and marks the last figures stale', async ({
+  page,
+  authenticator,
+}) => {
+  await asSuperadmin(page, authenticator);
+  await page.goto('/pool');
+  const figures = page.getByTestId('pool-figures');
+  await expect(figures).toHaveAttribute('data-stale', 'false');
+  const readyBefore = await page.locator('[data-metric="ready-nodes"]').textContent();
+
+  await harness.stopPrometheus();
+  await page.getByRole('button', { name: 'Refresh now' }).click();
+  const error = page.getByTestId('pool-error');
+  await expect(error).toContainText(`Prometheus at ${harness.url}: unreachable`);
+  await expect(error).toContainText('ECONNREFUSED');
+  await expect(page.getByRole('main').getByRole('alert')).toContainText('The figures below are stale');
+  await expect(figures).toHaveAttribute('data-stale', 'true');
+  await expect(page.getByRole('heading', { name: 'Nodes (stale)' })).toBeVisible();
+  await expect(page.locator('[data-metric="ready-nodes"]')).toHaveText(readyBefore!);
+  await expectAccessible(page);
+
+  // Opened while Prometheus is down: the error, no figures, and no endless spinner.
+  await page.reload();
+  await expect(error).toContainText(`Prometheus at ${harness.url}: unreachable`);
+  await expect(page.getByRole('main').getByRole('alert')).toContainText(
+    `No figures could be read from ${harness.url}`,
+  );
+  await expect(figures).toHaveCount(0);
+  await expect(page.getByTestId('as-of')).toHaveText('No figures yet');
+  await expectAccessible(page);
+
+  // Back up: the next refresh shows fresh figures again.
+  await harness.startPrometheus();
+  await expect(figures).toHaveAttribute('data-stale', 'false', { timeout: (POOL_REFRESH_S + 15) * 1000 });
+  await expect(error).toHaveCount(0);
+});
+
+test('an embedded `npm start` without PROMETHEUS_URL shows the not-configured state with the variable to set', async ({
+  browser,
+}) => {
+  test.setTimeout(240_000);
+  const dataDir = '.e2e/bare-data';
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(BARE_PORTAL_PORT), DATA_DIR: dataDir };
+  for (const name of ['PROMETHEUS_URL', 'DATABASE_URL', 'PORTAL_URL', 'SECRETS_BACKEND']) delete env[name];
+  const portal: ChildProcess = spawn('node_modules/.bin/tsx', ['scripts/start.ts'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    const link = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no enrolment link from npm start:\n${out}`)), 200_000);
+      const read = (chunk: Buffer) => {
+        out += chunk.toString();
+        const found = /^Enrol: (\S+)$/m.exec(out);
+        if (found) {
+          clearTimeout(timer);
+          resolve(found[1]!);
+        }
+      };
+      portal.stdout!.on('data', read);
+      portal.stderr!.on('data', read);
+      portal.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${out}`)));
+    });
+    const origin = `http://localhost:${BARE_PORTAL_PORT}`;
+    await expect
+      .poll(
+        () =>
+          fetch(`${origin}/api/health`).then(
+            (r) => r.status,
+            () => 0,
+          ),
+        { timeout: 60_000 },
+      )
+      .toBe(200);
+    const { context, page } = await newStaffBrowser(browser, origin);
+    await enrol(page, link, { displayName: 'Embedded Admin', nickname: 'Embedded key' });
+    await signIn(page);
+    await page.goto('/pool');
+    const panel = page.getByTestId('pool-not-configured');
+    await expect(panel).toContainText('Not configured');
+    await expect(panel).toContainText('Set PROMETHEUS_URL');
+    await expect(page.getByTestId('pool-figures')).toHaveCount(0);
+    // The Outposts still list, from the database.
+    await expect(
+      page.getByRole('region', { name: 'Outposts' }).locator('tr[data-outpost]').first(),
+    ).toBeVisible();
+    await expectAccessible(page);
+    const api = await page.request.get('/api/pool');
+    expect(api.status()).toBe(503);
+    expect(await api.json()).toMatchObject({ error: 'pool_not_configured', variable: 'PROMETHEUS_URL' });
+    await context.close();
+  } finally {
+    const exited = new Promise((resolve) => portal.once('exit', resolve));
+    portal.kill('SIGTERM');
+    await exited;
+  }
+});

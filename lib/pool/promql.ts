@@ -1,0 +1,170 @@
+/**
+ * Every PromQL expression the GPU pool view runs, and nothing else builds PromQL. Each says what it
+ * measures. How they cope with the real exporters (DESIGN section 7):
+ *
+ * - Counters may or may not carry `_total`: `eitherCounter` reads both names. `or` joins them after
+ *   rate() or increase() has dropped the metric name, so a target exporting one name and a target
+ *   exporting the other are both counted, and nothing is counted twice.
+ * - The dcgm-exporter host label is `Hostname` (older) or `hostname` (newer): no expression groups by it;
+ *   the per-GPU rows read either label (lib/pool/snapshot.ts).
+ * - DCGM_FI_PROF_* is absent on T4s: only the per-GPU rows read it, as "not reported" when absent.
+ * - A missing series stays missing: aggregations over nothing return nothing, which the view shows as
+ *   "not reported". Where a zero must be told apart from no data, the expression uses `> bool` (a 0 or 1
+ *   per series, summed) rather than a filter, so that "none of them" is 0 while "no series" is nothing.
+ */
+
+/** A PromQL string literal. PromQL strings use Go's escapes, which agree with JSON's for these. */
+export function promString(value: string): string {
+  return JSON.stringify(value);
+}
+
+/** `fn(name)` or `fn(name_total)`, for a counter exported with or without the `_total` suffix. */
+export function eitherCounter(name: string, fn: (metric: string) => string): string {
+  return `(${fn(name)} or ${fn(`${name}_total`)})`;
+}
+
+export interface PoolQueryOptions {
+  /** A regular expression on kube-state-metrics' `node` label that selects the pool's nodes. */
+  nodePattern: string;
+}
+
+/** The DCGM fields of the per-GPU table. DCGM_FI_PROF_GR_ENGINE_ACTIVE is absent on T4s. */
+export const GPU_FIELDS = [
+  'DCGM_FI_DEV_GPU_UTIL',
+  'DCGM_FI_DEV_FB_USED',
+  'DCGM_FI_DEV_FB_FREE',
+  'DCGM_FI_DEV_GPU_TEMP',
+  'DCGM_FI_DEV_POWER_USAGE',
+  'DCGM_FI_DEV_XID_ERRORS',
+  'DCGM_FI_PROF_GR_ENGINE_ACTIVE',
+] as const;
+
+/** The share of a GPU's framebuffer in use, per GPU (used / (used + free)). */
+const FB_USED_RATIO = 'DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)';
+
+/** Requests per second that text-embeddings-inference received, over `window`, summed over replicas. */
+const requests = (window: string) => eitherCounter('te_request_count', (m) => `rate(${m}[${window}])`);
+/** Failed requests per second, with TEI's `err` label (overloaded, backend, tokenizer, validation…). */
+const failures = (window: string) => eitherCounter('te_request_failure', (m) => `rate(${m}[${window}])`);
+/** The gateway's fail-closed blocks (docs/PLATFORM_CONTRACT.md) over `window`, by `fn` (rate or increase). */
+const failClosed = (fn: 'rate' | 'increase', window: string) =>
+  eitherCounter('arbitex_dlp_failclosed', (m) => `${fn}(${m}[${window}])`);
+
+/** A latency quantile in seconds from TEI's request-duration histogram, over `window`, all replicas. */
+const latency = (q: number, window: string) =>
+  `histogram_quantile(${q}, sum by (le) (rate(te_request_duration_bucket[${window}])))`;
+
+/**
+ * The instant queries of one snapshot. Each answers one unlabelled sample, or none ("not reported"),
+ * except `nodes` and `gpuFields`, which answer one sample per node and per GPU field.
+ */
+export function instantQueries(o: PoolQueryOptions) {
+  const node = `node=~${promString(o.nodePattern)}`;
+  return {
+    /** The pool's nodes whose Ready condition is true (kube-state-metrics: 1 on the status in force). */
+    readyNodes: `sum(kube_node_status_condition{condition="Ready",status="true",${node}})`,
+    /** The pool's nodes whose Ready condition is false or unknown: NotReady, including deallocated ones. */
+    notReadyNodes: `sum(kube_node_status_condition{condition="Ready",status=~"false|unknown",${node}})`,
+    /** Per node, the Ready condition's status in force (`status` is true, false or unknown). */
+    nodes: `kube_node_status_condition{condition="Ready",${node}} == 1`,
+
+    /** How many GPUs dcgm-exporter reports. */
+    gpuCount: 'count(DCGM_FI_DEV_GPU_UTIL)',
+    /** Mean GPU utilisation over all GPUs, in %. */
+    gpuUtilMean: 'avg(DCGM_FI_DEV_GPU_UTIL)',
+    /** Framebuffer in use over all GPUs, in MiB. */
+    fbUsedMiB: 'sum(DCGM_FI_DEV_FB_USED)',
+    /** Framebuffer free over all GPUs, in MiB. */
+    fbFreeMiB: 'sum(DCGM_FI_DEV_FB_FREE)',
+    /** The hottest GPU's temperature, in °C. */
+    hottestTempC: 'max(DCGM_FI_DEV_GPU_TEMP)',
+    /** How many GPUs have more than 90 % of their framebuffer in use (0 when none, nothing when no data). */
+    gpusOverMemory: `sum(${FB_USED_RATIO} > bool 0.9)`,
+    /** How many GPUs report an XID error (the gauge holds the last XID seen; 0 means none). */
+    gpusWithXid: 'sum(DCGM_FI_DEV_XID_ERRORS > bool 0)',
+    /** Every per-GPU field of the GPU table, one sample per GPU and field. */
+    gpuFields: `{__name__=~${promString(GPU_FIELDS.join('|'))}}`,
+
+    /** Requests waiting in text-embeddings-inference's queues, all replicas. */
+    queueDepth: 'sum(te_queue_size)',
+    /** Inference requests per second over the last 5 minutes. */
+    requestRate: `sum(${requests('5m')})`,
+    /** Median inference latency over the last 5 minutes, in seconds. */
+    p50Seconds: latency(0.5, '5m'),
+    /** 95th-percentile inference latency over the last 5 minutes, in seconds. */
+    p95Seconds: latency(0.95, '5m'),
+    /**
+     * The share of requests that failed over the last 5 minutes. TEI creates its failure counter at the
+     * first failure, so with requests counted and no failure counter the share is a measured 0.
+     */
+    errorRatio: `(sum(${failures('5m')}) or sum(${requests('5m')}) * 0) / sum(${requests('5m')})`,
+    /** The share of requests that failed over the last 5 minutes, by TEI's `err` label. */
+    errorRatioByReason: `sum by (err) (${failures('5m')}) / scalar(sum(${requests('5m')}))`,
+
+    /** Requests the gateway blocked (fail-closed) per second over the last 5 minutes. */
+    failClosedRate: `sum(${failClosed('rate', '5m')})`,
+    /** Requests the gateway blocked in the last 15 minutes (the alert). */
+    failClosed15m: `sum(${failClosed('increase', '15m')})`,
+    /** Requests the gateway blocked in the last 24 hours. */
+    failClosed24h: `sum(${failClosed('increase', '24h')})`,
+    /** Requests the gateway blocked in the last 24 hours, by the gateway's `reason` label. */
+    failClosed24hByReason: `sum by (reason) (${failClosed('increase', '24h')})`,
+
+    /** 1 when the data comes from this project's fixture exporters (npm run pool:demo, the tests). */
+    demo: 'max(arbitex_fixture_info)',
+  } as const;
+}
+
+export type InstantKey = keyof ReturnType<typeof instantQueries>;
+/** The instant queries that answer one unlabelled sample. */
+export const SCALAR_KEYS = [
+  'readyNodes',
+  'notReadyNodes',
+  'gpuCount',
+  'gpuUtilMean',
+  'fbUsedMiB',
+  'fbFreeMiB',
+  'hottestTempC',
+  'gpusOverMemory',
+  'gpusWithXid',
+  'queueDepth',
+  'requestRate',
+  'p50Seconds',
+  'p95Seconds',
+  'errorRatio',
+  'failClosedRate',
+  'failClosed15m',
+  'failClosed24h',
+  'demo',
+] as const satisfies readonly InstantKey[];
+export type ScalarKey = (typeof SCALAR_KEYS)[number];
+
+/** The charts' time ranges: how far back, the step between points, and the rate window. */
+export const RANGES = {
+  '1h': { seconds: 3600, step: 30, window: '5m' },
+  '24h': { seconds: 86_400, step: 600, window: '10m' },
+} as const;
+export type RangeKey = keyof typeof RANGES;
+
+/** The charts' queries over one range (the rate window grows with the step, so no point is empty). */
+export function rangeQueries(o: PoolQueryOptions, range: RangeKey) {
+  const { window } = RANGES[range];
+  const q = instantQueries(o);
+  return {
+    /** Ready nodes of the pool. */
+    readyNodes: q.readyNodes,
+    /** NotReady nodes of the pool. */
+    notReadyNodes: q.notReadyNodes,
+    /** Mean GPU utilisation, in %. */
+    gpuUtilMean: q.gpuUtilMean,
+    /** The fullest GPU's framebuffer use, in %. */
+    fbUsedMaxPercent: `max(${FB_USED_RATIO}) * 100`,
+    /** Inference requests per second. */
+    requestRate: `sum(${requests(window)})`,
+    /** 95th-percentile inference latency, in milliseconds. */
+    p95Ms: `${latency(0.95, window)} * 1000`,
+    /** Fail-closed blocks per second. */
+    failClosedRate: `sum(${failClosed('rate', window)})`,
+  } as const;
+}
+export type RangeSeriesKey = keyof ReturnType<typeof rangeQueries>;
