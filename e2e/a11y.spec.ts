@@ -58,6 +58,20 @@ test('every portal page passes axe (WCAG 2.1 A/AA, no serious or critical violat
   const dialog = p.getByRole('dialog', { name: 'Confirm with your security key' });
   await expect(dialog).toBeVisible();
   await expectAccessible(p);
+  // Modal for the keyboard too: Tab never reaches the page behind the dialog, which is inert. (Past the
+  // last button, focus may leave the document for the browser's own UI, as the HTML spec allows.)
+  await expect(dialog.getByRole('button', { name: 'Use security key' })).toBeFocused();
+  const focusBehind = () =>
+    dialog.evaluate((d) => {
+      const a = document.activeElement;
+      return a !== null && a !== document.body && !d.contains(a);
+    });
+  for (let i = 0; i < 5; i++) {
+    await p.keyboard.press('Tab');
+    expect(await focusBehind()).toBe(false);
+  }
+  await p.keyboard.press('Shift+Tab');
+  expect(await focusBehind()).toBe(false);
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await expect(p.getByText('Cancelled: the change was not made.')).toBeVisible();
   await expect(p.locator('tr[data-outpost="frankfurt-prod"] [data-testid="inference-mode"]')).toHaveText(

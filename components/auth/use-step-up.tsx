@@ -1,7 +1,7 @@
 'use client';
 
 import { startAuthentication } from '@simplewebauthn/browser';
-import { type ReactNode, useState } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { ApiError, apiPost, ceremonyMessage } from '@/components/api';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
@@ -16,6 +16,21 @@ export function useStepUp(): { run: <T>(request: () => Promise<T>) => Promise<T>
   const [pending, setPending] = useState<{ resolve: () => void; reject: (e: unknown) => void } | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const ref = useRef<HTMLDialogElement>(null);
+
+  // A modal <dialog>: the browser keeps focus inside it, makes the page behind it inert, and gives focus
+  // back to the button that opened it when it closes.
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!pending || !dialog || dialog.open) return;
+    dialog.showModal();
+    dialog.querySelector<HTMLButtonElement>('[data-primary]')?.focus();
+  }, [pending]);
+
+  function close() {
+    ref.current?.close();
+    setPending(null);
+  }
 
   async function run<T>(request: () => Promise<T>): Promise<T> {
     try {
@@ -38,7 +53,7 @@ export function useStepUp(): { run: <T>(request: () => Promise<T>) => Promise<T>
       const response = await startAuthentication({ optionsJSON });
       await apiPost('/api/step-up/verify', response);
       pending?.resolve();
-      setPending(null);
+      close();
     } catch (err) {
       setError(ceremonyMessage(err));
     } finally {
@@ -48,39 +63,40 @@ export function useStepUp(): { run: <T>(request: () => Promise<T>) => Promise<T>
 
   function cancel() {
     pending?.reject(new ApiError(403, 'step_up_cancelled', 'Cancelled: the change was not made.', {}));
-    setPending(null);
+    close();
   }
 
   const dialog = pending ? (
-    <div className="fixed inset-0 z-50 flex items-center justify-center bg-slate-900/40 p-4">
-      <div
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="step-up-title"
-        className="w-full max-w-sm rounded-lg bg-white p-6 shadow-xl"
-        onKeyDown={(e) => e.key === 'Escape' && cancel()}
-      >
-        <h2 id="step-up-title" className="text-lg font-semibold">
-          Confirm with your security key
-        </h2>
-        <p className="mt-2 text-sm text-slate-600">
-          This change is sensitive. Touch your security key and enter its PIN to confirm it is you.
-        </p>
-        {error && (
-          <div className="mt-3">
-            <Alert tone="error">{error}</Alert>
-          </div>
-        )}
-        <div className="mt-5 flex justify-end gap-2">
-          <Button variant="secondary" onClick={cancel} disabled={busy}>
-            Cancel
-          </Button>
-          <Button autoFocus onClick={confirm} disabled={busy}>
-            {busy ? 'Waiting for your key…' : 'Use security key'}
-          </Button>
+    <dialog
+      ref={ref}
+      aria-labelledby="step-up-title"
+      className="m-auto w-full max-w-sm rounded-lg bg-white p-6 shadow-xl backdrop:bg-slate-900/40"
+      // Escape: cancel the change, unless the key is being asked already.
+      onCancel={(e) => {
+        e.preventDefault();
+        if (!busy) cancel();
+      }}
+    >
+      <h2 id="step-up-title" className="text-lg font-semibold">
+        Confirm with your security key
+      </h2>
+      <p className="mt-2 text-sm text-slate-600">
+        This change is sensitive. Touch your security key and enter its PIN to confirm it is you.
+      </p>
+      {error && (
+        <div className="mt-3">
+          <Alert tone="error">{error}</Alert>
         </div>
+      )}
+      <div className="mt-5 flex justify-end gap-2">
+        <Button variant="secondary" onClick={cancel} disabled={busy}>
+          Cancel
+        </Button>
+        <Button data-primary onClick={confirm} disabled={busy}>
+          {busy ? 'Waiting for your key…' : 'Use security key'}
+        </Button>
       </div>
-    </div>
+    </dialog>
   ) : null;
 
   return { run, dialog };
