@@ -1,6 +1,7 @@
 import { decode } from 'next-auth/jwt';
 import { cookies, headers } from 'next/headers';
 import { forbidden, redirect } from 'next/navigation';
+import { cache } from 'react';
 import { getDatabase } from '@/db/client';
 import { can, type Permission } from '@/lib/auth/permissions';
 import { sessionCookieName } from '@/lib/auth/session-cookie';
@@ -10,9 +11,10 @@ import { readSecret } from '@/lib/secrets';
 
 /**
  * The signed-in staff member of this request, or null. The cookie only names the session (`sid`); the
- * session row and the staff row decide, on every request.
+ * session row and the staff row decide, on every request. Once a request: the layout and the page both
+ * ask, and React's cache() gives the page the answer the layout got.
  */
-export async function currentStaff(): Promise<StaffCtx | null> {
+export const currentStaff = cache(async (): Promise<StaffCtx | null> => {
   const raw = (await cookies()).get(sessionCookieName())?.value;
   if (!raw) return null;
   const token = await decode({ token: raw, secret: readSecret('auth-secret') }).catch(() => null);
@@ -28,7 +30,7 @@ export async function currentStaff(): Promise<StaffCtx | null> {
     acting,
   );
   return result.ok ? result.ctx : null;
-}
+});
 
 /**
  * For pages: the signed-in staff member with `permission`. Without a valid session it redirects to
