@@ -29,7 +29,7 @@ function production(change: Record<string, string | undefined> = {}): Record<str
     PORTAL_URL: 'https://int.arbitex.ai',
     CF_ACCESS_JWKS_URL: 'https://team.cloudflareaccess.com/cdn-cgi/access/certs',
     CF_ACCESS_AUD: 'aud-tag',
-    WEBAUTHN_MDS_FILE: '/etc/portal/mds.jwt',
+    WEBAUTHN_MDS_FILE: 'e2e/fixtures/mds/blob.jwt',
     WEBAUTHN_AAGUID_ALLOWLIST: 'ee882879-721c-4913-9775-3dfcce97072a',
     ...change,
   };
@@ -79,6 +79,13 @@ describe('startupProblems (PORTAL_ENV=production)', () => {
   ])('refuses %s, in one line', (_name, change, message) => {
     writeSecrets(GOOD);
     expect(startupProblems(production(change))).toEqual([expect.stringMatching(message)]);
+  });
+
+  it('refuses an attestation metadata file it cannot read', () => {
+    writeSecrets(GOOD);
+    expect(startupProblems(production({ WEBAUTHN_MDS_FILE: path.join(dir, 'no-blob.jwt') }))).toEqual([
+      `WEBAUTHN_MDS_FILE: the file ${path.join(dir, 'no-blob.jwt')} cannot be read`,
+    ]);
   });
 
   it('lets relaxed attestation through only with the explicit override', () => {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { parseKeyRing } from '@/lib/audit/keys';
 import { type Config, ConfigError, parseConfig } from '@/lib/config';
 import { readSecretFrom, SECRET_NAMES, type SecretName } from '@/lib/secrets';
@@ -28,7 +29,14 @@ export function startupProblems(env: Record<string, string | undefined>): string
   const problems: string[] = [];
   let source: Pick<Config, 'SECRETS_BACKEND' | 'SECRETS_DIR' | 'DATA_DIR'> | undefined;
   try {
-    source = parseConfig(env);
+    const c = parseConfig(env);
+    source = c;
+    for (const [name, file] of [
+      ['WEBAUTHN_MDS_FILE', c.WEBAUTHN_MDS_FILE],
+      ['WEBAUTHN_MDS_ROOT_FILE', c.WEBAUTHN_MDS_ROOT_FILE],
+    ] as const) {
+      if (file && !readable(file)) problems.push(`${name}: the file ${file} cannot be read`);
+    }
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(...err.problems);
@@ -39,6 +47,15 @@ export function startupProblems(env: Record<string, string | undefined>): string
   }
   if (source) problems.push(...secretProblems(source, env));
   return problems;
+}
+
+function readable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Each secret that is missing or malformed, one line each; the values are never quoted. */
