@@ -99,6 +99,12 @@ const Env = z.object({
   CF_ACCESS_JWKS_URL: z.url().optional(),
   CF_ACCESS_AUD: z.string().min(1).optional(),
   CF_ACCESS_ISSUER: z.url().optional(),
+
+  /** OpenTelemetry traces (lib/tracing.ts): off unless switched on, then sent as OTLP/HTTP. */
+  OTEL_TRACES_ENABLED: z.stringbool().default(false),
+  /** The collector's base URL; traces go to <it>/v1/traces. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('arbitex-staff-portal'),
 });
 
 /** A comma-separated list of items, each checked by `item`. */
@@ -163,6 +169,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       'TRUSTED_CIDRS needs TRUSTED_PROXY_COUNT of 1 or more: the client address comes from the proxies',
     );
   }
+  if (config.OTEL_TRACES_ENABLED && !config.OTEL_EXPORTER_OTLP_ENDPOINT)
+    problems.push('OTEL_TRACES_ENABLED needs OTEL_EXPORTER_OTLP_ENDPOINT, the collector to send traces to');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -129,14 +129,16 @@ describe('startupProblems (PORTAL_ENV=production)', () => {
 describe('instrumentation register()', () => {
   it('exits before serving when there is a problem, and does nothing in the edge runtime', async () => {
     const { register } = await import('../instrumentation');
-    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const exit = vi.spyOn(process, 'exit').mockImplementation(() => {
+      throw new Error('process.exit');
+    });
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     vi.stubEnv('NEXT_RUNTIME', 'edge');
     vi.stubEnv('PORTAL_ENV', 'production');
     await register();
     expect(exit).not.toHaveBeenCalled();
     vi.stubEnv('NEXT_RUNTIME', 'nodejs');
-    await register();
+    await expect(register()).rejects.toThrow('process.exit');
     expect(exit).toHaveBeenCalledWith(1);
     expect(error.mock.calls.map(([line]) => JSON.parse(String(line)) as { msg: string })).toContainEqual(
       expect.objectContaining({ msg: expect.stringMatching(/^Refusing to start: DATABASE_URL is not set/) }),
