@@ -61,13 +61,15 @@ describe('deploy/Dockerfile', () => {
     expect(check).toMatch(/CMD \["node", "-e", ".*\/api\/health.*"\]$/);
   });
 
-  it('ships the migrations and the migration runner the Job runs', () => {
+  it('ships the migrations, the migration runner the Job runs, and staff:invite', () => {
     const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts['build:migrate']).toContain('--outfile=.next/migrate.mjs');
-    expect(runtime).toContain('COPY --from=build /src/.next/migrate.mjs ./migrate.mjs');
+    expect(pkg.scripts['build:tools']).toMatch(
+      /scripts\/migrate\.ts scripts\/staff-invite\.ts .*--outdir=\.next\/tools/,
+    );
+    expect(runtime).toContain('COPY --from=build /src/.next/tools ./tools');
     expect(runtime).toContain('COPY --from=build /src/db/migrations ./db/migrations');
     expect(fs.readFileSync('deploy/k8s/base/migrate-job.yaml', 'utf8')).toContain(
-      'command: [node, /app/migrate.mjs]',
+      'command: [node, /app/tools/migrate.mjs]',
     );
   });
 
