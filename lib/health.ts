@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { getDatabase, MIGRATIONS_DIR, rows } from '@/db/client';
+import { type Db, getDatabase, MIGRATIONS_DIR, rows } from '@/db/client';
 import { config } from '@/lib/config';
 import { log } from '@/lib/log';
 import { secretProblems } from '@/lib/startup';
@@ -41,18 +41,30 @@ export async function checkReadiness(): Promise<Readiness> {
   let migrations: Readiness['migrations'] = 'unknown';
   try {
     const { db } = await getDatabase();
-    const [applied] = await rows<{ last: string | null }>(
-      db,
-      sql`select max(created_at)::text as last from drizzle.__drizzle_migrations`,
-    );
-    migrations = Number(applied?.last ?? 0) >= lastMigrationMillis() ? 'ok' : 'pending';
-    if (migrations === 'pending') log.warn('readiness: the database is behind this build’s migrations');
+    await db.execute(sql`select 1`);
+    migrations = await migrationsState(db);
   } catch (err) {
     database = 'unreachable';
     log.error({ err }, 'readiness: database unreachable');
   }
   const ready = database === 'ok' && keys === 'ok' && migrations === 'ok';
   return { status: ready ? 'ready' : 'not_ready', database, keys, migrations };
+}
+
+/** Whether the database has the newest migration this build ships (`unknown`: it could not be read). */
+export async function migrationsState(db: Db): Promise<Readiness['migrations']> {
+  try {
+    const [applied] = await rows<{ last: string | null }>(
+      db,
+      sql`select max(created_at)::text as last from drizzle.__drizzle_migrations`,
+    );
+    if (Number(applied?.last ?? 0) >= lastMigrationMillis()) return 'ok';
+    log.warn('readiness: the database is behind this build’s migrations');
+    return 'pending';
+  } catch (err) {
+    log.error({ err }, 'readiness: the migration journal cannot be read');
+    return 'unknown';
+  }
 }
 
 let lastMigration: number | undefined;
