@@ -141,7 +141,9 @@ describe('instrumentation register()', () => {
     await expect(register()).rejects.toThrow('process.exit');
     expect(exit).toHaveBeenCalledWith(1);
     expect(error.mock.calls.map(([line]) => JSON.parse(String(line)) as { msg: string })).toContainEqual(
-      expect.objectContaining({ msg: expect.stringMatching(/^Refusing to start: DATABASE_URL is not set/) }),
+      expect.objectContaining({
+        msg: expect.stringMatching(/^Refusing to start: WEBAUTHN_RP_ID is localhost/),
+      }),
     );
     vi.unstubAllEnvs();
     exit.mockRestore();
