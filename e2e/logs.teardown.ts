@@ -38,11 +38,14 @@ test('the replicas logged no secret, token or credential, and every JSON line ha
   const files = fs.readdirSync(LOG_DIR).filter((f) => f.endsWith('.log'));
   expect(files.sort()).toEqual(MULTI_REPLICA ? ['replica-a.log', 'replica-b.log'] : ['replica-a.log']);
   const secrets = knownSecrets();
+  let requestLines = 0;
   for (const file of files) {
     const result = scanLog(file, fs.readFileSync(path.join(LOG_DIR, file), 'utf8'), secrets);
     expect(result.leaks).toEqual([]);
     expect(result.malformed).toEqual([]);
-    // Each replica answered API requests during the run, so there was something to scan.
-    expect(result.requestLines, file).toBeGreaterThan(5);
+    requestLines += result.requestLines;
   }
+  // The run answered API requests (the setup project's alone make several), so there was something to scan.
+  // Replica B may have answered none when only some projects ran.
+  expect(requestLines).toBeGreaterThan(5);
 });
