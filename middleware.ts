@@ -9,15 +9,15 @@ import { securityHeaders } from '@/lib/http/security-headers';
  * no session cookie at all, and security headers on every answer. It makes no role decisions; every page
  * and handler validates the session itself.
  *
- * There is no matcher: the gate covers every path, Next's own assets included. The only path outside the
- * gate is /api/health, which Kubernetes probes call from inside the cluster.
+ * There is no matcher: the gate covers every path, Next's own assets included. The only paths outside the
+ * gate are /api/health and /api/ready, which the kubelet's probes call on the pod's own address.
  */
-const GATE_EXEMPT = /^\/api\/health$/;
+const GATE_EXEMPT = /^\/api\/(health|ready)$/;
 /** Reachable without a session: sign-in, enrolment by invitation, and the ceremonies behind them. */
 const PUBLIC_PATHS = [
   /^\/login$/,
   /^\/enroll\/[^/]+$/,
-  /^\/api\/health$/,
+  /^\/api\/(health|ready)$/,
   /^\/api\/auth\//,
   /^\/api\/enroll\//,
   /^\/\.well-known\/jwks\.json$/,
@@ -42,11 +42,16 @@ export async function middleware(request: NextRequest) {
   const hasSession = SESSION_COOKIES.some((name) => request.cookies.has(name));
   let response: NextResponse;
   if (!gate.ok) {
-    // One JSON line for the log collector; the reason stays on the server.
+    // One JSON line for the log collector, shaped like lib/log.ts's (pino does not run here); the reason
+    // stays on the server.
     console.warn(
       JSON.stringify({
+        time: new Date().toISOString(),
         level: 'warn',
         msg: 'network gate refused',
+        request_id: requestId,
+        staff_id: null,
+        org_id: null,
         reason: gate.reason,
         method: request.method,
         path: pathname,

@@ -1,8 +1,23 @@
 import type { NextConfig } from 'next';
 
 const nextConfig: NextConfig = {
+  // deploy/Dockerfile ships .next/standalone (server.js and only the traced node_modules). Always on, so
+  // that every build, CI's included, traces what the image will hold; `next start` still serves .next
+  // and prints a warning that it "does not work" with standalone output, which is not so for this app.
+  output: 'standalone',
   // PGlite ships WebAssembly and data files that must be loaded from node_modules, not bundled.
-  serverExternalPackages: ['@electric-sql/pglite', 'postgres', 'pino'],
+  // OpenTelemetry (lib/tracing.ts) is loaded only when traces are switched on.
+  serverExternalPackages: [
+    '@electric-sql/pglite',
+    'postgres',
+    'pino',
+    '@opentelemetry/api',
+    '@opentelemetry/core',
+    '@opentelemetry/context-async-hooks',
+    '@opentelemetry/sdk-trace',
+    '@opentelemetry/exporter-trace-otlp-http',
+    '@opentelemetry/resources',
+  ],
   poweredByHeader: false,
   // forbidden() and unauthorized(): a page answers 403 or 401 itself, not only a redirect.
   experimental: { authInterrupts: true },

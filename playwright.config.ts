@@ -1,11 +1,11 @@
 import { defineConfig, devices, type Project } from '@playwright/test';
 import { CHROMIUM_ARGS, chromiumExecutable } from './e2e/browser';
+import { MULTI_REPLICA, PORTAL_ORIGIN, REPLICA_B_ORIGIN } from './e2e/portal-env';
 
 // E2E_BASE_URL runs the suite against a deployed portal; otherwise it starts one on a fresh database.
 const deployed = process.env.E2E_BASE_URL;
-const port = process.env.E2E_PORT ?? '3100';
 // WebAuthn needs the relying party's host name, so the local portal is always reached as localhost.
-const baseURL = deployed ?? `http://localhost:${port}`;
+const baseURL = deployed ?? PORTAL_ORIGIN;
 
 const chromium: Project['use'] = {
   ...devices['Desktop Chrome'],
@@ -17,15 +17,32 @@ const chromium: Project['use'] = {
  * - `local` (E2E_BASE_URL unset): every spec, against a portal started on a fresh database. It depends on
  *   `setup` (e2e/bootstrap.setup.ts), which spends the single-use bootstrap link on the first superadmin
  *   and enrols the QA auditor.
+ * - `replicas` (with DATABASE_URL): e2e/multi-replica.spec.ts, against two `next start` processes on one
+ *   PostgreSQL database, E2E_PORT (replica A, the `local` project's portal) and E2E_REPLICA_PORT (B, by
+ *   default the next port). Without DATABASE_URL there can be only one process (PGlite), so the project
+ *   does not exist, and `npm test` prints that it did not run.
+ * - `logs`: after all of the above (the teardown of `setup`), scans both replicas' output for secrets,
+ *   tokens and credential material (e2e/logs.teardown.ts).
  * - `deployed` (E2E_BASE_URL set): only tests tagged `@deployed`. Those neither need the bootstrap link
  *   nor write anything beyond signing the QA auditor (E2E_QA_CREDENTIAL) in and out. A test without the
  *   tag never runs against a deployed portal.
  */
+const MULTI_REPLICA_SPEC = /multi-replica\.spec\.ts$/;
 const projects: Project[] = deployed
   ? [{ name: 'deployed', testMatch: /\.spec\.ts$/, grep: /@deployed/, use: chromium }]
   : [
-      { name: 'setup', testMatch: /\.setup\.ts$/, use: chromium },
-      { name: 'local', testMatch: /\.spec\.ts$/, dependencies: ['setup'], use: chromium },
+      { name: 'setup', testMatch: /\.setup\.ts$/, use: chromium, teardown: 'logs' },
+      {
+        name: 'local',
+        testMatch: /\.spec\.ts$/,
+        testIgnore: MULTI_REPLICA_SPEC,
+        dependencies: ['setup'],
+        use: chromium,
+      },
+      ...(MULTI_REPLICA
+        ? [{ name: 'replicas', testMatch: MULTI_REPLICA_SPEC, dependencies: ['setup'], use: chromium }]
+        : []),
+      { name: 'logs', testMatch: /logs\.teardown\.ts$/ },
     ];
 
 export default defineConfig({
@@ -43,14 +60,29 @@ export default defineConfig({
     screenshot: 'only-on-failure',
   },
   projects,
+  // Started one after the other: replica B once A (which migrates) is ready.
   webServer: deployed
     ? undefined
-    : {
-        command: 'node_modules/.bin/tsx e2e/serve.ts',
-        url: `${baseURL}/api/health`,
-        timeout: 300_000,
-        reuseExistingServer: false,
-        stdout: 'pipe',
-        stderr: 'pipe',
-      },
+    : [
+        {
+          command: 'node_modules/.bin/tsx e2e/serve.ts',
+          url: `${PORTAL_ORIGIN}/api/ready`,
+          timeout: 300_000,
+          reuseExistingServer: false,
+          stdout: 'pipe',
+          stderr: 'pipe',
+        },
+        ...(MULTI_REPLICA
+          ? [
+              {
+                command: 'node_modules/.bin/tsx e2e/serve-replica.ts',
+                url: `${REPLICA_B_ORIGIN}/api/ready`,
+                timeout: 60_000,
+                reuseExistingServer: false,
+                stdout: 'pipe' as const,
+                stderr: 'pipe' as const,
+              },
+            ]
+          : []),
+      ],
 });

@@ -40,6 +40,8 @@ test('support acts for an organisation: banner and countdown, a write with both 
   await p.goto(`/orgs/${orgId}`);
   await p.getByLabel('Support note', { exact: true }).fill('Walked the customer through the new limits.');
   await p.getByRole('button', { name: 'Add note' }).click();
+  // Not the note's text alone: the textarea holds it too until the write has answered.
+  await expect(p.getByText('Note added.')).toBeVisible();
   await expect(p.getByRole('main')).toContainText('Walked the customer through the new limits.');
 
   // The audit entry names the staff member and the organisation acted for. (Support may read the log;

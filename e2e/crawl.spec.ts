@@ -66,6 +66,7 @@ const ROUTES: Record<string, Expectation> = {
   // Public endpoints.
   'GET /.well-known/jwks.json': { anonymous: '200', support: '200', auditor: '200' },
   'GET /api/health': { anonymous: '200', support: '200', auditor: '200' },
+  'GET /api/ready': { anonymous: '200', support: '200', auditor: '200' },
   'GET /api/auth/[...nextauth]': {
     anonymous: '200',
     support: '200',

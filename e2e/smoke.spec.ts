@@ -32,7 +32,7 @@ test(
 );
 
 test(
-  'the API answers 401 JSON without a session, and health is public',
+  'the API answers 401 JSON without a session, and health and readiness are public',
   { tag: '@deployed' },
   async ({ request }) => {
     const denied = await request.get('/api/orgs');
@@ -45,6 +45,11 @@ test(
     expect(body.status).toBe('ok');
     // A deployed portal is always on PostgreSQL (production refuses PGlite).
     expect(body.db).toBe(process.env.E2E_BASE_URL || process.env.DATABASE_URL ? 'postgres' : 'pglite');
+
+    // Readiness: the database, every key, and every migration this build ships.
+    const ready = await request.get('/api/ready');
+    expect(ready.status()).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', database: 'ok', keys: 'ok', migrations: 'ok' });
   },
 );
 

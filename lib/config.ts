@@ -132,6 +132,11 @@ const Env = z.object({
   POOL_P95_TARGET_MS: z.coerce.number().positive().max(60_000).default(250),
   /** How often /pool refreshes, in seconds. */
   POOL_REFRESH_S: z.coerce.number().int().min(2).max(300).default(15),
+  /** OpenTelemetry traces (lib/tracing.ts): off unless switched on, then sent as OTLP/HTTP. */
+  OTEL_TRACES_ENABLED: z.stringbool().default(false),
+  /** The collector's base URL; traces go to <it>/v1/traces. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('arbitex-staff-portal'),
 });
 
 /** A comma-separated list of items, each checked by `item`. */
@@ -196,6 +201,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       'TRUSTED_CIDRS needs TRUSTED_PROXY_COUNT of 1 or more: the client address comes from the proxies',
     );
   }
+  if (config.OTEL_TRACES_ENABLED && !config.OTEL_EXPORTER_OTLP_ENDPOINT)
+    problems.push('OTEL_TRACES_ENABLED needs OTEL_EXPORTER_OTLP_ENDPOINT, the collector to send traces to');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -1,9 +1,14 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { getDatabase } from '@/db/client';
+import { type Db, getDatabase, MIGRATIONS_DIR, rows } from '@/db/client';
+import { config } from '@/lib/config';
 import { log } from '@/lib/log';
+import { secretProblems } from '@/lib/startup';
 
 export type Health = { status: 'ok'; db: 'pglite' | 'postgres' } | { status: 'error'; db: 'unreachable' };
 
+/** Liveness: the process answers and its database connection works. */
 export async function checkHealth(): Promise<Health> {
   try {
     const database = await getDatabase();
@@ -13,4 +18,64 @@ export async function checkHealth(): Promise<Health> {
     log.error({ err }, 'health check: database unreachable');
     return { status: 'error', db: 'unreachable' };
   }
+}
+
+export interface Readiness {
+  status: 'ready' | 'not_ready';
+  database: 'ok' | 'unreachable';
+  keys: 'ok' | 'missing_or_invalid';
+  /** `pending`: this build expects a migration the database does not have yet (the job has not run). */
+  migrations: 'ok' | 'pending' | 'unknown';
+}
+
+/**
+ * Readiness: the database answers, every secret under SECRETS_DIR is present and well formed, and the
+ * database has every migration this build ships. A new replica is not sent traffic before the migration
+ * job has finished; the reasons go to the log, never to the (unauthenticated) answer.
+ */
+export async function checkReadiness(): Promise<Readiness> {
+  const keyProblems = secretProblems(config(), process.env);
+  if (keyProblems.length > 0) log.error({ problems: keyProblems }, 'readiness: secrets missing or invalid');
+  const keys = keyProblems.length === 0 ? 'ok' : 'missing_or_invalid';
+  let database: Readiness['database'] = 'ok';
+  let migrations: Readiness['migrations'] = 'unknown';
+  try {
+    const { db } = await getDatabase();
+    await db.execute(sql`select 1`);
+    migrations = await migrationsState(db);
+  } catch (err) {
+    database = 'unreachable';
+    log.error({ err }, 'readiness: database unreachable');
+  }
+  const ready = database === 'ok' && keys === 'ok' && migrations === 'ok';
+  return { status: ready ? 'ready' : 'not_ready', database, keys, migrations };
+}
+
+/** Whether the database has the newest migration this build ships (`unknown`: it could not be read). */
+export async function migrationsState(db: Db): Promise<Readiness['migrations']> {
+  try {
+    const [applied] = await rows<{ last: string | null }>(
+      db,
+      sql`select max(created_at)::text as last from drizzle.__drizzle_migrations`,
+    );
+    if (Number(applied?.last ?? 0) >= lastMigrationMillis()) return 'ok';
+    log.warn('readiness: the database is behind this build’s migrations');
+    return 'pending';
+  } catch (err) {
+    log.error({ err }, 'readiness: the migration journal cannot be read');
+    return 'unknown';
+  }
+}
+
+let lastMigration: number | undefined;
+
+/** The `when` of the newest migration in db/migrations/meta/_journal.json, as drizzle records it. */
+function lastMigrationMillis(): number {
+  if (lastMigration === undefined) {
+    const journal = JSON.parse(
+      fs.readFileSync(path.join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8'),
+    ) as { entries: { when: number }[] };
+    lastMigration = Math.max(...journal.entries.map((e) => e.when));
+  }
+  return lastMigration;
 }

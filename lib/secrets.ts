@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { config } from '@/lib/config';
+import { type Config, config } from '@/lib/config';
 
 /**
  * Every secret the portal reads, with how a local machine makes one the first time.
@@ -33,12 +33,23 @@ export class MissingSecretError extends Error {
   }
 }
 
+/** Every secret the portal needs; start-up checks each one (lib/startup.ts). */
+export const SECRET_NAMES = Object.keys(GENERATORS) as SecretName[];
+
 export function readSecret(name: SecretName): string {
-  const c = config();
+  return readSecretFrom(config(), process.env, name);
+}
+
+/** readSecret with the configuration and environment given, for start-up checks before config() is set. */
+export function readSecretFrom(
+  c: Pick<Config, 'SECRETS_BACKEND' | 'SECRETS_DIR' | 'DATA_DIR'>,
+  env: Record<string, string | undefined>,
+  name: SecretName,
+): string {
   switch (c.SECRETS_BACKEND) {
     case 'env': {
       const variable = envName(name);
-      const value = process.env[variable];
+      const value = env[variable];
       if (!value) throw new MissingSecretError(name, `in the environment variable ${variable}`);
       return value;
     }
@@ -46,7 +57,9 @@ export function readSecret(name: SecretName): string {
       if (!c.SECRETS_DIR) throw new MissingSecretError(name, 'under SECRETS_DIR, which is not set');
       const file = path.join(c.SECRETS_DIR, name);
       if (!fs.existsSync(file)) throw new MissingSecretError(name, `in the file ${file}`);
-      return fs.readFileSync(file, 'utf8').trim();
+      const value = fs.readFileSync(file, 'utf8').trim();
+      if (!value) throw new MissingSecretError(name, `in the file ${file}, which is empty`);
+      return value;
     }
     case 'generated': {
       const file = path.resolve(c.DATA_DIR, 'secrets', name);

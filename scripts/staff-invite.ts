@@ -32,7 +32,8 @@ try {
   process.exit(1);
 }
 try {
-  await migrateDatabase(database);
+  // Production migrates in its own job, as the role that owns the tables; the portal's role may not.
+  if (c.PORTAL_ENV !== 'production') await migrateDatabase(database);
   const invite = await createInvite(systemCtx(database.db, 'staff:invite'), values, null);
   console.log(
     `One-time enrolment link for ${invite.email} (${invite.role}), valid until ${invite.expiresAt.toISOString()}:`,

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { chromiumExecutable } from '../e2e/browser';
+import { MULTI_REPLICA } from '../e2e/portal-env';
 
 const bin = (name: string) => `node_modules/.bin/${name}`;
 const args = process.argv.slice(2);
@@ -74,5 +75,11 @@ const failed = (unit?.failed ?? 1) + (e2e?.failed ?? 1);
 const skipped = (unit?.skipped ?? 0) + (e2e?.skipped ?? 0);
 console.log(`\nvitest: ${unit ? `${unit.passed} passed, ${unit.failed} failed` : 'did not report'}`);
 console.log(`e2e: ${e2e ? `${e2e.passed} passed, ${e2e.failed} failed` : 'did not run'}`);
+if (!MULTI_REPLICA && !process.env.E2E_BASE_URL) {
+  // Not a pass: two replicas cannot share the embedded database. CI runs it against PostgreSQL.
+  console.log(
+    'multi-replica e2e: NOT RUN, it needs PostgreSQL (set DATABASE_URL; scripts/local-postgres.sh start prints one)',
+  );
+}
 console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(unitStatus === 0 && e2eStatus === 0 && failed === 0 ? 0 : 1);

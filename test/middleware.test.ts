@@ -92,3 +92,42 @@ describe('middleware network gate', () => {
     expect(res.headers.get('x-middleware-next')).toBe('1');
   });
 });
+
+describe('middleware x-request-id', () => {
+  const sentId = (res: Response) => res.headers.get('x-middleware-request-x-request-id');
+
+  it('keeps a well-formed id the client sent, hands it to the handler and echoes it', async () => {
+    const res = await call('/login', through({ 'x-request-id': 'edge-4f2a.9c_01' }));
+    expect(res.headers.get('x-request-id')).toBe('edge-4f2a.9c_01');
+    expect(sentId(res)).toBe('edge-4f2a.9c_01');
+  });
+
+  it.each([
+    ['too long', 'a'.repeat(129)],
+    ['too short', 'abc'],
+    ['outside the charset', 'id with spaces"{}'],
+    ['a log-injection attempt', 'abcdefgh\\n{"level":"fatal"}'],
+  ])('replaces an id that is %s with its own', async (_why, bad) => {
+    const res = await call('/login', through({ 'x-request-id': bad }));
+    const id = res.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sentId(res)).toBe(id);
+  });
+
+  it('generates one when none is sent, also on refusals', async () => {
+    const ok = await call('/login', through());
+    expect(ok.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const refused = await call('/api/orgs', { 'x-forwarded-for': '203.0.113.9' });
+    expect(refused.status).toBe(403);
+    const id = refused.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.parse(String(warn.mock.calls.at(-1)?.[0]))).toMatchObject({
+      request_id: id,
+      time: expect.stringMatching(/Z$/),
+    });
+  });
+
+  it('leaves /api/ready open for the probes, like /api/health', async () => {
+    expect((await call('/api/ready')).headers.get('x-middleware-next')).toBe('1');
+  });
+});

@@ -6,7 +6,7 @@ import type { RequestMeta, StaffCtx } from '@/lib/auth/session';
 import { config } from '@/lib/config';
 import { AppError, TooManyRequestsError, UnauthenticatedError } from '@/lib/errors';
 import { requestMeta } from '@/lib/http/request-meta';
-import { log } from '@/lib/log';
+import { type RequestFields, requestLog } from '@/lib/log';
 
 /** What a public route (sign-in, enrolment) hands its service: the database and the request's metadata. */
 export interface PublicCtx {
@@ -25,9 +25,11 @@ export function staffRoute<P extends Params = Params>(
   opts: { permission?: Permission } = {},
 ) {
   return (req: Request, { params }: { params: Promise<P> }) =>
-    answer(req, async () => {
+    answer(req, async (who) => {
       const ctx = await currentStaff();
       if (!ctx) throw new UnauthenticatedError();
+      who.staffId = ctx.staffId;
+      who.orgId = ctx.acting?.orgId ?? null;
       if (opts.permission) requirePermission(ctx, opts.permission);
       return fn(ctx, await body(req), await params);
     });
@@ -53,8 +55,29 @@ async function body(req: Request): Promise<unknown> {
   }
 }
 
-async function answer(req: Request, run: () => Promise<unknown>): Promise<Response> {
-  const requestId = (await headers()).get('x-request-id');
+/** Answers the request and writes one access line with its request id, staff member and acting org. */
+async function answer(req: Request, run: (who: RequestFields) => Promise<unknown>): Promise<Response> {
+  const started = performance.now();
+  const who: RequestFields = { requestId: (await headers()).get('x-request-id') };
+  const response = await respond(req, who, run);
+  requestLog(who).info(
+    {
+      method: req.method,
+      path: new URL(req.url).pathname,
+      status: response.status,
+      duration_ms: Math.round(performance.now() - started),
+    },
+    'request',
+  );
+  return response;
+}
+
+async function respond(
+  req: Request,
+  who: RequestFields,
+  run: (who: RequestFields) => Promise<unknown>,
+): Promise<Response> {
+  const { requestId } = who;
   try {
     // Writes must come from the portal's own pages: with SameSite=Strict cookies, this closes CSRF.
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -63,7 +86,7 @@ async function answer(req: Request, run: () => Promise<unknown>): Promise<Respon
         throw new AppError(403, 'bad_origin', 'This request did not come from the portal’s own pages.');
       }
     }
-    const result = await run();
+    const result = await run(who);
     return Response.json(result ?? { ok: true }, { headers: { 'cache-control': 'no-store' } });
   } catch (err) {
     if (err instanceof AppError) {
@@ -74,7 +97,7 @@ async function answer(req: Request, run: () => Promise<unknown>): Promise<Respon
         { status: err.status, headers: { 'cache-control': 'no-store', ...extra } },
       );
     }
-    log.error({ err, request_id: requestId, path: new URL(req.url).pathname }, 'unhandled error in route');
+    requestLog(who).error({ err, path: new URL(req.url).pathname }, 'unhandled error in route');
     return Response.json(
       {
         error: 'internal',

@@ -1,0 +1,155 @@
+/**
+ * What the portal's Kubernetes objects must hold beyond their schemas: the restricted Pod Security
+ * Standard (https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted) plus the
+ * portal's own rules (read-only root file system, no service account token, requests and limits, probes,
+ * replicas and a disruption budget, deny-by-default network policy, the migration job as a hook).
+ * Used by deploy/check.ts on the rendered manifests and by test/deploy.test.ts.
+ */
+import type { AnySchema } from 'ajv';
+
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(obj) : []);
+
+/** Volume types the restricted profile allows. */
+const RESTRICTED_VOLUMES = new Set([
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
+]);
+
+/** The pod template of a workload, or undefined for other kinds. */
+export function podSpecOf(o: K8sObject): Obj | undefined {
+  const spec = obj(o.spec);
+  if (o.kind === 'Pod') return spec;
+  if (['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job'].includes(o.kind))
+    return obj(obj(spec.template).spec);
+  if (o.kind === 'CronJob') return obj(obj(obj(obj(spec.jobTemplate).spec).template).spec);
+  return undefined;
+}
+
+/** Every way a pod spec falls short of the restricted profile and the portal's hardening; [] when none. */
+export function restrictedProblems(name: string, pod: Obj): string[] {
+  const problems: string[] = [];
+  const podSc = obj(pod.securityContext);
+  for (const host of ['hostNetwork', 'hostPID', 'hostIPC'])
+    if (pod[host] === true) problems.push(`${name}: ${host} is on`);
+  if (pod.automountServiceAccountToken !== false)
+    problems.push(`${name}: automountServiceAccountToken must be false`);
+  for (const volume of list(pod.volumes)) {
+    const type = Object.keys(volume).find((k) => k !== 'name');
+    if (!type || !RESTRICTED_VOLUMES.has(type))
+      problems.push(`${name}: volume ${String(volume.name)} of type ${type} is not allowed`);
+  }
+  const containers = [...list(pod.initContainers), ...list(pod.containers), ...list(pod.ephemeralContainers)];
+  if (containers.length === 0) problems.push(`${name}: no containers`);
+  for (const c of containers) {
+    const where = `${name}/${String(c.name)}`;
+    const sc = obj(c.securityContext);
+    if (sc.privileged === true) problems.push(`${where}: privileged`);
+    if (sc.allowPrivilegeEscalation !== false)
+      problems.push(`${where}: allowPrivilegeEscalation must be false`);
+    if (sc.readOnlyRootFilesystem !== true) problems.push(`${where}: readOnlyRootFilesystem must be true`);
+    const runAsNonRoot = sc.runAsNonRoot ?? podSc.runAsNonRoot;
+    if (runAsNonRoot !== true) problems.push(`${where}: runAsNonRoot must be true`);
+    const runAsUser = sc.runAsUser ?? podSc.runAsUser;
+    if (runAsUser === 0) problems.push(`${where}: runAsUser is 0 (root)`);
+    const caps = obj(sc.capabilities);
+    if (!(Array.isArray(caps.drop) && caps.drop.includes('ALL')))
+      problems.push(`${where}: capabilities must drop ALL`);
+    if (Array.isArray(caps.add) && caps.add.length > 0)
+      problems.push(`${where}: adds capabilities ${caps.add.join(', ')}`);
+    const seccomp = obj(sc.seccompProfile).type ?? obj(podSc.seccompProfile).type;
+    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost')
+      problems.push(`${where}: seccompProfile must be RuntimeDefault`);
+    if (list(c.ports).some((p) => p.hostPort !== undefined)) problems.push(`${where}: uses a hostPort`);
+    const resources = obj(c.resources);
+    for (const kind of ['requests', 'limits'])
+      for (const r of ['cpu', 'memory'])
+        if (obj(resources[kind])[r] === undefined) problems.push(`${where}: no ${kind}.${r}`);
+  }
+  return problems;
+}
+
+/** The rules that concern the set of objects as a whole. */
+export function deploymentProblems(objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const o of objects) {
+    const pod = podSpecOf(o);
+    if (pod) problems.push(...restrictedProblems(`${o.kind} ${o.metadata.name}`, pod));
+  }
+  const web = objects.filter(
+    (o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'web',
+  );
+  if (web.length !== 1) problems.push('expected one web Deployment');
+  for (const d of web) {
+    const spec = obj(d.spec);
+    if (typeof spec.replicas !== 'number' || spec.replicas < 2)
+      problems.push(`Deployment ${d.metadata.name}: fewer than 2 replicas`);
+    for (const c of list(podSpecOf(d)?.containers)) {
+      if (obj(obj(c.readinessProbe).httpGet).path !== '/api/ready')
+        problems.push(`Deployment ${d.metadata.name}: the readiness probe must call /api/ready`);
+      if (obj(obj(c.livenessProbe).httpGet).path !== '/api/health')
+        problems.push(`Deployment ${d.metadata.name}: the liveness probe must call /api/health`);
+    }
+    const selector = obj(obj(spec.selector).matchLabels);
+    const pdb = objects.find(
+      (o) =>
+        o.kind === 'PodDisruptionBudget' &&
+        JSON.stringify(obj(obj(o.spec).selector).matchLabels) === JSON.stringify(selector),
+    );
+    if (!pdb) problems.push(`Deployment ${d.metadata.name}: no PodDisruptionBudget selects its pods`);
+  }
+  const denyAll = objects.some((o) => {
+    const spec = obj(o.spec);
+    return (
+      o.kind === 'NetworkPolicy' &&
+      Object.keys(obj(spec.podSelector)).length === 0 &&
+      JSON.stringify(spec.policyTypes) === JSON.stringify(['Ingress', 'Egress']) &&
+      spec.ingress === undefined &&
+      spec.egress === undefined
+    );
+  });
+  if (!denyAll) problems.push('no deny-all NetworkPolicy (empty podSelector, Ingress and Egress, no rules)');
+  const jobs = objects.filter((o) => o.kind === 'Job');
+  if (!jobs.some((j) => j.metadata.labels?.['app.kubernetes.io/component'] === 'migrate'))
+    problems.push('no migration Job');
+  for (const config of objects.filter(
+    (o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('portal-config'),
+  )) {
+    if (obj(config.data).PORTAL_ENV !== 'production')
+      problems.push(`ConfigMap ${config.metadata.name}: PORTAL_ENV must be production`);
+  }
+  return problems;
+}
+
+/**
+ * The API server prunes unknown fields of a CRD; refusing them here catches a misspelt field that would
+ * otherwise vanish. Objects that list their properties get additionalProperties: false, except
+ * `metadata`, which the schema leaves open.
+ */
+export function closed(schema: AnySchema): AnySchema {
+  if (!schema || typeof schema !== 'object') return schema;
+  const s = { ...(schema as Record<string, unknown>) };
+  delete s.$comment;
+  if (s.properties) {
+    s.properties = Object.fromEntries(
+      Object.entries(s.properties as Record<string, AnySchema>).map(([k, v]) => [k, closed(v)]),
+    );
+    s.additionalProperties ??= false;
+  }
+  if (s.items) s.items = closed(s.items as AnySchema);
+  return s;
+}

@@ -1,0 +1,161 @@
+/**
+ * The Kubernetes manifests as written (deploy/k8s/base), without kubectl: the restricted Pod Security
+ * settings, the portal's own rules, and the vendored SecretProviderClass schema. `npm run deploy:check`
+ * (CI) renders the production overlay and runs the same rules plus full schema validation.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Ajv, type AnySchema } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { closed, deploymentProblems, type K8sObject, podSpecOf, restrictedProblems } from '@/deploy/policy';
+
+const BASE = 'deploy/k8s/base';
+const objects: K8sObject[] = fs
+  .readdirSync(BASE)
+  .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+  .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(BASE, f), 'utf8')))
+  .map((doc) => doc.toJS() as K8sObject);
+const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
+const workloads = objects.filter((o) => podSpecOf(o));
+
+type Pod = {
+  automountServiceAccountToken?: boolean;
+  securityContext: Record<string, unknown>;
+  containers: { securityContext: Record<string, unknown> }[];
+};
+
+describe('deploy/k8s: the restricted Pod Security profile', () => {
+  it('holds for the web Deployment and the migration Job, field by field', () => {
+    expect(workloads.map((w) => `${w.kind} ${w.metadata.name}`)).toEqual([
+      'Deployment portal',
+      'Job portal-migrate',
+    ]);
+    for (const w of workloads) {
+      const pod = podSpecOf(w) as Pod;
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: 10001,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(pod.automountServiceAccountToken).toBe(false);
+      for (const c of pod.containers) {
+        expect(c.securityContext).toEqual({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          runAsUser: 10001,
+          runAsGroup: 10001,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        });
+      }
+      expect(restrictedProblems(w.metadata.name, pod as never)).toEqual([]);
+    }
+  });
+
+  it('is enforced by the namespace at admission', () => {
+    expect(byKind('Namespace')[0]?.metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+    });
+  });
+
+  interface LoosePod {
+    hostNetwork?: boolean;
+    automountServiceAccountToken?: boolean;
+    securityContext: Record<string, unknown>;
+    volumes: object[];
+    containers: {
+      securityContext: Record<string, unknown>;
+      resources: { limits: Record<string, unknown> };
+    }[];
+  }
+  const good = () => structuredClone(podSpecOf(byKind('Deployment')[0]!)!) as unknown as LoosePod;
+  const sc = (p: LoosePod) => p.containers[0]!.securityContext;
+  it.each<[string, (p: LoosePod) => void]>([
+    ['privilege escalation', (p) => (sc(p).allowPrivilegeEscalation = true)],
+    ['a writable root file system', (p) => delete sc(p).readOnlyRootFilesystem],
+    [
+      'root',
+      (p) => {
+        delete p.securityContext.runAsNonRoot;
+        delete sc(p).runAsNonRoot;
+      },
+    ],
+    ['capabilities kept', (p) => (sc(p).capabilities = { drop: ['NET_RAW'] })],
+    [
+      'no seccomp profile',
+      (p) => {
+        delete p.securityContext.seccompProfile;
+        delete sc(p).seccompProfile;
+      },
+    ],
+    ['a privileged container', (p) => (sc(p).privileged = true)],
+    ['the host network', (p) => (p.hostNetwork = true)],
+    ['a hostPath volume', (p) => p.volumes.push({ name: 'h', hostPath: { path: '/' } })],
+    ['a mounted service-account token', (p) => delete p.automountServiceAccountToken],
+    ['no memory limit', (p) => delete p.containers[0]!.resources.limits.memory],
+  ])('refuses %s', (_what, loosen) => {
+    const pod = good();
+    loosen(pod);
+    expect(restrictedProblems('portal', pod as unknown as Record<string, unknown>)).toHaveLength(1);
+  });
+});
+
+describe('deploy/k8s: the portal’s rules', () => {
+  it('hold for the base manifests', () => {
+    expect(deploymentProblems(objects)).toEqual([]);
+  });
+
+  it('want two replicas, a disruption budget, probes, deny-all and the migration job', () => {
+    const without = (kind: string, name?: string) =>
+      objects.filter((o) => !(o.kind === kind && (!name || o.metadata.name === name)));
+    expect(deploymentProblems(without('PodDisruptionBudget'))).toEqual([
+      'Deployment portal: no PodDisruptionBudget selects its pods',
+    ]);
+    expect(deploymentProblems(without('NetworkPolicy', 'default-deny'))).toEqual([
+      expect.stringMatching(/^no deny-all NetworkPolicy/),
+    ]);
+    expect(deploymentProblems(without('Job'))).toEqual(['no migration Job']);
+    const one = structuredClone(objects);
+    (one.find((o) => o.kind === 'Deployment')!.spec as { replicas: number }).replicas = 1;
+    expect(deploymentProblems(one)).toEqual(['Deployment portal: fewer than 2 replicas']);
+  });
+
+  it('let the web pods in only from the ingress namespace, and out only to DNS, PostgreSQL, Prometheus and Cloudflare', () => {
+    const policies = byKind('NetworkPolicy');
+    const web = policies.find((p) => p.metadata.name === 'portal-web')!.spec as {
+      ingress: { from: unknown[] }[];
+      egress: { to: unknown[]; ports: { port: number }[] }[];
+    };
+    expect(web.ingress).toHaveLength(1);
+    expect(web.ingress[0]!.from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'app-routing-system' } } },
+    ]);
+    const shared = policies.find((p) => p.metadata.name === 'portal-dns-and-postgres')!.spec as typeof web;
+    const ports = [...shared.egress, ...web.egress].flatMap((e) => e.ports.map((p) => p.port));
+    expect(ports.sort((a, b) => a - b)).toEqual([53, 53, 443, 5432, 9090]);
+  });
+});
+
+describe('deploy/schemas: SecretProviderClass', () => {
+  const schema = JSON.parse(
+    fs.readFileSync('deploy/schemas/secretproviderclass-v1.json', 'utf8'),
+  ) as AnySchema;
+  const validate = new Ajv({ strict: false }).compile(closed(schema));
+
+  it('accepts both classes, which mount every secret the portal reads', () => {
+    for (const spc of byKind('SecretProviderClass')) expect(validate(spc), spc.metadata.name).toBe(true);
+    const web = byKind('SecretProviderClass').find((s) => s.metadata.name === 'portal-web')!;
+    const objectsYaml = (web.spec as { parameters: { objects: string } }).parameters.objects;
+    for (const name of ['audit-hmac-keys', 'auth-secret', 'token-signing-kek'])
+      expect(objectsYaml).toContain(`objectAlias: ${name}`);
+  });
+
+  it('refuses a misspelt field instead of dropping it, as the API server would', () => {
+    const spc = structuredClone(byKind('SecretProviderClass')[0]!);
+    (spc.spec as Record<string, unknown>).secretObject = [];
+    expect(validate(spc)).toBe(false);
+    expect(validate.errors?.[0]).toMatchObject({ params: { additionalProperty: 'secretObject' } });
+  });
+});
