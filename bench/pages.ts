@@ -10,7 +10,7 @@
  * requireStaffPage does through lib/auth/current.ts) and then the page's query-layer call:
  * - search: listOrgs by name prefix and by tier (first pages and keyset "Next" pages), the /orgs page;
  * - detail: orgDetail, everything /orgs/[id] reads;
- * - org audit: auditEntries({ org }), the newest 50 entries of one organisation.
+ * - org audit: listAudit({ org }), the newest 50 entries of one organisation.
  * Not included: TLS, Next routing, the JWT cookie decode and React rendering. The StaffCtx is made as
  * test/staff.ts makes it: a staff row, a session row, and validateSession.
  *
@@ -28,7 +28,7 @@ import { prng, seedBench, seedDemo } from '@/db/seed';
 import type { HmacKeyRing } from '@/lib/audit';
 import { type StaffCtx, validateSession } from '@/lib/auth/session';
 import { PLAN_TIERS } from '@/lib/plans';
-import { auditEntries } from '@/lib/queries/audit';
+import { listAudit } from '@/lib/queries/audit';
 import { listOrgs, type OrgSearchInput, orgDetail } from '@/lib/queries/orgs';
 import { staffWithSession } from '@/test/staff';
 import { log, parseCounts, runBench } from './harness';
@@ -145,7 +145,7 @@ async function bench(db: Db, flags: Record<'orgs' | 'audit' | 'requests' | 'conc
   log(`  of which by name prefix: p50 ${ms(prefix.p50)} ms, p95 ${ms(prefix.p95)} ms`);
   log(`  of which by tier: p50 ${ms(tier.p50)} ms, p95 ${ms(tier.p95)} ms`);
   const detail = await measure('org detail', async () => orgDetail(await session(), org()));
-  const orgAudit = await measure('org audit tab', async () => auditEntries(await session(), { org: org() }));
+  const orgAudit = await measure('org audit tab', async () => listAudit(await session(), { org: org() }));
 
   const overQuota: number[] = [];
   for (let i = 0; i < 5; i++) {

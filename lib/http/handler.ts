@@ -64,6 +64,8 @@ async function answer(req: Request, run: () => Promise<unknown>): Promise<Respon
       }
     }
     const result = await run();
+    // A handler that streams (the audit export) builds its own Response.
+    if (result instanceof Response) return result;
     return Response.json(result ?? { ok: true }, { headers: { 'cache-control': 'no-store' } });
   } catch (err) {
     if (err instanceof AppError) {
