@@ -1,12 +1,13 @@
 /**
- * The portal the e2e suite runs against: a fresh database every run (a new `portal_e2e` database on the
- * server named by DATABASE_URL, or a new embedded one under .e2e/), then `npm start`.
+ * The portal the e2e suite runs against: a fresh database every run (a new `portal_e2e_<port>` database on
+ * the server named by DATABASE_URL, so that runs on other ports leave it alone, or a new embedded one under
+ * .e2e/), then `npm start`.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import postgres from 'postgres';
 import { BOOTSTRAP_LINK_FILE, LOCAL_QA_CREDENTIAL_FILE, SUPERADMIN_CREDENTIAL_FILE } from './files';
-import { IDLE_TIMEOUT_S, STEP_UP_MAX_AGE_S } from './settings';
+import { E2E_HEC_TOKEN, E2E_HEC_URL, IDLE_TIMEOUT_S, STEP_UP_MAX_AGE_S } from './settings';
 
 const port = process.env.E2E_PORT ?? '3100';
 // The e2e configuration: attestation checked against a test MDS blob that trusts exactly Chromium's
@@ -25,20 +26,28 @@ const env: NodeJS.ProcessEnv = {
   STEP_UP_MAX_AGE_S: String(STEP_UP_MAX_AGE_S),
   SIGNIN_MAX_FAILURES_PER_IP: '1000',
   TRUSTED_PROXY_COUNT: '1',
+  // SIEM delivery to the receiver e2e/audit.spec.ts runs; until it listens, delivery fails and retries.
+  SPLUNK_HEC_URL: E2E_HEC_URL,
+  SIEM_POLL_INTERVAL_S: '0.5',
+  SIEM_TIMEOUT_S: '2',
+  SIEM_MAX_BACKOFF_S: '1',
+  // Secrets generated afresh each run, under .e2e/data, next to the HEC token written below.
+  DATA_DIR: '.e2e/data',
 };
 
+fs.rmSync('.e2e/data', { recursive: true, force: true });
 if (process.env.DATABASE_URL) {
+  const name = `portal_e2e_${port}`;
   const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe('drop database if exists portal_e2e with (force)');
-  await admin.unsafe('create database portal_e2e');
+  await admin.unsafe(`drop database if exists ${name} with (force)`);
+  await admin.unsafe(`create database ${name}`);
   await admin.end();
   const url = new URL(process.env.DATABASE_URL);
-  url.pathname = '/portal_e2e';
+  url.pathname = `/${name}`;
   env.DATABASE_URL = url.toString();
-} else {
-  fs.rmSync('.e2e/data', { recursive: true, force: true });
-  env.DATA_DIR = '.e2e/data';
 }
+fs.mkdirSync('.e2e/data/secrets', { recursive: true, mode: 0o700 });
+fs.writeFileSync('.e2e/data/secrets/splunk-hec-token', E2E_HEC_TOKEN, { mode: 0o600 });
 
 fs.mkdirSync('.e2e', { recursive: true });
 // Keys enrolled on an earlier run's database mean nothing on this one.

@@ -14,3 +14,11 @@ export const IDLE_TIMEOUT_S = Number(process.env.E2E_IDLE_TIMEOUT_S ?? 45);
  * the step-up dialog after a wait; long enough that a spec adding a key right after sign-in needs none.
  */
 export const STEP_UP_MAX_AGE_S = 15;
+
+/**
+ * SIEM delivery: the e2e portal sends to a Splunk HEC stand-in on this port (E2E_HEC_PORT, default 19100),
+ * which e2e/audit.spec.ts starts, with this token.
+ */
+export const E2E_HEC_PORT = Number(process.env.E2E_HEC_PORT ?? 19100);
+export const E2E_HEC_URL = `http://127.0.0.1:${E2E_HEC_PORT}/services/collector/event`;
+export const E2E_HEC_TOKEN = 'e2e-hec-token-7c1f0a52';

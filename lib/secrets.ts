@@ -15,7 +15,9 @@ const GENERATORS = {
   /** JSON `{"active": id, "keys": {id: base64}}`: the audit chain's HMAC key ring. */
   'audit-hmac-keys': () =>
     JSON.stringify({ active: 'k1', keys: { k1: crypto.randomBytes(32).toString('base64') } }),
-} satisfies Record<string, () => string>;
+  /** The Splunk HEC token for SIEM delivery: issued by Splunk, so never generated here. */
+  'splunk-hec-token': null,
+} satisfies Record<string, (() => string) | null>;
 
 export type SecretName = keyof typeof GENERATORS;
 
@@ -43,10 +45,12 @@ export function readSecret(name: SecretName): string {
     }
     case 'generated': {
       const file = path.resolve(c.DATA_DIR, 'secrets', name);
-      if (!fs.existsSync(file)) {
+      const generate = GENERATORS[name];
+      if (!generate && !fs.existsSync(file)) throw new MissingSecretError(name, `in the file ${file}`);
+      if (generate && !fs.existsSync(file)) {
         fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
         try {
-          fs.writeFileSync(file, GENERATORS[name](), { flag: 'wx', mode: 0o600 });
+          fs.writeFileSync(file, generate(), { flag: 'wx', mode: 0o600 });
         } catch (err) {
           // Another process generated it first; use theirs.
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

@@ -18,3 +18,4 @@ export * from './audit-checkpoints';
 export * from './signin-throttle';
 export * from './token-signing-keys';
 export * from './support-notes';
+export * from './siem-cursor';
