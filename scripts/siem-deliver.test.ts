@@ -90,9 +90,17 @@ describe('npm run siem:deliver -- --once', () => {
     }
   });
 
-  it('says so when SPLUNK_HEC_URL is not set', async () => {
+  it('says so when SPLUNK_HEC_URL is not set, or the token is missing', async () => {
     const r = await deliverOnce({ SPLUNK_HEC_URL: '' });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('SPLUNK_HEC_URL is not set');
+    const noToken = await deliverOnce({
+      SPLUNK_HEC_URL: 'http://127.0.0.1:9/x',
+      SECRET_SPLUNK_HEC_TOKEN: '',
+    });
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr.trim()).toBe(
+      'The secret "splunk-hec-token" is missing: expected in the environment variable SECRET_SPLUNK_HEC_TOKEN',
+    );
   });
 });

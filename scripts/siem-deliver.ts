@@ -21,7 +21,13 @@ try {
   process.exit(2);
 }
 
-const settings = sinkSettings();
+let settings;
+try {
+  settings = sinkSettings();
+} catch (err) {
+  console.error((err as Error).message); // a missing token: names the secret, never a value
+  process.exit(2);
+}
 if (!settings) {
   console.error('SPLUNK_HEC_URL is not set: there is nowhere to deliver to.');
   process.exit(2);

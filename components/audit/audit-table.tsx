@@ -49,7 +49,7 @@ export function AuditTable({ rows }: { rows: AuditRow[] }) {
               <td className="py-2 pr-3 font-mono text-xs">{e.action}</td>
               <td className={`py-2 pr-3 ${OUTCOME_STYLE[e.outcome]}`}>{e.outcome}</td>
               <td className="py-2 pr-3">{e.actorEmail ?? '—'}</td>
-              <td className="py-2 pr-3">
+              <td className="py-2 pr-3" data-acting-org-id={e.actingOrgId ?? undefined}>
                 {e.actingOrgId ? (
                   <>
                     {e.actingOrgName && <span className="block">{e.actingOrgName}</span>}

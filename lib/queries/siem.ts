@@ -3,11 +3,13 @@ import { type Db, rows } from '@/db/client';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
 import { config } from '@/lib/config';
-import { SPLUNK_SINK } from '@/lib/siem/splunk';
+import { SPLUNK_SINK, sinkSettings } from '@/lib/siem/splunk';
 
 export interface SiemStatus {
   /** Where events go (scheme, host and path of SPLUNK_HEC_URL), or null when delivery is off. */
   destination: string | null;
+  /** Why delivery cannot run at all (the token is missing), or null. */
+  problem: string | null;
   /** The last seq Splunk accepted (0: none yet). */
   deliveredSeq: number;
   headSeq: number;
@@ -65,12 +67,19 @@ export async function readSiemStatus(db: Db): Promise<SiemStatus> {
   const delivered = Number(row?.delivered_seq ?? 0);
   const head = Number(row?.head_seq ?? 0);
   let destination: string | null = null;
+  let problem: string | null = null;
   if (url) {
     const u = new URL(url);
     destination = `${u.protocol}//${u.host}${u.pathname}`;
+    try {
+      sinkSettings();
+    } catch (err) {
+      problem = (err as Error).message; // names the secret and where it was looked for, never a value
+    }
   }
   return {
     destination,
+    problem,
     deliveredSeq: delivered,
     headSeq: head,
     lagEntries: Math.max(0, head - delivered),

@@ -13,14 +13,15 @@ const shared = globalThis as { __portalSiemSink?: SplunkSink };
 export async function startSiemDelivery(): Promise<void> {
   if (shared.__portalSiemSink) return;
   let settings;
+  let db;
   try {
     settings = sinkSettings();
+    if (!settings) return;
+    ({ db } = await getDatabase());
   } catch (err) {
     log.error({ err }, 'SIEM delivery not started');
     return;
   }
-  if (!settings) return;
-  const { db } = await getDatabase();
   const sink = new SplunkSink(db, settings, { log: log.child({ component: 'siem' }) });
   shared.__portalSiemSink = sink;
   sink.start();

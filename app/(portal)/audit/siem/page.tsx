@@ -46,6 +46,8 @@ export default async function SiemPage() {
           SIEM delivery is off: SPLUNK_HEC_URL is not set.{' '}
           {s.deliveredSeq > 0 && `Delivered up to entry ${num(s.deliveredSeq)} before.`}
         </Alert>
+      ) : s.problem ? (
+        <Alert tone="error">Delivery cannot start: {s.problem}</Alert>
       ) : state === 'failing' ? (
         <Alert tone="error">
           Delivery is failing ({s.failures} {s.failures === 1 ? 'attempt' : 'attempts'} in a row):{' '}
