@@ -147,6 +147,28 @@ describe('the OCSF export', () => {
     expect(failures.events.every((e) => e.status_id === 2)).toBe(true);
   });
 
+  it('exports exactly the entries of a time range, even when occurred_at does not follow seq', async () => {
+    // Entries appended later but dated a year earlier: time order and seq order disagree.
+    const year = 365 * 86_400_000;
+    await appendFakeAudit(database.db, 300, { orgIds, now: new Date(Date.now() - year) });
+    const from = new Date(Date.now() - year - 40 * 86_400_000);
+    const to = new Date(Date.now() - 20 * 86_400_000);
+    const { entries, header } = await download(auditor, { from: from.toISOString(), to: to.toISOString() });
+    const expected = await rows<{ s: string }>(
+      database.db,
+      sql`select a.seq::text as s from audit_log a
+          where a.occurred_at >= ${from.toISOString()}::timestamptz and a.occurred_at < ${to.toISOString()}::timestamptz
+          order by a.seq`,
+    );
+    expect(entries.map((e) => e.seq)).toEqual(expected.map((r) => Number(r.s)));
+    // Both the year-old entries (high seqs) and the recent fake ones (low seqs) are in it.
+    expect(entries.some((e) => e.seq < 1200)).toBe(true);
+    expect(entries.some((e) => e.seq > 1210)).toBe(true);
+    expect(header).toMatchObject({ contiguous: false, from_seq: 1 });
+    const none = await download(auditor, { from: '2001-01-01T00:00', to: '2001-01-02T00:00' });
+    expect(none.entries).toEqual([]);
+  });
+
   it('refuses a role without audit.export, and a bad filter, writing nothing', async () => {
     const support = await staffWithSession(database.db, 'support');
     const before = await auditCount();

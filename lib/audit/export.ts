@@ -64,8 +64,24 @@ export async function planExport(
   const to = Math.min(headSeq, filter.toSeq ?? headSeq);
   const empty = to < from;
   const narrowing = { ...filter, fromSeq: undefined, toSeq: undefined };
+  // A time range is also a seq range: the first and last seq in it, found once here. Each batch is then a
+  // primary-key range from the last seq read on; without the bounds Postgres may pick the occurred_at index
+  // and sort the whole time range again for every batch. occurred_at need not grow with seq, so the
+  // bounds come from the rows themselves, and the time condition stays in each batch's query.
+  let [lo, hi] = [from, to];
+  if (!empty && (filter.from || filter.to)) {
+    const time = filterConditions({ from: filter.from, to: filter.to });
+    const where = sql.join(time, sql` and `);
+    const [bounds] = await rows<{ lo: string | null; hi: string | null }>(
+      db,
+      sql`select (select a.seq from audit_log a where ${where} order by a.seq limit 1)::text as lo,
+                 (select a.seq from audit_log a where ${where} order by a.seq desc limit 1)::text as hi`,
+    );
+    lo = bounds?.lo ? Math.max(from, Number(bounds.lo)) : to + 1;
+    hi = bounds?.hi ? Math.min(to, Number(bounds.hi)) : to;
+  }
   return {
-    filter: { ...filter, fromSeq: from, toSeq: to },
+    filter: { ...filter, fromSeq: lo, toSeq: hi },
     header: {
       type: EXPORT_HEADER_TYPE,
       version: 1,
@@ -112,13 +128,9 @@ export async function* exportBatches(db: Db, plan: ExportPlan, batchSize = 500):
   yield `${JSON.stringify(plan.header)}\n`;
   if (plan.header.from_seq === null || plan.header.to_seq === null) return;
   // The next batch is read while this one is turned into lines and sent: the database and this process
-  // work at the same time (about twice the rate of one after the other).
-  let pending: Promise<ChainEntry[]> | null = readEntries(
-    db,
-    plan.filter,
-    plan.header.from_seq - 1,
-    batchSize,
-  );
+  // work at the same time.
+  const start = (plan.filter.fromSeq ?? plan.header.from_seq) - 1;
+  let pending: Promise<ChainEntry[]> | null = readEntries(db, plan.filter, start, batchSize);
   try {
     while (pending) {
       const batch: ChainEntry[] = await pending;
