@@ -49,6 +49,8 @@ const ROUTES: Record<string, Expectation> = {
   'GET /account/keys': { anonymous: 'login', support: '200', auditor: '200' },
   'GET /acting': { anonymous: 'login', support: '403', auditor: '200' },
   'GET /audit': { anonymous: 'login', support: '200', auditor: '200' },
+  'GET /audit/[seq]': { anonymous: 'login', support: '200', auditor: '200', path: () => '/audit/1' },
+  'GET /audit/siem': { anonymous: 'login', support: '200', auditor: '200' },
   'GET /orgs': { anonymous: 'login', support: '200', auditor: '200' },
   'GET /orgs/[id]': { anonymous: 'login', support: '200', auditor: '200', path: (s) => `/orgs/${s.orgId}` },
   'GET /plans': { anonymous: 'login', support: '200', auditor: '200' },
@@ -90,6 +92,8 @@ const ROUTES: Record<string, Expectation> = {
   'POST /api/enroll/verify': { anonymous: '400 invalid', support: '400 invalid', auditor: '400 invalid' },
 
   // Staff endpoints.
+  // The export streams NDJSON; support lacks audit.export. (Its 200 is checked by e2e/audit.spec.ts.)
+  'GET /api/audit/export': { ...STAFF_ONLY, support: '403 forbidden', auditor: '200' },
   'POST /api/acting/start': { ...STAFF_ONLY, support: '400 invalid', auditor: '403 forbidden' },
   'POST /api/acting/stop': { ...STAFF_ONLY, support: '409 not_acting', auditor: '409 not_acting' },
   'POST /api/acting/end': { ...STAFF_ONLY, support: '403 forbidden', auditor: '403 forbidden' },

@@ -28,7 +28,10 @@ async function auditEntries(page: Page, action: string, orgId: string): Promise<
   return rows.evaluateAll((trs) =>
     trs.map((tr) => {
       const td = Array.from(tr.querySelectorAll('td'), (c) => c.textContent ?? '');
-      return { outcome: td[3]!, staff: td[4]!, actingFor: td[5]!, details: td[7] ? JSON.parse(td[7]) : null };
+      // The acting-for cell shows the organisation's name above its id; the id is its data attribute.
+      const actingFor =
+        tr.querySelector('td[data-acting-org-id]')?.getAttribute('data-acting-org-id') ?? td[5]!;
+      return { outcome: td[3]!, staff: td[4]!, actingFor, details: td[7] ? JSON.parse(td[7]) : null };
     }),
   );
 }

@@ -5,7 +5,14 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { POOL_P95_TARGET_MS, POOL_REFRESH_S, PROMETHEUS_PORT, testPortalEnv } from './settings';
+import {
+  E2E_HEC_TOKEN,
+  E2E_HEC_URL,
+  POOL_P95_TARGET_MS,
+  POOL_REFRESH_S,
+  PROMETHEUS_PORT,
+  testPortalEnv,
+} from './settings';
 
 export const PORT = process.env.E2E_PORT ?? '3100';
 /** Replica B of the multi-replica project: E2E_REPLICA_PORT, or the port after E2E_PORT. */
@@ -54,6 +61,11 @@ export function portalEnv(): NodeJS.ProcessEnv {
     PROMETHEUS_TIMEOUT_MS: '3000',
     POOL_REFRESH_S: String(POOL_REFRESH_S),
     POOL_P95_TARGET_MS: String(POOL_P95_TARGET_MS),
+    // SIEM delivery to the receiver e2e/audit.spec.ts runs; until it listens, delivery fails and retries.
+    SPLUNK_HEC_URL: E2E_HEC_URL,
+    SIEM_POLL_INTERVAL_S: '0.5',
+    SIEM_TIMEOUT_S: '2',
+    SIEM_MAX_BACKOFF_S: '1',
   };
   const databaseUrl = e2eDatabaseUrl();
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
@@ -72,6 +84,7 @@ export function writeSecrets(): void {
     }),
     'auth-secret': crypto.randomBytes(32).toString('base64url'),
     'token-signing-kek': crypto.randomBytes(32).toString('base64'),
+    'splunk-hec-token': E2E_HEC_TOKEN,
   };
   for (const [name, value] of Object.entries(secrets))
     fs.writeFileSync(path.join(SECRETS_DIR, name), value, { mode: 0o600 });

@@ -48,3 +48,11 @@ export const BARE_PORTAL_PORT = Number(process.env.E2E_BARE_PORT ?? 19092);
 /** How often /pool refreshes in the e2e portal, and its p95 target (below the fixtures' ~112 ms). */
 export const POOL_REFRESH_S = 3;
 export const POOL_P95_TARGET_MS = 100;
+
+/**
+ * SIEM delivery: the e2e portal sends to a Splunk HEC stand-in on this port (E2E_HEC_PORT, default 19100),
+ * which e2e/audit.spec.ts starts, with this token.
+ */
+export const E2E_HEC_PORT = Number(process.env.E2E_HEC_PORT ?? 19100);
+export const E2E_HEC_URL = `http://127.0.0.1:${E2E_HEC_PORT}/services/collector/event`;
+export const E2E_HEC_TOKEN = 'e2e-hec-token-7c1f0a52';

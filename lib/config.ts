@@ -137,6 +137,29 @@ const Env = z.object({
   /** The collector's base URL; traces go to <it>/v1/traces. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('arbitex-staff-portal'),
+  /**
+   * SIEM delivery (lib/siem): the Splunk HTTP Event Collector's event endpoint, e.g.
+   * https://splunk.example:8088/services/collector/event. Unset: no delivery. The token is the secret
+   * `splunk-hec-token`, never part of the URL.
+   */
+  SPLUNK_HEC_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .url()
+      .refine(
+        (u) => !new URL(u).username && !new URL(u).password,
+        'must not contain credentials; the token is the secret splunk-hec-token',
+      )
+      .optional(),
+  ),
+  /** Events per HEC request. */
+  SIEM_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
+  /** How often the deliverer looks for new entries, and how often a standby replica checks the lease. */
+  SIEM_POLL_INTERVAL_S: z.coerce.number().min(0.1).max(3600).default(5),
+  /** How long one HEC request may take before it counts as failed (and is retried). */
+  SIEM_TIMEOUT_S: z.coerce.number().min(0.1).max(300).default(10),
+  /** The longest wait between retries; also the wait after a refusal (4xx) that a retry cannot fix. */
+  SIEM_MAX_BACKOFF_S: z.coerce.number().min(0.1).max(3600).default(300),
 });
 
 /** A comma-separated list of items, each checked by `item`. */
@@ -232,6 +255,10 @@ function productionProblems(c: Config): string[] {
     if (c.WEBAUTHN_AAGUID_ALLOWLIST.length === 0)
       problems.push('WEBAUTHN_AAGUID_ALLOWLIST is empty: the AAGUID policy is off');
   }
+  if (c.SPLUNK_HEC_URL && !c.SPLUNK_HEC_URL.startsWith('https://'))
+    problems.push(
+      'SPLUNK_HEC_URL must be an https:// URL in production: the HEC token travels with every request',
+    );
   if (c.WEBAUTHN_AAGUID_ALLOWLIST.includes(VIRTUAL_AUTHENTICATOR_AAGUID))
     problems.push(
       `WEBAUTHN_AAGUID_ALLOWLIST contains ${VIRTUAL_AUTHENTICATOR_AAGUID}, Chromium's virtual test authenticator`,

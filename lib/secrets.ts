@@ -18,16 +18,17 @@ const GENERATORS = {
 } satisfies Record<string, () => string>;
 
 /**
- * Secrets that may be absent: nothing is generated for them, and without them the feature runs without.
- * `prometheus-bearer-token` is sent as `Authorization: Bearer …` to PROMETHEUS_URL.
+ * Secrets issued elsewhere, which only some deployments have: nothing is generated for them.
+ * `prometheus-bearer-token` is sent as `Authorization: Bearer …` to PROMETHEUS_URL, when Prometheus needs
+ * one; `splunk-hec-token` is Splunk's HEC token, required when SPLUNK_HEC_URL is set.
  */
-export const OPTIONAL_SECRETS = ['prometheus-bearer-token'] as const;
+export const OPTIONAL_SECRETS = ['prometheus-bearer-token', 'splunk-hec-token'] as const;
 
 export type SecretName = keyof typeof GENERATORS;
 export type OptionalSecretName = (typeof OPTIONAL_SECRETS)[number];
 
 export class MissingSecretError extends Error {
-  constructor(name: SecretName, where: string) {
+  constructor(name: SecretName | OptionalSecretName, where: string) {
     super(`The secret "${name}" is missing: expected ${where}`);
     this.name = 'MissingSecretError';
   }
@@ -78,17 +79,42 @@ export function readSecretFrom(
 }
 
 /** An optional secret, or undefined when it is not there (never generated, in any backend). */
-export function readOptionalSecret(name: OptionalSecretName): string | undefined {
-  const c = config();
-  let value: string | undefined;
-  if (c.SECRETS_BACKEND === 'env') {
-    value = process.env[envName(name)];
-  } else {
-    const dir = c.SECRETS_BACKEND === 'files' ? c.SECRETS_DIR : path.resolve(c.DATA_DIR, 'secrets');
-    const file = dir && path.join(dir, name);
-    value = file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
-  }
+export function readOptionalSecret(
+  name: OptionalSecretName,
+  c: Pick<Config, 'SECRETS_BACKEND' | 'SECRETS_DIR' | 'DATA_DIR'> = config(),
+  env: Record<string, string | undefined> = process.env,
+): string | undefined {
+  const where = optionalSecretWhere(name, c);
+  const value = where.file
+    ? fs.existsSync(where.file)
+      ? fs.readFileSync(where.file, 'utf8')
+      : undefined
+    : env[where.variable!];
   return value?.trim() || undefined;
+}
+
+/** An optional secret that the configuration requires; missing, it throws MissingSecretError. */
+export function requireOptionalSecret(
+  name: OptionalSecretName,
+  c: Pick<Config, 'SECRETS_BACKEND' | 'SECRETS_DIR' | 'DATA_DIR'> = config(),
+  env: Record<string, string | undefined> = process.env,
+): string {
+  const value = readOptionalSecret(name, c, env);
+  if (value) return value;
+  const where = optionalSecretWhere(name, c);
+  throw new MissingSecretError(
+    name,
+    where.file ? `in the file ${where.file}` : `in the environment variable ${where.variable}`,
+  );
+}
+
+function optionalSecretWhere(
+  name: OptionalSecretName,
+  c: Pick<Config, 'SECRETS_BACKEND' | 'SECRETS_DIR' | 'DATA_DIR'>,
+): { file?: string; variable?: string } {
+  if (c.SECRETS_BACKEND === 'env') return { variable: envName(name) };
+  const dir = c.SECRETS_BACKEND === 'files' ? c.SECRETS_DIR : path.resolve(c.DATA_DIR, 'secrets');
+  return dir ? { file: path.join(dir, name) } : { variable: envName(name) };
 }
 
 /** `audit-hmac-keys` is read from SECRET_AUDIT_HMAC_KEYS when SECRETS_BACKEND=env. */

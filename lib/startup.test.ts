@@ -55,6 +55,16 @@ describe('startupProblems (PORTAL_ENV=production)', () => {
     expect(startupProblems(production())).toEqual([expect.stringMatching(/"auth-secret" is missing.*empty/)]);
   });
 
+  it('needs the Splunk HEC token only when SIEM delivery is configured', () => {
+    writeSecrets(GOOD);
+    const siem = { SPLUNK_HEC_URL: 'https://splunk.example:8088/services/collector/event' };
+    expect(startupProblems(production(siem))).toEqual([
+      `The secret "splunk-hec-token" is missing: expected in the file ${path.join(dir, 'splunk-hec-token')} (SPLUNK_HEC_URL is set)`,
+    ]);
+    fs.writeFileSync(path.join(dir, 'splunk-hec-token'), 'b6b5a7c2-hec-token');
+    expect(startupProblems(production(siem))).toEqual([]);
+  });
+
   it('refuses a malformed secret without quoting it', () => {
     const shortKek = crypto.randomBytes(16).toString('base64');
     writeSecrets({ ...GOOD, 'token-signing-kek': shortKek, 'audit-hmac-keys': '{"active":"k9","keys":{}}' });

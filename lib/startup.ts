@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { parseKeyRing } from '@/lib/audit/keys';
 import { type Config, ConfigError, parseConfig } from '@/lib/config';
-import { readSecretFrom, SECRET_NAMES, type SecretName } from '@/lib/secrets';
+import { readSecretFrom, requireOptionalSecret, SECRET_NAMES, type SecretName } from '@/lib/secrets';
 
 /** What makes each secret usable; undefined when it is. Never quotes the value. */
 const SECRET_SHAPE: Record<SecretName, (value: string) => string | undefined> = {
@@ -46,6 +46,13 @@ export function startupProblems(env: Record<string, string | undefined>): string
       source = { SECRETS_BACKEND: 'files', SECRETS_DIR: env.SECRETS_DIR, DATA_DIR: '' };
   }
   if (source) problems.push(...secretProblems(source, env));
+  if (source && env.SPLUNK_HEC_URL) {
+    try {
+      requireOptionalSecret('splunk-hec-token', source, env);
+    } catch (err) {
+      problems.push(`${(err as Error).message} (SPLUNK_HEC_URL is set)`);
+    }
+  }
   return problems;
 }
 

@@ -18,6 +18,7 @@ export default async function PortalLayout({ children }: { children: ReactNode }
     { href: '/acting', label: 'Acting', show: can(staff.role, 'acting.list') },
     { href: '/staff', label: 'Staff', show: can(staff.role, 'staff.read') },
     { href: '/audit', label: 'Audit log', show: can(staff.role, 'audit.read') },
+    { href: '/audit/siem', label: 'SIEM', show: can(staff.role, 'audit.read') },
     { href: '/account/keys', label: 'My keys', show: true },
   ];
   return (

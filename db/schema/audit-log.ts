@@ -36,6 +36,8 @@ export const auditLog = pgTable(
   (t) => [
     check('audit_log_seq_positive', sql`${t.seq} > 0`),
     check('audit_log_hmac_hex', sql`${t.hmac} ~ '^[0-9a-f]{64}$' and ${t.prevHmac} ~ '^[0-9a-f]{64}$'`),
+    // Migration 0007 rebuilds the next three with INCLUDE columns (the explorer's other filters), which
+    // drizzle-kit cannot express: index-only scans for combined filters.
     index('audit_log_org').on(t.orgId, t.seq),
     index('audit_log_actor').on(t.actorStaffId, t.seq),
     index('audit_log_acting_context').on(t.actingContextId, t.seq),

@@ -19,3 +19,4 @@ export * from './audit-inbox';
 export * from './signin-throttle';
 export * from './token-signing-keys';
 export * from './support-notes';
+export * from './siem-cursor';

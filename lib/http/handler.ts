@@ -87,6 +87,8 @@ async function respond(
       }
     }
     const result = await run(who);
+    // A handler that streams (the audit export) builds its own Response.
+    if (result instanceof Response) return result;
     return Response.json(result ?? { ok: true }, { headers: { 'cache-control': 'no-store' } });
   } catch (err) {
     if (err instanceof AppError) {
