@@ -70,7 +70,7 @@ export async function readCheckpoints(
         from audit_checkpoints
         where chain_id = ${config().AUDIT_CHAIN_ID}
           and seq >= ${opts.fromSeq ?? 0} and seq <= ${opts.toSeq ?? Number.MAX_SAFE_INTEGER}
-        order by signed_at ${sql.raw(opts.newestFirst ? 'desc' : 'asc')}, seq ${sql.raw(opts.newestFirst ? 'desc' : 'asc')}
+        order by audit_checkpoints.signed_at ${sql.raw(opts.newestFirst ? 'desc' : 'asc')}, audit_checkpoints.seq ${sql.raw(opts.newestFirst ? 'desc' : 'asc')}
         limit ${opts.limit ?? 1_000_000_000}`,
   );
   return raw.map((r) => ({ ...r, seq: Number(r.seq) }));
@@ -86,7 +86,7 @@ export async function insertCheckpoint(
 ): Promise<CheckpointRecord & { id: string }> {
   const [head] = await rows<{ seq: string; hmac: string }>(
     tx,
-    sql`select seq::text as seq, hmac from audit_log order by seq desc limit 1`,
+    sql`select seq::text as seq, hmac from audit_log order by audit_log.seq desc limit 1`,
   );
   // The database's clock, so that every replica's checkpoints are on one time line.
   const [clock] = await rows<{ now: string }>(

@@ -44,7 +44,7 @@ export async function rotations(
 ): Promise<Rotation[]> {
   const raw = await rows<Omit<ChainEntry, 'seq' | 'diff'> & { seq: string; diff: string | null }>(
     db,
-    sql`select ${ENTRY_COLUMNS} from audit_log where action = ${action} order by seq desc limit ${limit}`,
+    sql`select ${ENTRY_COLUMNS} from audit_log where action = ${action} order by audit_log.seq desc limit ${limit}`,
   );
   return raw.map((r) =>
     toRotation({ ...r, seq: Number(r.seq), diff: r.diff === null ? null : JSON.parse(r.diff) }, keys),

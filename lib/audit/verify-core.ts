@@ -154,8 +154,8 @@ export function evaluateCheckpoints(
     headSeq: number;
     fromSeq: number;
   },
-): { problem: ChainBreak | null; latest: CheckpointMatch | null } {
-  const problems: ChainBreak[] = [];
+): CheckpointVerdict {
+  const problems: CheckpointProblem[] = [];
   let latest: CheckpointMatch | null = null;
   // The highest seq a checkpoint signed so far vouches for, for where a rollback starts.
   let goodSeq = opts.fromSeq - 1;
@@ -164,6 +164,7 @@ export function evaluateCheckpoints(
     const signature = checkSignature(cp, opts.publicKeys);
     if (cp.chain_id !== opts.chainId || signature !== 'ok') {
       problems.push({
+        evidenceSeq: cp.seq,
         firstBadSeq: Math.max(cp.seq, opts.fromSeq),
         kind: 'bad_checkpoint',
         detail:
@@ -178,12 +179,14 @@ export function evaluateCheckpoints(
     const chainHmac = cp.seq === 0 ? GENESIS_HMAC : cp.chainHmac;
     if (cp.seq > opts.headSeq) {
       problems.push({
+        evidenceSeq: cp.seq,
         firstBadSeq: opts.headSeq + 1,
         kind: 'truncated',
         detail: `the chain ends at seq ${opts.headSeq}, but ${where} covers entries up to ${cp.seq}: entries ${opts.headSeq + 1}-${cp.seq} were cut off`,
       });
     } else if (chainHmac !== cp.head_hmac) {
       problems.push({
+        evidenceSeq: cp.seq,
         firstBadSeq: Math.max(goodSeq + 1, opts.fromSeq),
         kind: 'rollback',
         detail: `entry ${cp.seq} is not the one ${where} covers: the chain after seq ${goodSeq} was replaced by another history (a restored backup?)`,
@@ -194,18 +197,30 @@ export function evaluateCheckpoints(
         latest = { seq: cp.seq, signed_at: cp.signed_at, key_id: cp.key_id };
     }
   }
-  problems.sort((a, b) => a.firstBadSeq - b.firstBadSeq);
-  return { problem: problems[0] ?? null, latest };
+  return { problems, latest };
 }
 
-/** The chain's own result and the checkpoints' verdict, as one: the problem at the lower seq wins. */
-export function combine(
-  chain: VerifyResult,
-  checkpoints: { problem: ChainBreak | null; latest: CheckpointMatch | null },
-): VerifyResult {
+/** A problem a checkpoint shows: `firstBadSeq` is where it starts, `evidenceSeq` the checkpoint's seq. */
+export type CheckpointProblem = ChainBreak & { evidenceSeq: number };
+
+export interface CheckpointVerdict {
+  problems: CheckpointProblem[];
+  latest: CheckpointMatch | null;
+}
+
+/**
+ * The chain's own result and the checkpoints' verdict, as one. A break in the chain names its seq
+ * exactly, so a checkpoint's problem is reported instead only when that checkpoint lies before the break
+ * (a rollback or truncation behind it, or a forged checkpoint); then the lowest such problem wins.
+ */
+export function combine(chain: VerifyResult, checkpoints: CheckpointVerdict): VerifyResult {
   const withLatest = checkpoints.latest ? { checkpoint: checkpoints.latest } : {};
-  const problem = checkpoints.problem;
-  if (problem && (chain.ok || problem.firstBadSeq < chain.firstBadSeq)) {
+  const before = checkpoints.problems
+    .filter((p) => chain.ok || p.evidenceSeq < chain.firstBadSeq)
+    .sort((a, b) => a.firstBadSeq - b.firstBadSeq);
+  const first = before[0];
+  if (first) {
+    const { evidenceSeq: _evidence, ...problem } = first;
     return { ok: false, checked: chain.checked, ...problem, ...withLatest };
   }
   return { ...chain, ...withLatest };
