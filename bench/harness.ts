@@ -18,7 +18,7 @@ export function log(line: string): void {
 export async function runBench<R>(
   script: string,
   opts: { pool: number },
-  bench: (db: Db) => Promise<R>,
+  bench: (db: Db, url: string) => Promise<R>,
   ok: (result: R) => boolean = () => true,
 ): Promise<never> {
   const serverUrl = config().DATABASE_URL;
@@ -58,7 +58,7 @@ export async function runBench<R>(
     url.pathname = `/${name}`;
     database = await openDatabase({ url: url.toString(), max: opts.pool });
     await migrateDatabase(database);
-    result = await bench(database.db);
+    result = await bench(database.db, url.toString());
   } catch (err) {
     // Closing the pool on a signal fails whatever query was running; that is not worth printing.
     if (!interrupted) console.error(err);
