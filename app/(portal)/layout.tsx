@@ -17,6 +17,9 @@ export default async function PortalLayout({ children }: { children: ReactNode }
     { href: '/acting', label: 'Acting', show: can(staff.role, 'acting.list') },
     { href: '/staff', label: 'Staff', show: can(staff.role, 'staff.read') },
     { href: '/audit', label: 'Audit log', show: can(staff.role, 'audit.read') },
+    { href: '/audit/verify', label: 'Verify chain', show: can(staff.role, 'audit.verify') },
+    { href: '/audit/checkpoints', label: 'Checkpoints', show: can(staff.role, 'audit.read') },
+    { href: '/audit/keys', label: 'Audit keys', show: can(staff.role, 'audit.verify') },
     { href: '/account/keys', label: 'My keys', show: true },
   ];
   return (

@@ -61,7 +61,7 @@ const ISO_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 /** Checkpoints as stored, oldest signature first; `seq` bounds are inclusive. */
 export async function readCheckpoints(
   db: Db | Tx,
-  opts: { fromSeq?: number; toSeq?: number; limit?: number; newestFirst?: boolean } = {},
+  opts: { fromSeq?: number; toSeq?: number; limit?: number; newestFirst?: boolean; before?: string } = {},
 ): Promise<Array<CheckpointRecord & { id: string }>> {
   const raw = await rows<Omit<CheckpointRecord, 'seq'> & { id: string; seq: string }>(
     db,
@@ -70,6 +70,7 @@ export async function readCheckpoints(
         from audit_checkpoints
         where chain_id = ${config().AUDIT_CHAIN_ID}
           and seq >= ${opts.fromSeq ?? 0} and seq <= ${opts.toSeq ?? Number.MAX_SAFE_INTEGER}
+          and (${opts.before ?? null}::timestamptz is null or audit_checkpoints.signed_at < ${opts.before ?? null}::timestamptz)
         order by audit_checkpoints.signed_at ${sql.raw(opts.newestFirst ? 'desc' : 'asc')}, audit_checkpoints.seq ${sql.raw(opts.newestFirst ? 'desc' : 'asc')}
         limit ${opts.limit ?? 1_000_000_000}`,
   );

@@ -64,6 +64,8 @@ async function answer(req: Request, run: () => Promise<unknown>): Promise<Respon
       }
     }
     const result = await run();
+    // A download (a file, not JSON) is answered as the handler made it.
+    if (result instanceof Response) return result;
     return Response.json(result ?? { ok: true }, { headers: { 'cache-control': 'no-store' } });
   } catch (err) {
     if (err instanceof AppError) {
