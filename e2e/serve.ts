@@ -1,5 +1,5 @@
 /**
- * The portal the e2e suite runs against: a fresh database every run (a new `portal_e2e` database on the
+ * The portal the e2e suite runs against: a fresh database every run (a new `portal_e2e_<port>` database on the
  * server named by DATABASE_URL, or a new embedded one under .e2e/), then `npm start`.
  */
 import { spawn } from 'node:child_process';
@@ -28,12 +28,14 @@ const env: NodeJS.ProcessEnv = {
 };
 
 if (process.env.DATABASE_URL) {
+  // One database per port, so that suites on other ports of the same server do not drop each other's.
+  const name = `portal_e2e_${Number(port)}`;
   const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe('drop database if exists portal_e2e with (force)');
-  await admin.unsafe('create database portal_e2e');
+  await admin.unsafe(`drop database if exists ${name} with (force)`);
+  await admin.unsafe(`create database ${name}`);
   await admin.end();
   const url = new URL(process.env.DATABASE_URL);
-  url.pathname = '/portal_e2e';
+  url.pathname = `/${name}`;
   env.DATABASE_URL = url.toString();
 } else {
   fs.rmSync('.e2e/data', { recursive: true, force: true });
