@@ -100,6 +100,10 @@ export function VerifyPanel({ head }: { head: number }) {
       setRunId(id);
     } catch (err) {
       setError(err instanceof ApiError ? err : new ApiError(0, 'error', ceremonyMessage(err), {}));
+      // Someone else's run is under way: follow that one.
+      const current =
+        err instanceof ApiError ? (err.body.current as { runId?: string } | undefined) : undefined;
+      if (current?.runId) setRunId(current.runId);
     } finally {
       setBusy(false);
     }

@@ -152,6 +152,25 @@ describe('verification runs', () => {
     ]);
   });
 
+  it('run one at a time from the portal: a second start answers 409 with the running one', async () => {
+    const auditor = await staffWithSession(db(), 'auditor');
+    const [running] = await db()
+      .insert(auditVerifyRuns)
+      .values({
+        requestedEmail: 'first@arbitex.ai',
+        source: 'portal',
+        fromSeq: 1,
+        toSeq: 5,
+        runner: 'elsewhere:1',
+      })
+      .returning();
+    await expect(startVerification(auditor, {})).rejects.toMatchObject({
+      status: 409,
+      extra: { current: { runId: running!.id } },
+    });
+    await db().update(auditVerifyRuns).set({ status: 'failed' }).where(eq(auditVerifyRuns.id, running!.id));
+  });
+
   it('refuse a bad range, naming the field, and a role without audit.verify', async () => {
     const auditor = await staffWithSession(db(), 'auditor');
     const runs = await db().select().from(auditVerifyRuns);

@@ -7,7 +7,7 @@ import { type AuditCtx, withAudit } from '@/lib/audit';
 import { verifyChain, type VerifyOptions, type VerifyResult } from '@/lib/audit/verify';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
-import { parseInput, ValidationError } from '@/lib/errors';
+import { ConflictError, parseInput, ValidationError } from '@/lib/errors';
 import { log } from '@/lib/log';
 
 const Seq = z.coerce
@@ -50,6 +50,23 @@ export async function createRun(ctx: AuditCtx, raw: unknown, source: 'portal' | 
     ctx,
     { action: 'audit.verify.started', targetType: 'audit_verify_run' },
     async (tx, audit) => {
+      if (source === 'portal') {
+        // One portal run at a time: each is a full pass over the chain in a server process.
+        const [running] = await rows<{ id: string; requested_email: string }>(
+          tx,
+          sql`select id::text as id, requested_email from audit_verify_runs
+            where status = 'running' and source = 'portal' and heartbeat_at > now() - make_interval(secs => ${STALE_RUN_S})
+            limit 1`,
+        );
+        if (running) {
+          throw new ConflictError(
+            `A verification started by ${running.requested_email} is running; it is shown below.`,
+            {
+              runId: running.id,
+            },
+          );
+        }
+      }
       const [head] = await rows<{ seq: string | null }>(tx, sql`select max(seq)::text as seq from audit_log`);
       const headSeq = Number(head?.seq ?? 0);
       const fromSeq = input.fromSeq ?? 1;
