@@ -3,23 +3,32 @@
  *
  * 1. Append: 32 writers, each updating its own organisation, without the audit entry and then with
  *    withAudit, in three alternating rounds of N seconds; reports the median rates and the median ratio.
- * 2. Verify: tops the chain up to N entries (default 1,000,000) and times verifyChain over all of it.
+ * 2. Verify: tops the chain up to N entries (default 1,000,000), then, R times (default 3) in turn:
+ *    verifyChainParallel over all of it (worker threads reading chunks with COPY), and `hmac_only`, a
+ *    pure in-process HMAC loop over the same entries (read and parsed beforehand, untimed, on one
+ *    thread). Reports the medians and the median of the R ratios verify/hmac_only.
  *
  * Runs in a fresh database `portal_bench_<random>` on the DATABASE_URL server, dropped at the end.
  * Progress goes to stderr; the last line on stdout is `RESULT {json}`.
  */
 import crypto from 'node:crypto';
+import os from 'node:os';
 import { eq, sql } from 'drizzle-orm';
 import { type Db, rows, type Tx } from '@/db/client';
 import { organizations } from '@/db/schema';
 import { appendFakeAudit } from '@/db/seed';
-import { type AuditCtx, type HmacKeyRing, verifyChain, withAudit } from '@/lib/audit';
+import { type AuditCtx, type HmacKeyRing, withAudit } from '@/lib/audit';
+import { entryHmac, hmacEquals } from '@/lib/audit/chain';
+import { verifyChainParallel } from '@/lib/audit/verify-parallel';
+import { COPY_COLUMNS, parseCopyRow } from '@/lib/audit/verify-worker';
+import postgres from 'postgres';
 import { log, median, parseCounts, runBench } from './harness';
 
 const WRITERS = 32;
 const WARM_UP_MS = 1000;
-const ROUNDS = 3;
-const USAGE = 'usage: npm run bench:audit [-- [--seconds N] [--verify-entries N]]';
+const APPEND_ROUNDS = 3;
+const USAGE =
+  'usage: npm run bench:audit [-- [--seconds N] [--verify-entries N] [--verify-repeats N] [--workers N]]';
 
 /** What each writer does in both phases: read the row for the diff, then update it. */
 async function updateOrg(tx: Tx, orgId: string, n: number) {
@@ -50,7 +59,14 @@ async function phase(seconds: number, op: (writer: number, n: number) => Promise
   return completed / seconds;
 }
 
-async function bench(db: Db, seconds: number, verifyEntries: number) {
+async function bench(
+  db: Db,
+  url: string,
+  seconds: number,
+  verifyEntries: number,
+  repeats: number,
+  workers: number,
+) {
   // A key ring of its own: the benchmark never reads or generates the portal's secrets.
   const keys: HmacKeyRing = { activeId: 'bench', keys: new Map([['bench', crypto.randomBytes(32)]]) };
   const orgIds = (
@@ -82,7 +98,7 @@ async function bench(db: Db, seconds: number, verifyEntries: number) {
   // Alternating rounds, so that a change in the machine's load falls on both sides; medians are reported.
   const unauditedRates: number[] = [];
   const auditedRates: number[] = [];
-  for (let round = 1; round <= ROUNDS; round++) {
+  for (let round = 1; round <= APPEND_ROUNDS; round++) {
     const unaudited = await phase(seconds, async (w, n) => {
       await db.transaction(async (tx) => {
         await updateOrg(tx, orgOf(w), n);
@@ -102,13 +118,13 @@ async function bench(db: Db, seconds: number, verifyEntries: number) {
     unauditedRates.push(unaudited);
     auditedRates.push(audited);
     log(
-      `round ${round}/${ROUNDS}, ${WRITERS} writers, ${seconds} s each: unaudited ${unaudited.toFixed(0)}/s, audited ${audited.toFixed(0)}/s (ratio ${(audited / unaudited).toFixed(3)})`,
+      `append round ${round}/${APPEND_ROUNDS}, ${WRITERS} writers, ${seconds} s each: unaudited ${unaudited.toFixed(0)}/s, audited ${audited.toFixed(0)}/s (ratio ${(audited / unaudited).toFixed(3)})`,
     );
     await db.execute(sql`vacuum analyze organizations`);
   }
   const unaudited = median(unauditedRates);
   const audited = median(auditedRates);
-  const ratios = auditedRates.map((a, i) => a / unauditedRates[i]!);
+  const appendRatio = median(auditedRates.map((a, i) => a / unauditedRates[i]!));
 
   const [count] = await rows<{ n: string }>(db, sql`select count(*)::text as n from audit_log`);
   const missing = verifyEntries - Number(count?.n ?? 0);
@@ -118,41 +134,115 @@ async function bench(db: Db, seconds: number, verifyEntries: number) {
   }
   await db.execute(sql`vacuum analyze audit_log`);
 
-  log('verifying the whole chain');
-  let reported = 0;
-  const t0 = performance.now();
-  const verified = await verifyChain(db, {
-    keys,
-    onProgress: (checked) => {
-      if (checked - reported >= 100_000) {
-        reported = checked;
-        log(`verified ${checked}`);
-      }
-    },
-  });
-  const verifySeconds = (performance.now() - t0) / 1000;
-  log(verified.ok ? `chain ok: ${verified.checked} entries` : `chain BROKEN: ${JSON.stringify(verified)}`);
+  const verifies: number[] = [];
+  const hmacOnly: number[] = [];
+  let verified: Awaited<ReturnType<typeof verifyChainParallel>> | undefined;
+  for (let round = 1; round <= repeats; round++) {
+    log(`round ${round}/${repeats}: verifying the whole chain with ${workers} workers`);
+    let reported = 0;
+    const t0 = performance.now();
+    verified = await verifyChainParallel(db, {
+      url,
+      keys,
+      workers,
+      checkpoints: false,
+      onProgress: (checked) => {
+        if (checked - reported >= 200_000) {
+          reported = checked;
+          log(`verified ${checked}`);
+        }
+      },
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    verifies.push(verified.checked / seconds);
+    log(
+      verified.ok
+        ? `chain ok: ${verified.checked} entries, ${Math.round(verified.checked / seconds)}/s`
+        : `chain BROKEN: ${JSON.stringify(verified)}`,
+    );
+    const loop = await hmacOnlyPerS(url, keys);
+    hmacOnly.push(loop);
+    log(`hmac_only: ${Math.round(loop)}/s (ratio ${(verifies.at(-1)! / loop).toFixed(3)})`);
+  }
+  const ratios = verifies.map((v, i) => v / hmacOnly[i]!);
 
   return {
     append_audited_per_s: Math.round(audited),
     append_unaudited_per_s: Math.round(unaudited),
-    ratio: Number(median(ratios).toFixed(3)),
-    verify_entries: verified.checked,
-    verify_seconds: Number(verifySeconds.toFixed(2)),
-    verify_per_s: Math.round(verified.checked / verifySeconds),
-    chain_ok: verified.ok,
+    ratio: Number(appendRatio.toFixed(3)),
+    verify_entries: verified?.checked ?? 0,
+    verify_workers: workers,
+    verify_per_s: Math.round(median(verifies)),
+    hmac_only_per_s: Math.round(median(hmacOnly)),
+    verify_ratio: Number(median(ratios).toFixed(3)),
+    verify_rounds: verifies.map((v, i) => ({
+      verify_per_s: Math.round(v),
+      hmac_only_per_s: Math.round(hmacOnly[i]!),
+    })),
+    chain_ok: verified?.ok ?? false,
   };
+}
+
+/**
+ * The ceiling verification is measured against: entryHmac and the comparison, in a plain loop on one
+ * thread, over the same entries. They are read (COPY) and parsed in batches beforehand, outside the
+ * timing; only the loop is timed.
+ */
+async function hmacOnlyPerS(url: string, keys: HmacKeyRing): Promise<number> {
+  const key = keys.keys.get(keys.activeId)!;
+  let entries = 0;
+  let ms = 0;
+  let bad = 0;
+  const BATCH = 50_000;
+  for (let from = 1; ; from += BATCH) {
+    const batch = await copyBatch(url, from, from + BATCH - 1);
+    if (batch.length === 0) break;
+    const t0 = performance.now();
+    for (const e of batch) if (!hmacEquals(entryHmac(key, e), e.hmac)) bad++;
+    ms += performance.now() - t0;
+    entries += batch.length;
+  }
+  if (bad) log(`hmac_only: ${bad} entries did not verify`);
+  return entries / (ms / 1000);
+}
+
+async function copyBatch(url: string, from: number, to: number) {
+  // A connection per COPY, for the reason given in lib/audit/verify-worker.ts.
+  const sql = postgres(url, {
+    max: 1,
+    onnotice: () => {},
+    connection: { TimeZone: 'UTC', DateStyle: 'ISO' },
+  });
+  try {
+    const stream = await sql
+      .unsafe(
+        `copy (select ${COPY_COLUMNS} from audit_log where seq >= ${from} and seq <= ${to} order by seq) to stdout`,
+      )
+      .readable();
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+    const lines = Buffer.concat(chunks).toString('utf8').split('\n');
+    lines.pop();
+    return lines.map(parseCopyRow);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
 }
 
 const counts = parseCounts(
   process.argv.slice(2),
-  { seconds: { fallback: 5, min: 1 }, 'verify-entries': { fallback: 1_000_000, min: 0 } },
+  {
+    seconds: { fallback: 5, min: 1 },
+    'verify-entries': { fallback: 1_000_000, min: 0 },
+    'verify-repeats': { fallback: 3, min: 1 },
+    workers: { fallback: Math.max(2, os.availableParallelism()), min: 1 },
+  },
   USAGE,
 );
-const flags = { seconds: counts.seconds, verifyEntries: counts['verify-entries'] };
 await runBench(
   'bench:audit',
   { pool: WRITERS + 2 },
-  (db) => bench(db, flags.seconds, flags.verifyEntries),
+  (db, url) =>
+    bench(db, url, counts.seconds, counts['verify-entries'], counts['verify-repeats'], counts.workers),
   (r) => r.chain_ok,
 );

@@ -51,6 +51,9 @@ const ROUTES: Record<string, Expectation> = {
   'GET /audit': { anonymous: 'login', support: '200', auditor: '200' },
   'GET /audit/[seq]': { anonymous: 'login', support: '200', auditor: '200', path: () => '/audit/1' },
   'GET /audit/siem': { anonymous: 'login', support: '200', auditor: '200' },
+  'GET /audit/verify': { anonymous: 'login', support: '403', auditor: '200' },
+  'GET /audit/checkpoints': { anonymous: 'login', support: '200', auditor: '200' },
+  'GET /audit/keys': { anonymous: 'login', support: '403', auditor: '200' },
   'GET /orgs': { anonymous: 'login', support: '200', auditor: '200' },
   'GET /orgs/[id]': { anonymous: 'login', support: '200', auditor: '200', path: (s) => `/orgs/${s.orgId}` },
   'GET /plans': { anonymous: 'login', support: '200', auditor: '200' },
@@ -94,6 +97,13 @@ const ROUTES: Record<string, Expectation> = {
   // Staff endpoints.
   // The export streams NDJSON; support lacks audit.export. (Its 200 is checked by e2e/audit.spec.ts.)
   'GET /api/audit/export': { ...STAFF_ONLY, support: '403 forbidden', auditor: '200' },
+  // The audit chain: auditors verify, sign checkpoints and export them; only superadmins rotate keys.
+  'POST /api/audit/verify': { ...STAFF_ONLY, support: '403 forbidden', auditor: '200' },
+  'GET /api/audit/verify/[id]': { ...STAFF_ONLY, support: '403 forbidden', auditor: '404 not_found' },
+  'POST /api/audit/checkpoints': { ...STAFF_ONLY, support: '403 forbidden', auditor: '200' },
+  'GET /api/audit/checkpoints/export': { ...STAFF_ONLY, support: '403 forbidden', auditor: '200' },
+  'POST /api/audit/keys/hmac': { ...STAFF_ONLY, support: '403 forbidden', auditor: '403 forbidden' },
+  'POST /api/audit/keys/checkpoint': { ...STAFF_ONLY, support: '403 forbidden', auditor: '403 forbidden' },
   'POST /api/acting/start': { ...STAFF_ONLY, support: '400 invalid', auditor: '403 forbidden' },
   'POST /api/acting/stop': { ...STAFF_ONLY, support: '409 not_acting', auditor: '409 not_acting' },
   'POST /api/acting/end': { ...STAFF_ONLY, support: '403 forbidden', auditor: '403 forbidden' },

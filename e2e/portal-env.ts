@@ -78,16 +78,28 @@ export function writeSecrets(): void {
   fs.rmSync(SECRETS_DIR, { recursive: true, force: true });
   fs.mkdirSync(SECRETS_DIR, { recursive: true, mode: 0o700 });
   const secrets = {
+    // e2e-k2 is staged, as an operator adds a key before a superadmin rotates to it (docs/AUDIT.md).
     'audit-hmac-keys': JSON.stringify({
       active: 'e2e-k1',
-      keys: { 'e2e-k1': crypto.randomBytes(32).toString('base64') },
+      keys: {
+        'e2e-k1': crypto.randomBytes(32).toString('base64'),
+        'e2e-k2': crypto.randomBytes(32).toString('base64'),
+      },
     }),
+    'audit-checkpoint-keys': JSON.stringify({ active: 'e2e-cp1', keys: { 'e2e-cp1': ed25519PrivateKey() } }),
     'auth-secret': crypto.randomBytes(32).toString('base64url'),
     'token-signing-kek': crypto.randomBytes(32).toString('base64'),
     'splunk-hec-token': E2E_HEC_TOKEN,
   };
   for (const [name, value] of Object.entries(secrets))
     fs.writeFileSync(path.join(SECRETS_DIR, name), value, { mode: 0o600 });
+}
+
+function ed25519PrivateKey(): string {
+  return crypto
+    .generateKeyPairSync('ed25519')
+    .privateKey.export({ format: 'der', type: 'pkcs8' })
+    .toString('base64');
 }
 
 /** Appends a child's output to LOG_DIR/<name>.log and passes it on to the test runner's output. */

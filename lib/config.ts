@@ -90,6 +90,16 @@ const Env = z.object({
   PLATFORM_API_AUDIENCE: z.string().min(1).default('https://api.arbitex.ai'),
   PLATFORM_TOKEN_TTL_S: z.coerce.number().int().min(30).max(300).default(300),
 
+  /**
+   * The audit chain: how often a signed checkpoint of its head is written, even when nothing happened, and
+   * the chain's name in every checkpoint (default: `staff-portal@` and the relying party ID).
+   */
+  AUDIT_CHECKPOINT_EVERY_S: z.coerce.number().int().min(5).max(86_400).default(60),
+  AUDIT_CHAIN_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:@/-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : @ / -')
+    .optional(),
+
   /** Network gate: client addresses allowed in (CIDRs), after TRUSTED_PROXY_COUNT proxies. */
   TRUSTED_CIDRS: csv(
     z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'each entry must be a CIDR such as 10.0.0.0/8'),
@@ -177,8 +187,9 @@ function csv(item: z.ZodType<string, string>) {
 }
 
 export type Config = Readonly<
-  Omit<z.infer<typeof Env>, 'SECRETS_BACKEND'> & {
+  Omit<z.infer<typeof Env>, 'SECRETS_BACKEND' | 'AUDIT_CHAIN_ID'> & {
     SECRETS_BACKEND: 'files' | 'env' | 'generated';
+    AUDIT_CHAIN_ID: string;
     WEBAUTHN_ATTESTATION_TRUST: 'mds' | 'relaxed';
     PORTAL_URL: string;
     WEBAUTHN_RP_ID: string;
@@ -207,11 +218,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const secretsBackend =
     e.SECRETS_BACKEND ?? (e.SECRETS_DIR ? 'files' : e.PORTAL_ENV === 'production' ? 'files' : 'generated');
   const portalUrl = e.PORTAL_URL ?? `http://localhost:${e.PORT}`;
+  const rpId = e.WEBAUTHN_RP_ID ?? new URL(portalUrl).hostname;
   const config: Config = {
     ...e,
     SECRETS_BACKEND: secretsBackend,
     PORTAL_URL: portalUrl.replace(/\/$/, ''),
-    WEBAUTHN_RP_ID: e.WEBAUTHN_RP_ID ?? new URL(portalUrl).hostname,
+    WEBAUTHN_RP_ID: rpId,
+    AUDIT_CHAIN_ID: e.AUDIT_CHAIN_ID ?? `staff-portal@${rpId}`,
     WEBAUTHN_ATTESTATION_TRUST:
       e.WEBAUTHN_ATTESTATION_TRUST ?? (e.PORTAL_ENV === 'production' ? 'mds' : 'relaxed'),
     dbKind: e.DATABASE_URL ? 'postgres' : 'pglite',

@@ -15,6 +15,11 @@ const GENERATORS = {
   /** JSON `{"active": id, "keys": {id: base64}}`: the audit chain's HMAC key ring. */
   'audit-hmac-keys': () =>
     JSON.stringify({ active: 'k1', keys: { k1: crypto.randomBytes(32).toString('base64') } }),
+  /**
+   * JSON `{"active": id, "keys": {id: base64 PKCS#8 DER, or PEM}}`: the Ed25519 keys that sign the audit
+   * chain's checkpoints. Kept apart from the HMAC keys: a separate secret, with its own access.
+   */
+  'audit-checkpoint-keys': () => JSON.stringify({ active: 'cp1', keys: { cp1: newEd25519PrivateKey() } }),
 } satisfies Record<string, () => string>;
 
 /**
@@ -23,6 +28,14 @@ const GENERATORS = {
  * one; `splunk-hec-token` is Splunk's HEC token, required when SPLUNK_HEC_URL is set.
  */
 export const OPTIONAL_SECRETS = ['prometheus-bearer-token', 'splunk-hec-token'] as const;
+
+/** A new Ed25519 private key: base64 of its PKCS#8 DER. */
+export function newEd25519PrivateKey(): string {
+  return crypto
+    .generateKeyPairSync('ed25519')
+    .privateKey.export({ format: 'der', type: 'pkcs8' })
+    .toString('base64');
+}
 
 export type SecretName = keyof typeof GENERATORS;
 export type OptionalSecretName = (typeof OPTIONAL_SECRETS)[number];
@@ -115,6 +128,24 @@ function optionalSecretWhere(
   if (c.SECRETS_BACKEND === 'env') return { variable: envName(name) };
   const dir = c.SECRETS_BACKEND === 'files' ? c.SECRETS_DIR : path.resolve(c.DATA_DIR, 'secrets');
   return dir ? { file: path.join(dir, name) } : { variable: envName(name) };
+}
+
+/**
+ * Only in embedded mode (`generated`) may the portal write a secret itself, e.g. a new key on rotation;
+ * files under SECRETS_DIR are the operator's (a read-only mount), and variables are fixed at start.
+ */
+export function secretsWritable(): boolean {
+  return config().SECRETS_BACKEND === 'generated';
+}
+
+/** Replaces a generated secret, atomically (a new file renamed over the old one). */
+export function writeGeneratedSecret(name: SecretName, value: string): void {
+  if (!secretsWritable()) throw new Error(`The secret "${name}" is not the portal's to write`);
+  const file = path.resolve(config().DATA_DIR, 'secrets', name);
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const temp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(temp, value, { flag: 'wx', mode: 0o600 });
+  fs.renameSync(temp, file);
 }
 
 /** `audit-hmac-keys` is read from SECRET_AUDIT_HMAC_KEYS when SECRETS_BACKEND=env. */

@@ -14,10 +14,20 @@ const GOOD = {
   }),
   'auth-secret': crypto.randomBytes(32).toString('base64url'),
   'token-signing-kek': crypto.randomBytes(32).toString('base64'),
+  'audit-checkpoint-keys': JSON.stringify({
+    active: 'cp1',
+    keys: {
+      cp1: crypto
+        .generateKeyPairSync('ed25519')
+        .privateKey.export({ format: 'der', type: 'pkcs8' })
+        .toString('base64'),
+    },
+  }),
 };
 
 function writeSecrets(secrets: Partial<Record<keyof typeof GOOD, string>>) {
-  for (const [name, value] of Object.entries(secrets)) fs.writeFileSync(path.join(dir, name), value);
+  for (const [name, value] of Object.entries(secrets))
+    if (value !== undefined) fs.writeFileSync(path.join(dir, name), value);
 }
 
 /** A production configuration that passes every check, with secret files under `dir`. */
@@ -47,7 +57,7 @@ describe('startupProblems (PORTAL_ENV=production)', () => {
   });
 
   it('refuses a missing required secret, naming the file', () => {
-    writeSecrets({ 'auth-secret': GOOD['auth-secret'], 'token-signing-kek': GOOD['token-signing-kek'] });
+    writeSecrets({ ...GOOD, 'audit-hmac-keys': undefined });
     expect(startupProblems(production())).toEqual([
       `The secret "audit-hmac-keys" is missing: expected in the file ${path.join(dir, 'audit-hmac-keys')}`,
     ]);

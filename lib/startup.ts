@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { parseCheckpointKeyRing } from '@/lib/audit/checkpoint-keys';
 import { parseKeyRing } from '@/lib/audit/keys';
 import { type Config, ConfigError, parseConfig } from '@/lib/config';
 import { readSecretFrom, requireOptionalSecret, SECRET_NAMES, type SecretName } from '@/lib/secrets';
@@ -11,6 +12,14 @@ const SECRET_SHAPE: Record<SecretName, (value: string) => string | undefined> = 
       return undefined;
     } catch (err) {
       return (err as Error).message.replace(/^audit-hmac-keys:?\s*/, '');
+    }
+  },
+  'audit-checkpoint-keys': (v) => {
+    try {
+      parseCheckpointKeyRing(v);
+      return undefined;
+    } catch (err) {
+      return (err as Error).message.replace(/^audit-checkpoint-keys:?\s*/, '');
     }
   },
   'auth-secret': (v) => (v.length >= 32 ? undefined : 'must be at least 32 characters of random data'),

@@ -19,6 +19,9 @@ export default async function PortalLayout({ children }: { children: ReactNode }
     { href: '/staff', label: 'Staff', show: can(staff.role, 'staff.read') },
     { href: '/audit', label: 'Audit log', show: can(staff.role, 'audit.read') },
     { href: '/audit/siem', label: 'SIEM', show: can(staff.role, 'audit.read') },
+    { href: '/audit/verify', label: 'Verify chain', show: can(staff.role, 'audit.verify') },
+    { href: '/audit/checkpoints', label: 'Checkpoints', show: can(staff.role, 'audit.read') },
+    { href: '/audit/keys', label: 'Audit keys', show: can(staff.role, 'audit.verify') },
     { href: '/account/keys', label: 'My keys', show: true },
   ];
   return (

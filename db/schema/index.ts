@@ -16,6 +16,7 @@ export * from './usage-monthly';
 export * from './audit-log';
 export * from './audit-checkpoints';
 export * from './audit-inbox';
+export * from './audit-verify-runs';
 export * from './signin-throttle';
 export * from './token-signing-keys';
 export * from './support-notes';

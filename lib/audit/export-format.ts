@@ -18,13 +18,23 @@ export const ExportHeader = z.object({
   exported_at: z.iso.datetime(),
   /** True when no filter other than a seq range was applied: then every seq in [from_seq, to_seq] is present. */
   contiguous: z.boolean(),
+  /** The requested range; null `from_seq` is 1. */
   from_seq: z.number().int().nonnegative().nullable(),
+  /**
+   * The requested end; null when the export runs to the chain's head. Then an offline verifier holds the
+   * export to every checkpoint in it: one beyond the last entry means the tail was cut off (`truncated`).
+   * So an open-ended export must read its entries and checkpoints in one snapshot (REPEATABLE READ).
+   */
   to_seq: z.number().int().nonnegative().nullable(),
   filters: z.record(z.string(), z.unknown()),
 });
 export type ExportHeader = z.infer<typeof ExportHeader>;
 
-/** A signed checkpoint as stored in audit_checkpoints; the signed payload is specified in docs/AUDIT.md. */
+/**
+ * A signed checkpoint as stored in audit_checkpoints. The signature (base64) is Ed25519 over the RFC 8785
+ * JSON of `{chain_id, head_hmac, key_id, seq, signed_at, type: "arbitex.audit.checkpoint.v1"}`
+ * (lib/audit/checkpoint.ts; docs/AUDIT.md shows how to check one with openssl).
+ */
 export const CheckpointRecord = z.object({
   chain_id: z.string(),
   seq: z.number().int().nonnegative(),

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { readSecret } from '@/lib/secrets';
 
+const KeyId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'key ids are 1-64 characters of A-Z a-z 0-9 _ . -');
+
 const KeyRingFile = z.object({
   active: z.string().min(1),
   keys: z.record(
-    z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'key ids are 1-64 characters of A-Z a-z 0-9 _ . -'),
+    KeyId,
     z.base64().refine((b) => Buffer.from(b, 'base64').length >= 32, 'an HMAC key has at least 32 bytes'),
   ),
 });
@@ -13,6 +15,10 @@ const KeyRingFile = z.object({
 export interface HmacKeyRing {
   activeId: string;
   keys: ReadonlyMap<string, Buffer>;
+}
+
+export function isKeyId(id: string): boolean {
+  return KeyId.safeParse(id).success;
 }
 
 export function parseKeyRing(json: string): HmacKeyRing {
@@ -34,9 +40,38 @@ export function parseKeyRing(json: string): HmacKeyRing {
   return { activeId: parsed.data.active, keys };
 }
 
-let cached: HmacKeyRing | undefined;
+// On globalThis: Next may load this module once per bundle, and every copy must see the same ring (the
+// background ticker in instrumentation.ts updates it for the route handlers).
+const state = globalThis as { __auditHmacRing?: HmacKeyRing; __auditHmacActive?: string };
 
+/**
+ * The key ring as this process knows it. The file's `active` is only the first key: once the chain holds
+ * a rotation, the chain decides (lib/audit/key-state.ts calls activateHmacKey on every replica).
+ */
 export function hmacKeyRing(): HmacKeyRing {
-  cached ??= parseKeyRing(readSecret('audit-hmac-keys'));
-  return cached;
+  if (!state.__auditHmacRing) {
+    const file = parseKeyRing(readSecret('audit-hmac-keys'));
+    const active = state.__auditHmacActive;
+    state.__auditHmacRing = active && file.keys.has(active) ? { activeId: active, keys: file.keys } : file;
+  }
+  return state.__auditHmacRing;
+}
+
+/** Reads the key file again: the operator may have added a key to the mounted secret. */
+export function reloadHmacKeyRing(): HmacKeyRing {
+  state.__auditHmacRing = undefined;
+  return hmacKeyRing();
+}
+
+/**
+ * Makes `id` the key this process appends with. Reads the file again when it does not hold `id` yet;
+ * throws when it still does not, leaving the ring as it was.
+ */
+export function activateHmacKey(id: string): HmacKeyRing {
+  let ring = hmacKeyRing();
+  if (!ring.keys.has(id)) ring = reloadHmacKeyRing();
+  if (!ring.keys.has(id)) throw new Error(`The HMAC key "${id}" is not in audit-hmac-keys`);
+  state.__auditHmacActive = id;
+  state.__auditHmacRing = ring.activeId === id ? ring : { activeId: id, keys: ring.keys };
+  return state.__auditHmacRing;
 }

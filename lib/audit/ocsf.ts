@@ -108,6 +108,8 @@ export const OCSF_MAPPING: Record<AuditAction, OcsfMapping> = {
   'audit.hmac_key.rotated': em('update'),
   'audit.checkpoint_key.rotated': em('update'),
   'audit.exported': api('read'),
+  'audit.verify.started': api('read'),
+  'audit.checkpoints.exported': api('read'),
   // An audit entry that was changed while it waited to be chained, recorded as a failed create.
   'audit.inbox_rejected': api('create'),
 };

@@ -1,18 +1,49 @@
 import crypto from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Database, rows } from '@/db/client';
+import type { Database } from '@/db/client';
 import { organizations } from '@/db/schema';
-import { testDatabase } from '@/test/db';
-import { type ChainEntry, entryHmac, verifyChain, withAudit } from '.';
+import { writeExport } from '@/test/audit-export';
+import { type AuditCtx, type ChainEntry, entryHmac, hmacKeyRing, verifyChain, withAudit } from '.';
+import { insertCheckpoint, readCheckpoints, signCheckpoint } from './checkpoint';
+import { checkpointKeyRing, parseCheckpointKeyRing, publicKeys } from './checkpoint-keys';
+import { readEntries } from './verify';
+import { verifyExportFile } from './verify-file';
 
-// Each case tampers as a database superuser would: the append-only triggers switched off first.
+// Each case tampers as a database superuser would: the append-only triggers switched off first. Each is
+// then found twice: by verifyChain on the database, and by the offline verifier on an export of it.
 let database: Database;
+let ctx: AuditCtx;
+let orgId: string;
+let renames = 0;
+
+async function rename() {
+  const i = ++renames;
+  await withAudit(ctx, { action: 'org.updated', orgId }, async (tx, audit) => {
+    await tx
+      .update(organizations)
+      .set({ name: `Tamper ${i}` })
+      .where(eq(organizations.id, orgId));
+    audit.diff({ name: `Tamper ${i - 1}` }, { name: `Tamper ${i}` });
+  });
+}
+
+async function checkpoint() {
+  return database.db.transaction((tx) => insertCheckpoint(tx));
+}
 
 beforeEach(async () => {
-  database = await testDatabase();
-  const ctx = {
-    db: database.db,
+  database = await testDatabaseWithChain();
+});
+afterEach(() => database.close());
+
+/** 20 entries, with signed checkpoints of seq 10 and seq 20. */
+async function testDatabaseWithChain() {
+  const { testDatabase } = await import('@/test/db');
+  const db = await testDatabase();
+  database = db;
+  ctx = {
+    db: db.db,
     actor: {
       staffId: crypto.randomUUID(),
       email: 'admin@arbitex.ai',
@@ -23,72 +54,77 @@ beforeEach(async () => {
     ip: null,
     userAgent: null,
   };
-  const [org] = await database.db
+  const [org] = await db.db
     .insert(organizations)
     .values({ slug: 'tamper', name: 'Tamper', planTier: 'team_saas' })
     .returning();
+  orgId = org!.id;
+  renames = 0;
   for (let i = 1; i <= 20; i++) {
-    await withAudit(ctx, { action: 'org.updated', orgId: org!.id }, async (tx, audit) => {
-      await tx
-        .update(organizations)
-        .set({ name: `Tamper ${i}` })
-        .where(eq(organizations.id, org!.id));
-      audit.diff({ name: `Tamper ${i - 1}` }, { name: `Tamper ${i}` });
-    });
+    await rename();
+    if (i === 10 || i === 20) await checkpoint();
   }
-  expect(await verifyChain(database.db)).toMatchObject({ ok: true, checked: 20 });
+  expect(await verifyChain(db.db)).toMatchObject({ ok: true, checked: 20, checkpoint: { seq: 20 } });
   await superuser(`alter table audit_log disable trigger user`);
-});
-afterEach(() => database.close());
+  await superuser(`alter table audit_checkpoints disable trigger user`);
+  return db;
+}
 
 function superuser(statement: string) {
   return database.db.execute(sql.raw(statement));
 }
 
 async function entries(): Promise<ChainEntry[]> {
-  return rows<ChainEntry>(
-    database.db,
-    sql`select seq::int as seq, id::text as id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at,
-        request_id, actor_staff_id::text as actor_staff_id, actor_email, acting_org_id::text as acting_org_id,
-        acting_context_id::text as acting_context_id, org_id::text as org_id, action, target_type, target_id,
-        outcome::text as outcome, diff, src_ip, user_agent, enforcement_action, policy_rule_id, pack_id, framework_ref,
-        hmac_key_id, prev_hmac, hmac from audit_log order by audit_log.seq`,
-  );
+  return readEntries(database.db, 0, Number.MAX_SAFE_INTEGER, 1_000_000);
 }
 
-describe('verifyChain finds tampering at the right seq, with the right kind', () => {
+/** The offline verifier on an export of the whole table as it is now (open-ended, as a full export is). */
+async function viaExport(opts: { contiguous?: boolean; pick?: (e: ChainEntry) => boolean } = {}) {
+  const file = writeExport({
+    entries: (await entries()).filter(opts.pick ?? (() => true)),
+    checkpoints: (await readCheckpoints(database.db)).map(({ id: _id, ...c }) => c),
+    contiguous: opts.contiguous ?? true,
+  });
+  return verifyExportFile(file, { keys: hmacKeyRing(), publicKeys: publicKeys(checkpointKeyRing()) });
+}
+
+async function expectBoth(expected: Record<string, unknown>) {
+  expect(await verifyChain(database.db)).toMatchObject(expected);
+  expect(await viaExport()).toMatchObject(expected);
+}
+
+describe('tampering is found at the right seq, with the right kind, in the database and in an export', () => {
+  it('an untouched chain and its export verify', async () => {
+    await expectBoth({ ok: true, checked: 20, headSeq: 20, checkpoint: { seq: 20 } });
+  });
+
   it('a modified field', async () => {
     await superuser(`update audit_log set actor_email = 'someone-else@arbitex.ai' where seq = 7`);
-    expect(await verifyChain(database.db)).toMatchObject({
-      ok: false,
-      firstBadSeq: 7,
-      kind: 'modified',
-      checked: 6,
-    });
+    await expectBoth({ ok: false, firstBadSeq: 7, kind: 'modified', checked: 6 });
   });
 
   it('a modified diff', async () => {
     await superuser(
       `update audit_log set diff = jsonb_set(diff, '{after,name}', '"Renamed"') where seq = 12`,
     );
-    expect(await verifyChain(database.db)).toMatchObject({ ok: false, firstBadSeq: 12, kind: 'modified' });
+    await expectBoth({ ok: false, firstBadSeq: 12, kind: 'modified', checked: 11 });
   });
 
   it('a deleted row', async () => {
     await superuser(`delete from audit_log where seq = 7`);
-    expect(await verifyChain(database.db)).toMatchObject({ ok: false, firstBadSeq: 7, kind: 'gap' });
+    await expectBoth({ ok: false, firstBadSeq: 7, kind: 'gap', checked: 6 });
   });
 
   it('the first row deleted', async () => {
     await superuser(`delete from audit_log where seq = 1`);
-    expect(await verifyChain(database.db)).toMatchObject({ ok: false, firstBadSeq: 1, kind: 'gap' });
+    await expectBoth({ ok: false, firstBadSeq: 1, kind: 'gap', checked: 0 });
   });
 
   it('two swapped rows', async () => {
     await superuser(`update audit_log set seq = seq + 1000 where seq in (7, 8)`);
     await superuser(`update audit_log set seq = 8 where seq = 1007`);
     await superuser(`update audit_log set seq = 7 where seq = 1008`);
-    expect(await verifyChain(database.db)).toMatchObject({ ok: false, firstBadSeq: 7, kind: 'reordered' });
+    await expectBoth({ ok: false, firstBadSeq: 7, kind: 'reordered', checked: 6 });
   });
 
   it('a forged row inserted without the key', async () => {
@@ -100,7 +136,7 @@ describe('verifyChain finds tampering at the right seq, with the right kind', ()
        values (7, '${crypto.randomUUID()}', now(), 'org.resumed', 'success', 'test-k1',
                '${crypto.randomBytes(32).toString('hex')}', '${crypto.randomBytes(32).toString('hex')}', '${six!.actor_email}')`,
     );
-    expect(await verifyChain(database.db)).toMatchObject({ ok: false, firstBadSeq: 7, kind: 'inserted' });
+    await expectBoth({ ok: false, firstBadSeq: 7, kind: 'inserted', checked: 6 });
   });
 
   it('a suffix re-MACed under a key id the ring does not have', async () => {
@@ -114,9 +150,55 @@ describe('verifyChain finds tampering at the right seq, with the right kind', ()
       );
       prev = hmac;
     }
-    expect(await verifyChain(database.db)).toMatchObject({ ok: false, firstBadSeq: 15, kind: 'unknown_key' });
+    await expectBoth({ ok: false, firstBadSeq: 15, kind: 'unknown_key', checked: 14 });
     // The untouched prefix still verifies on its own.
     expect(await verifyChain(database.db, { toSeq: 14 })).toMatchObject({ ok: true, checked: 14 });
+  });
+
+  it('the tail truncated behind a signed checkpoint', async () => {
+    await superuser(`delete from audit_log where seq > 15`);
+    await expectBoth({ ok: false, firstBadSeq: 16, kind: 'truncated', checked: 15, checkpoint: { seq: 10 } });
+  });
+
+  it('an older backup of the table restored, which the portal then kept appending to', async () => {
+    await superuser(`create table audit_backup as select * from audit_log`); // taken at seq 20
+    for (let i = 0; i < 10; i++) await rename();
+    await checkpoint(); // of seq 30
+    await superuser(`delete from audit_log`);
+    await superuser(`insert into audit_log select * from audit_backup`);
+    // The chain as restored is a prefix of the signed history: its tail is simply missing.
+    await expectBoth({ ok: false, firstBadSeq: 21, kind: 'truncated', checked: 20 });
+    // The portal appends on top of the restored table, and signs its new head: a second history.
+    for (let i = 0; i < 15; i++) await rename();
+    await checkpoint(); // of seq 35, of the new history
+    await expectBoth({ ok: false, firstBadSeq: 21, kind: 'rollback', checked: 35 });
+  });
+
+  it('a checkpoint forged under a key that is not a checkpoint key', async () => {
+    const forger = parseCheckpointKeyRing(
+      JSON.stringify({
+        active: 'test-cp1',
+        keys: {
+          'test-cp1': crypto
+            .generateKeyPairSync('ed25519')
+            .privateKey.export({ format: 'pem', type: 'pkcs8' }),
+        },
+      }),
+    );
+    const forged = signCheckpoint(
+      {
+        chain_id: (await readCheckpoints(database.db))[0]!.chain_id,
+        seq: 5,
+        head_hmac: 'a'.repeat(64),
+        signed_at: new Date().toISOString(),
+      },
+      forger,
+    );
+    await database.db.execute(
+      sql`insert into audit_checkpoints (chain_id, seq, head_hmac, signed_at, key_id, signature)
+          values (${forged.chain_id}, 5, ${forged.head_hmac}, ${forged.signed_at}::timestamptz, ${forged.key_id}, ${forged.signature})`,
+    );
+    await expectBoth({ ok: false, firstBadSeq: 5, kind: 'bad_checkpoint' });
   });
 
   it('verifies a range that starts mid-chain from the stored hmac before it', async () => {
@@ -129,6 +211,37 @@ describe('verifyChain finds tampering at the right seq, with the right kind', ()
     expect(await verifyChain(database.db, { fromSeq: 2, toSeq: 10 })).toMatchObject({
       ok: false,
       firstBadSeq: 3,
+    });
+  });
+});
+
+describe('a filtered export (not contiguous)', () => {
+  const odd = (e: ChainEntry) => e.seq % 2 === 1 || e.seq === 10;
+
+  it('verifies each entry on its own, linked only where seqs meet', async () => {
+    expect(await viaExport({ contiguous: false, pick: odd })).toMatchObject({
+      ok: true,
+      checked: 11,
+      entries: 11,
+    });
+  });
+
+  it('still finds a modified entry', async () => {
+    await superuser(`update audit_log set target_id = 'elsewhere' where seq = 9`);
+    expect(await viaExport({ contiguous: false, pick: odd })).toMatchObject({
+      ok: false,
+      firstBadSeq: 9,
+      kind: 'modified',
+    });
+  });
+
+  it('finds entries out of order', async () => {
+    const all = await entries();
+    const file = writeExport({ entries: [all[0]!, all[4]!, all[2]!], contiguous: false });
+    expect(await verifyExportFile(file, { keys: hmacKeyRing(), publicKeys: new Map() })).toMatchObject({
+      ok: false,
+      firstBadSeq: 3,
+      kind: 'reordered',
     });
   });
 });

@@ -1,13 +1,20 @@
 import { sql } from 'drizzle-orm';
 import { type Db, rows } from '@/db/client';
-import { type ChainEntry, entryHmac, GENESIS_HMAC, hmacEquals } from './chain';
+import { config } from '@/lib/config';
+import { type ChainEntry, GENESIS_HMAC } from './chain';
+import { readCheckpoints } from './checkpoint';
+import { checkpointKeyRing, publicKeys } from './checkpoint-keys';
 import { type HmacKeyRing, hmacKeyRing } from './keys';
+import {
+  type BreakLookup,
+  classifyBreak,
+  combine,
+  entryVerifies,
+  evaluateCheckpoints,
+  type VerifyResult,
+} from './verify-core';
 
-export type BreakKind = 'modified' | 'deleted' | 'gap' | 'inserted' | 'reordered' | 'unknown_key';
-
-export type VerifyResult =
-  | { ok: true; checked: number; headSeq: number; headHmac: string }
-  | { ok: false; checked: number; firstBadSeq: number; kind: BreakKind; detail: string };
+export type { BreakKind, ChainBreak, CheckpointMatch, VerifyResult } from './verify-core';
 
 export interface VerifyOptions {
   fromSeq?: number;
@@ -15,10 +22,12 @@ export interface VerifyOptions {
   batchSize?: number;
   keys?: HmacKeyRing;
   onProgress?: (checked: number) => void;
+  /** Check against the signed checkpoints (default), with these public keys (default: the key ring's). */
+  checkpoints?: false | { publicKeys?: ReadonlyMap<string, import('node:crypto').KeyObject> };
 }
 
 // Formatted in SQL so that both drivers hand back the same strings the HMAC was computed over.
-const COLUMNS = sql.raw(`seq::text as seq, id::text as id,
+export const ENTRY_COLUMNS = sql.raw(`seq::text as seq, id::text as id,
   to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at,
   request_id, actor_staff_id::text as actor_staff_id, actor_email, acting_org_id::text as acting_org_id,
   acting_context_id::text as acting_context_id, org_id::text as org_id, action, target_type, target_id,
@@ -31,51 +40,86 @@ function toEntry(r: RawRow): ChainEntry {
   return { ...r, seq: Number(r.seq), diff: r.diff === null ? null : JSON.parse(r.diff) };
 }
 
-async function readBatch(db: Db, afterSeq: number, toSeq: number, limit: number): Promise<ChainEntry[]> {
+/** Entries with afterSeq < seq <= toSeq, in seq order, at most `limit`. */
+export async function readEntries(
+  db: Db,
+  afterSeq: number,
+  toSeq: number,
+  limit: number,
+): Promise<ChainEntry[]> {
   const raw = await rows<RawRow>(
     db,
-    sql`select ${COLUMNS} from audit_log where seq > ${afterSeq} and seq <= ${toSeq} order by audit_log.seq limit ${limit}`,
+    sql`select ${ENTRY_COLUMNS} from audit_log where seq > ${afterSeq} and seq <= ${toSeq} order by audit_log.seq limit ${limit}`,
   );
   return raw.map(toEntry);
 }
 
+export function dbLookup(db: Db): BreakLookup {
+  return {
+    async seqWithHmac(hmac, notSeq) {
+      const [found] = await rows<{ seq: string }>(
+        db,
+        sql`select seq::text as seq from audit_log where hmac = ${hmac} and seq <> ${notSeq}`,
+      );
+      return found ? Number(found.seq) : null;
+    },
+    async entryAfter(seq) {
+      const [next] = await readEntries(db, seq, Number.MAX_SAFE_INTEGER, 1);
+      return next ?? null;
+    },
+  };
+}
+
 /**
- * Walks the chain in `seq` order and reports the first entry that does not verify, with the kind of
- * break. Each entry needs only the stored hmac of the one before it.
+ * Verifies the chain in the database: walks it in seq order and reports the first entry that does not
+ * verify, with the kind of break (each entry needs only the stored hmac of the one before it); then
+ * checks it against the signed checkpoints, so that a truncated tail or a rollback is found too.
  */
 export async function verifyChain(db: Db, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  const chain = await verifyLinks(db, opts);
+  return opts.checkpoints === false ? chain : checkAgainstCheckpoints(db, chain, opts);
+}
+
+/** The hmac stored before `fromSeq`: where a range starts from. Null when that entry is missing. */
+export async function anchorHmac(db: Db, fromSeq: number): Promise<string | null> {
+  if (fromSeq <= 1) return GENESIS_HMAC;
+  const [anchor] = await readEntries(db, fromSeq - 2, fromSeq - 1, 1);
+  return anchor && anchor.seq === fromSeq - 1 ? anchor.hmac : null;
+}
+
+async function verifyLinks(db: Db, opts: VerifyOptions): Promise<VerifyResult> {
   const keys = opts.keys ?? hmacKeyRing();
   const batchSize = opts.batchSize ?? 5000;
   const fromSeq = opts.fromSeq ?? 1;
   const toSeq = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
 
-  let prevHmac = GENESIS_HMAC;
-  if (fromSeq > 1) {
-    const [anchor] = await readBatch(db, fromSeq - 2, fromSeq - 1, 1);
-    if (!anchor || anchor.seq !== fromSeq - 1) {
-      return {
-        ok: false,
-        checked: 0,
-        firstBadSeq: fromSeq - 1,
-        kind: 'gap',
-        detail: `entry ${fromSeq - 1} is missing`,
-      };
-    }
-    prevHmac = anchor.hmac;
+  let prevHmac = await anchorHmac(db, fromSeq);
+  if (prevHmac === null) {
+    return {
+      ok: false,
+      checked: 0,
+      firstBadSeq: fromSeq - 1,
+      kind: 'gap',
+      detail: `entry ${fromSeq - 1} is missing`,
+    };
   }
 
   let expected = fromSeq;
   let checked = 0;
   // The next batch is fetched while this one is checked, so the database and the HMACs overlap.
-  let pending: Promise<ChainEntry[]> | null = readBatch(db, expected - 1, toSeq, batchSize);
+  let pending: Promise<ChainEntry[]> | null = readEntries(db, expected - 1, toSeq, batchSize);
   while (pending) {
     const batch: ChainEntry[] = await pending;
     const last = batch.at(-1);
-    pending = batch.length === batchSize && last ? readBatch(db, last.seq, toSeq, batchSize) : null;
+    pending = batch.length === batchSize && last ? readEntries(db, last.seq, toSeq, batchSize) : null;
     for (const entry of batch) {
       if (!entryVerifies(keys, entry, expected, prevHmac)) {
         pending?.catch(() => {}); // abandoned: its result, or its error, no longer matters
-        return { ok: false, checked, ...(await classifyBreak(db, keys, entry, expected, prevHmac)) };
+        return {
+          ok: false,
+          checked,
+          ...(await classifyBreak(dbLookup(db), keys, entry, expected, prevHmac)),
+        };
       }
       prevHmac = entry.hmac;
       expected++;
@@ -86,68 +130,33 @@ export async function verifyChain(db: Db, opts: VerifyOptions = {}): Promise<Ver
   return { ok: true, checked, headSeq: expected - 1, headHmac: prevHmac };
 }
 
-function entryVerifies(keys: HmacKeyRing, entry: ChainEntry, expected: number, prevHmac: string): boolean {
-  const key = keys.keys.get(entry.hmac_key_id);
-  return (
-    entry.seq === expected &&
-    entry.prev_hmac === prevHmac &&
-    key !== undefined &&
-    hmacEquals(entryHmac(key, entry), entry.hmac)
-  );
-}
-
-/** Names the kind of break at an entry that did not verify. It may query: it runs once per verification. */
-async function classifyBreak(
+/** Adds the verdict of the checkpoints whose seq falls in the range to the chain's own result. */
+export async function checkAgainstCheckpoints(
   db: Db,
-  keys: HmacKeyRing,
-  entry: ChainEntry,
-  expected: number,
-  prevHmac: string,
-): Promise<{ firstBadSeq: number; kind: BreakKind; detail: string }> {
-  if (entry.seq !== expected) {
-    return {
-      firstBadSeq: expected,
-      kind: 'gap',
-      detail: `entry ${expected} is missing; the next is ${entry.seq}`,
-    };
-  }
-  const key = keys.keys.get(entry.hmac_key_id);
-  const linked = entry.prev_hmac === prevHmac;
-  const valid = key !== undefined && hmacEquals(entryHmac(key, entry), entry.hmac);
-  const at = entry.seq;
-  if (!linked) {
-    const [elsewhere] = await rows<{ seq: string }>(
-      db,
-      sql`select seq::text as seq from audit_log where hmac = ${entry.prev_hmac} and seq <> ${at - 1}`,
-    );
-    if (elsewhere) {
-      return {
-        firstBadSeq: at,
-        kind: 'reordered',
-        detail: `entry ${at} follows entry ${elsewhere.seq}, not entry ${at - 1}`,
-      };
-    }
-  }
-  if (!key)
-    return {
-      firstBadSeq: at,
-      kind: 'unknown_key',
-      detail: `entry ${at} names HMAC key "${entry.hmac_key_id}", which is not in the key ring`,
-    };
-  const [next] = await readBatch(db, at, Number.MAX_SAFE_INTEGER, 1);
-  if (next && next.prev_hmac === prevHmac) {
-    return {
-      firstBadSeq: at,
-      kind: 'inserted',
-      detail: `entry ${at} was not in the chain: entry ${next.seq} links to entry ${at - 1}`,
-    };
-  }
-  if (!linked && valid) {
-    return {
-      firstBadSeq: at,
-      kind: 'deleted',
-      detail: `an entry between ${at - 1} and ${at} was removed and the rest renumbered`,
-    };
-  }
-  return { firstBadSeq: at, kind: 'modified', detail: `entry ${at} does not match its HMAC` };
+  chain: VerifyResult,
+  opts: Pick<VerifyOptions, 'fromSeq' | 'toSeq' | 'checkpoints'>,
+): Promise<VerifyResult> {
+  const fromSeq = opts.fromSeq ?? 1;
+  const toSeq = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
+  const checkpoints = await readCheckpoints(db, { fromSeq: fromSeq - 1, toSeq });
+  if (checkpoints.length === 0) return chain;
+  const [head] = await rows<{ seq: string | null }>(
+    db,
+    sql`select max(seq)::text as seq from audit_log where seq <= ${toSeq}`,
+  );
+  const stored = await rows<{ seq: string; hmac: string }>(
+    db,
+    sql`select a.seq::text as seq, a.hmac from audit_log a
+        where a.seq in (select c.seq from audit_checkpoints c
+                        where c.chain_id = ${config().AUDIT_CHAIN_ID} and c.seq >= ${fromSeq - 1} and c.seq <= ${toSeq})`,
+  );
+  const hmacAt = new Map(stored.map((r) => [Number(r.seq), r.hmac]));
+  const keys = (opts.checkpoints && opts.checkpoints.publicKeys) || publicKeys(checkpointKeyRing());
+  return combine(
+    chain,
+    evaluateCheckpoints(
+      checkpoints.map((c) => ({ ...c, chainHmac: hmacAt.get(c.seq) ?? null })),
+      { chainId: config().AUDIT_CHAIN_ID, publicKeys: keys, headSeq: Number(head?.seq ?? 0), fromSeq },
+    ),
+  );
 }

@@ -1,0 +1,143 @@
+import crypto from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { type Db, rows, type Tx } from '@/db/client';
+import { config } from '@/lib/config';
+import { canonicalJson } from './canonical';
+import { GENESIS_HMAC } from './chain';
+import { type CheckpointKeyRing, checkpointKeyRing } from './checkpoint-keys';
+import type { CheckpointRecord } from './export-format';
+
+/** The `type` inside every signed payload: names the format, so a signature means nothing elsewhere. */
+export const CHECKPOINT_PAYLOAD_TYPE = 'arbitex.audit.checkpoint.v1';
+
+/**
+ * The bytes an Ed25519 checkpoint signature covers (docs/AUDIT.md): UTF-8 of the RFC 8785 JSON of
+ * `{chain_id, head_hmac, key_id, seq, signed_at, type}`. With these plain values it is also what
+ * `jq -cS` prints.
+ */
+export function checkpointPayload(c: Omit<CheckpointRecord, 'signature'>): string {
+  return canonicalJson({
+    type: CHECKPOINT_PAYLOAD_TYPE,
+    chain_id: c.chain_id,
+    seq: c.seq,
+    head_hmac: c.head_hmac,
+    signed_at: c.signed_at,
+    key_id: c.key_id,
+  });
+}
+
+export function signCheckpoint(
+  fields: Omit<CheckpointRecord, 'signature' | 'key_id'>,
+  ring: CheckpointKeyRing,
+): CheckpointRecord {
+  const key = ring.keys.get(ring.activeId)?.privateKey;
+  if (!key) throw new Error(`The checkpoint key "${ring.activeId}" has no private key`);
+  const unsigned = { ...fields, key_id: ring.activeId };
+  const signature = crypto.sign(null, Buffer.from(checkpointPayload(unsigned), 'utf8'), key);
+  return { ...unsigned, signature: signature.toString('base64') };
+}
+
+export type SignatureCheck = 'ok' | 'unknown_key' | 'bad_signature';
+
+export function checkSignature(
+  c: CheckpointRecord,
+  publicKeys: ReadonlyMap<string, crypto.KeyObject>,
+): SignatureCheck {
+  const key = publicKeys.get(c.key_id);
+  if (!key) return 'unknown_key';
+  let signature: Buffer;
+  try {
+    signature = Buffer.from(c.signature, 'base64');
+  } catch {
+    return 'bad_signature';
+  }
+  return crypto.verify(null, Buffer.from(checkpointPayload(c), 'utf8'), key, signature)
+    ? 'ok'
+    : 'bad_signature';
+}
+
+const ISO_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
+/** Checkpoints as stored, oldest signature first; `seq` bounds are inclusive. */
+export async function readCheckpoints(
+  db: Db | Tx,
+  opts: { fromSeq?: number; toSeq?: number; limit?: number; newestFirst?: boolean; before?: string } = {},
+): Promise<Array<CheckpointRecord & { id: string }>> {
+  const raw = await rows<Omit<CheckpointRecord, 'seq'> & { id: string; seq: string }>(
+    db,
+    sql`select id::text as id, chain_id, seq::text as seq, head_hmac,
+          to_char(signed_at at time zone 'UTC', ${sql.raw(ISO_MS)}) as signed_at, key_id, signature
+        from audit_checkpoints
+        where chain_id = ${config().AUDIT_CHAIN_ID}
+          and seq >= ${opts.fromSeq ?? 0} and seq <= ${opts.toSeq ?? Number.MAX_SAFE_INTEGER}
+          and (${opts.before ?? null}::timestamptz is null or audit_checkpoints.signed_at < ${opts.before ?? null}::timestamptz)
+        order by audit_checkpoints.signed_at ${sql.raw(opts.newestFirst ? 'desc' : 'asc')}, audit_checkpoints.seq ${sql.raw(opts.newestFirst ? 'desc' : 'asc')}
+        limit ${opts.limit ?? 1_000_000_000}`,
+  );
+  return raw.map((r) => ({ ...r, seq: Number(r.seq) }));
+}
+
+/**
+ * Signs the chain's committed head `(chain_id, seq, head_hmac, signed_at)` with the active checkpoint key
+ * and stores it, in the caller's transaction. An empty chain is signed as seq 0 with the genesis value.
+ */
+export async function insertCheckpoint(
+  tx: Tx,
+  ring: CheckpointKeyRing = checkpointKeyRing(),
+): Promise<CheckpointRecord & { id: string }> {
+  const [head] = await rows<{ seq: string; hmac: string }>(
+    tx,
+    sql`select seq::text as seq, hmac from audit_log order by audit_log.seq desc limit 1`,
+  );
+  // The database's clock, so that every replica's checkpoints are on one time line.
+  const [clock] = await rows<{ now: string }>(
+    tx,
+    sql`select to_char(date_trunc('milliseconds', now()) at time zone 'UTC', ${sql.raw(ISO_MS)}) as now`,
+  );
+  const record = signCheckpoint(
+    {
+      chain_id: config().AUDIT_CHAIN_ID,
+      seq: head ? Number(head.seq) : 0,
+      head_hmac: head?.hmac ?? GENESIS_HMAC,
+      signed_at: clock!.now,
+    },
+    ring,
+  );
+  const [row] = await rows<{ id: string }>(
+    tx,
+    sql`insert into audit_checkpoints (chain_id, seq, head_hmac, signed_at, key_id, signature)
+        values (${record.chain_id}, ${record.seq}, ${record.head_hmac}, ${record.signed_at}::timestamptz,
+                ${record.key_id}, ${record.signature})
+        returning id::text as id`,
+  );
+  return { ...record, id: row!.id };
+}
+
+const CHECKPOINT_LOCK = 0x4155_4443; // "AUDC": one replica at a time decides whether a checkpoint is due
+
+/**
+ * The periodic checkpoint, which every replica attempts on its ticker: one replica at a time (a
+ * transaction-scoped advisory lock, skipped rather than waited for), and only when the last checkpoint
+ * is older than the interval, by the database's clock. So N replicas write one checkpoint per interval.
+ */
+export async function checkpointIfDue(
+  db: Db,
+  everyS = config().AUDIT_CHECKPOINT_EVERY_S,
+): Promise<(CheckpointRecord & { id: string }) | null> {
+  return db.transaction(async (tx) => {
+    const [lock] = await rows<{ got: boolean }>(
+      tx,
+      sql`select pg_try_advisory_xact_lock(${CHECKPOINT_LOCK}) as got`,
+    );
+    if (!lock?.got) return null;
+    // A second of slack, so that a ticker slightly early does not skip a whole interval.
+    const [recent] = await rows<{ one: number }>(
+      tx,
+      sql`select 1 as one from audit_checkpoints
+          where chain_id = ${config().AUDIT_CHAIN_ID} and signed_at > now() - make_interval(secs => ${Math.max(1, everyS - 1)})
+          limit 1`,
+    );
+    if (recent) return null;
+    return insertCheckpoint(tx);
+  });
+}

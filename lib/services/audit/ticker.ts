@@ -1,0 +1,59 @@
+import { getDatabase } from '@/db/client';
+import { checkpointIfDue } from '@/lib/audit/checkpoint';
+import { checkpointKeyRing } from '@/lib/audit/checkpoint-keys';
+import { hmacKeyRing } from '@/lib/audit/keys';
+import { KEYS_CHANGED_CHANNEL, syncKeyRings } from '@/lib/audit/key-state';
+import { config } from '@/lib/config';
+import { log } from '@/lib/log';
+import { systemCtx } from '@/lib/services/staff/system';
+import { failAbandonedRuns } from './verify';
+
+const state = globalThis as { __auditTicker?: NodeJS.Timeout };
+
+/**
+ * The audit chain's background work, in every replica (started by instrumentation.ts): keep the key
+ * rings in line with the chain (at once on NOTIFY after a rotation, and on every tick), write the periodic
+ * checkpoint when it is due (checkpointIfDue lets one replica write it per interval, even when idle), and
+ * end verification runs whose process is gone. A tick is a few small queries; it runs every quarter of
+ * the checkpoint interval, between 1 and 5 seconds.
+ */
+export async function startAuditTicker(): Promise<void> {
+  if (state.__auditTicker) return;
+  const c = config();
+  // Production refuses to start without its audit keys, rather than fail on the first write.
+  try {
+    hmacKeyRing();
+    checkpointKeyRing();
+  } catch (err) {
+    if (c.PORTAL_ENV === 'production') {
+      log.fatal({ err }, 'refusing to start: the audit keys are missing or invalid');
+      process.exit(1);
+    }
+    throw err;
+  }
+  const database = await getDatabase();
+  const db = database.db;
+  const ctx = systemCtx(db, 'portal');
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      await syncKeyRings(db);
+      const checkpoint = await checkpointIfDue(db);
+      if (checkpoint) log.info({ seq: checkpoint.seq, key_id: checkpoint.key_id }, 'audit checkpoint signed');
+      await failAbandonedRuns(ctx);
+    } catch (err) {
+      log.error({ err }, 'audit ticker failed');
+    } finally {
+      running = false;
+    }
+  };
+  await tick();
+  const everyMs = Math.min(5000, Math.max(1000, (c.AUDIT_CHECKPOINT_EVERY_S * 1000) / 4));
+  state.__auditTicker = setInterval(() => void tick(), everyMs);
+  state.__auditTicker.unref();
+  await database.listen(KEYS_CHANGED_CHANNEL, () => {
+    void syncKeyRings(db).catch((err: unknown) => log.error({ err }, 'audit key sync failed'));
+  });
+}

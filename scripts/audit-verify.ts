@@ -1,0 +1,233 @@
+/**
+ * `npm run audit:verify`: verifies the audit chain.
+ *
+ * - Against the database (DATABASE_URL, or the embedded one): `[-- --from N --to N --workers N]`. The run is
+ *   recorded and audited like one started from /audit/verify. On PostgreSQL, worker threads verify chunks
+ *   in parallel.
+ * - Offline, an NDJSON export, with no database:
+ *   `-- --file export.ndjson --keys hmac-keys.json --checkpoint-pubkey checkpoint-keys.pem|.json`.
+ *
+ * Progress goes to stderr (a bar on a terminal, plain lines otherwise); the verdict to stdout (`--json`
+ * for JSON). Exit status: 0 valid, 1 broken (with a report), 2 unusable input or another error.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DatabaseInUseError, openDatabase, pgliteDir } from '@/db/client';
+import { type HmacKeyRing, hmacKeyRing, parseKeyRing } from '@/lib/audit/keys';
+import { syncKeyRings } from '@/lib/audit/key-state';
+import { verifyExportFile } from '@/lib/audit/verify-file';
+import { verifyChainParallel } from '@/lib/audit/verify-parallel';
+import type { VerifyResult } from '@/lib/audit/verify-core';
+import { config } from '@/lib/config';
+import { AppError } from '@/lib/errors';
+import { createRun, executeRun, type RunVerdict } from '@/lib/services/audit/verify';
+import { systemCtx } from '@/lib/services/staff/system';
+
+const USAGE = `usage: npm run audit:verify [-- [--from N] [--to N] [--workers N] [--json]]
+       npm run audit:verify -- --file export.ndjson --keys KEYS.json [--checkpoint-pubkey PUB.pem|.json] [--chain-id ID] [--json]`;
+
+class UsageError extends Error {}
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      workers: { type: 'string' },
+      file: { type: 'string' },
+      keys: { type: 'string' },
+      'checkpoint-pubkey': { type: 'string' },
+      'chain-id': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const count = (flag: string, v: string | undefined, min: number) => {
+    if (v === undefined) return undefined;
+    if (!/^[0-9]{1,15}$/.test(v) || Number(v) < min)
+      throw new UsageError(`--${flag} takes a whole number >= ${min}`);
+    return Number(v);
+  };
+  if (values.file && (values.from || values.to || values.workers))
+    throw new UsageError(
+      '--from, --to and --workers are for the database; --file verifies an export as it is',
+    );
+  if (values.file && !values.keys)
+    throw new UsageError('--file needs --keys, the HMAC key ring the entries were MACed with');
+  if (!values.file && (values.keys || values['checkpoint-pubkey']))
+    throw new UsageError(
+      '--keys and --checkpoint-pubkey go with --file; the database mode uses the portal’s secrets',
+    );
+  return {
+    ...values,
+    from: count('from', values.from, 1),
+    to: count('to', values.to, 1),
+    workers: count('workers', values.workers, 0),
+  };
+}
+
+/** A progress bar on a terminal; elsewhere a plain line every 5 seconds. */
+function progress(total: number | null) {
+  const started = performance.now();
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  return {
+    update(done: number) {
+      const now = performance.now();
+      if (now - last < (tty ? 100 : 5000)) return;
+      last = now;
+      const rate = done / Math.max(0.001, (now - started) / 1000);
+      const eta = total && rate > 0 ? Math.max(0, (total - done) / rate) : null;
+      const share = total ? Math.min(1, done / total) : null;
+      const text = `${done.toLocaleString('en')}${total ? ` / ${total.toLocaleString('en')}` : ''} entries · ${Math.round(rate).toLocaleString('en')}/s${eta !== null ? ` · ${eta.toFixed(0)} s left` : ''}`;
+      if (tty) {
+        const width = 30;
+        const bar =
+          share === null
+            ? ''
+            : `[${'#'.repeat(Math.round(share * width)).padEnd(width, '.')}] ${(share * 100).toFixed(0).padStart(3)}% `;
+        process.stderr.write(`\r${bar}${text}\x1b[K`);
+      } else {
+        process.stderr.write(`verified ${text}\n`);
+      }
+    },
+    end() {
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}
+
+function print(
+  verdict: RunVerdict | VerifyResult,
+  what: string,
+  json: boolean,
+  extra: Record<string, unknown> = {},
+) {
+  if (json) {
+    console.log(JSON.stringify({ ...verdict, ...extra }));
+    return;
+  }
+  if ('error' in verdict) {
+    console.log(`ERROR: ${what} could not be verified: ${verdict.error}`);
+    return;
+  }
+  const cp = verdict.checkpoint
+    ? `the checkpoint of seq ${verdict.checkpoint.seq} signed at ${verdict.checkpoint.signed_at} (key ${verdict.checkpoint.key_id})`
+    : 'no signed checkpoint';
+  if (verdict.ok) {
+    console.log(
+      `VALID: ${what}: ${verdict.checked.toLocaleString('en')} entries verified, up to seq ${verdict.headSeq}; matches ${cp}.`,
+    );
+    return;
+  }
+  console.log(`INVALID: ${what}`);
+  console.log(`  first broken seq: ${verdict.firstBadSeq}`);
+  console.log(`  kind:             ${verdict.kind}`);
+  console.log(`  detail:           ${verdict.detail}`);
+  console.log(`  verified before:  ${verdict.checked.toLocaleString('en')} entries`);
+  console.log(`  checkpoints:      newest that matches: ${cp}`);
+  for (const [k, v] of Object.entries(extra)) console.log(`  ${`${k}:`.padEnd(18)}${String(v)}`);
+}
+
+/** HMAC keys for --keys: the audit-hmac-keys format; `active` may be left out. */
+function readKeyFile(file: string): HmacKeyRing {
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { active?: string; keys?: Record<string, string> };
+  const first = Object.keys(raw.keys ?? {})[0];
+  return parseKeyRing(JSON.stringify({ active: raw.active ?? first, keys: raw.keys ?? {} }));
+}
+
+/**
+ * Checkpoint public keys for --checkpoint-pubkey: a PEM file (its key is taken for any key id), the JSON
+ * download of /audit/checkpoints (`public_keys`), or a JSON object of key id to PEM.
+ */
+function readPublicKeys(file: string | undefined): ReadonlyMap<string, crypto.KeyObject> {
+  if (!file) return new Map();
+  const text = fs.readFileSync(file, 'utf8');
+  if (text.trimStart().startsWith('-----BEGIN')) {
+    const key = crypto.createPublicKey(text);
+    // One key, whatever id the checkpoints give it.
+    return new (class extends Map<string, crypto.KeyObject> {
+      override get() {
+        return key;
+      }
+    })();
+  }
+  const raw = JSON.parse(text) as { public_keys?: Record<string, string> } & Record<string, unknown>;
+  const pems = raw.public_keys ?? (raw as Record<string, string>);
+  return new Map(Object.entries(pems).map(([id, pem]) => [id, crypto.createPublicKey(String(pem))]));
+}
+
+async function offline(opts: ReturnType<typeof options>): Promise<number> {
+  const file = opts.file!;
+  if (!fs.existsSync(file)) throw new UsageError(`${file} does not exist`);
+  const size = fs.statSync(file).size;
+  const bar = progress(null);
+  const result = await verifyExportFile(file, {
+    keys: readKeyFile(opts.keys!),
+    publicKeys: readPublicKeys(opts['checkpoint-pubkey']),
+    chainId: opts['chain-id'],
+    onProgress: (checked, bytes) =>
+      bar.update(Math.min(checked, Math.round((checked * size) / Math.max(bytes, 1)))),
+  });
+  bar.end();
+  const header = result.header;
+  print(result, file, opts.json, {
+    export:
+      header === null
+        ? 'no header'
+        : `${header.contiguous ? 'contiguous' : 'filtered'}, seq ${header.from_seq ?? 1}-${header.to_seq ?? 'head'}, exported ${header.exported_at}`,
+    entries: result.entries,
+    'checkpoint lines': result.checkpoints,
+  });
+  return result.ok ? 0 : 1;
+}
+
+async function database(opts: ReturnType<typeof options>): Promise<number> {
+  const c = config();
+  let db;
+  try {
+    db = await openDatabase(c.DATABASE_URL ? { url: c.DATABASE_URL, max: 4 } : { dataDir: pgliteDir() });
+  } catch (err) {
+    if (err instanceof DatabaseInUseError) throw new UsageError(err.message);
+    throw err;
+  }
+  try {
+    await syncKeyRings(db.db);
+    const ctx = systemCtx(db.db, 'audit:verify');
+    const run = await createRun(ctx, { fromSeq: opts.from, toSeq: opts.to }, 'cli');
+    const total = Math.max(0, run.toSeq - run.fromSeq + 1);
+    console.error(`Verifying seq ${run.fromSeq}-${run.toSeq} (run ${run.id})…`);
+    const bar = progress(total);
+    const workers = opts.workers ?? undefined;
+    const parallel = db.kind === 'postgres' && c.DATABASE_URL && workers !== 0;
+    const verdict = await executeRun(
+      ctx,
+      run,
+      parallel
+        ? (o) => verifyChainParallel(db.db, { ...o, url: c.DATABASE_URL!, workers, keys: hmacKeyRing() })
+        : undefined,
+      (checked) => bar.update(checked),
+    );
+    bar.end();
+    print(verdict, `the audit chain (seq ${run.fromSeq}-${run.toSeq})`, opts.json, { run: run.id });
+    return verdict.ok ? 0 : 'error' in verdict ? 2 : 1;
+  } finally {
+    await db.close();
+  }
+}
+
+try {
+  const opts = options();
+  process.exitCode = await (opts.file ? offline(opts) : database(opts));
+} catch (err) {
+  if (err instanceof UsageError || (err instanceof TypeError && 'code' in err)) {
+    console.error(`${err.message}\n${USAGE}`);
+  } else if (err instanceof AppError) {
+    console.error(err.message);
+  } else {
+    console.error(err);
+  }
+  process.exitCode = 2;
+}
