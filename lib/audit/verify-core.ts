@@ -1,6 +1,6 @@
 import type crypto from 'node:crypto';
 import { type ChainEntry, entryHmac, GENESIS_HMAC, hmacEquals } from './chain';
-import { checkSignature } from './checkpoint';
+import { checkSignature } from './checkpoint-format';
 import type { CheckpointRecord } from './export-format';
 import type { HmacKeyRing } from './keys';
 

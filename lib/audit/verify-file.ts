@@ -2,7 +2,7 @@ import type crypto from 'node:crypto';
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { type ChainEntry, GENESIS_HMAC } from './chain';
-import { checkSignature } from './checkpoint';
+import { checkSignature } from './checkpoint-format';
 import { CHECKPOINT_LINE_TYPE, CheckpointLine, ExportHeader } from './export-format';
 import type { HmacKeyRing } from './keys';
 import {
