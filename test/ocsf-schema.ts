@@ -1,5 +1,5 @@
 /**
- * A validator for OCSF events built from the real OCSF schema files (../shared/ocsf-schema, or
+ * A validator for OCSF events built from the real OCSF schema files (test/fixtures/ocsf-schema, vendored, or
  * OCSF_SCHEMA_DIR): classes and objects with `extends` and `$include` resolved, attributes completed from
  * the dictionary. It checks required attributes (profiles apply only when metadata.profiles names them),
  * unknown attributes, primitive types and their regexes, enums, and `at_least_one` / `just_one` constraints.
@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export const OCSF_SCHEMA_DIR = path.resolve(
-  process.env.OCSF_SCHEMA_DIR ?? path.join(process.cwd(), '../shared/ocsf-schema'),
+  process.env.OCSF_SCHEMA_DIR ?? path.join(process.cwd(), 'test/fixtures/ocsf-schema'),
 );
 
 interface Attr {

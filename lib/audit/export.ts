@@ -46,6 +46,28 @@ export async function readEntries(
 export interface ExportPlan {
   filter: AuditFilter;
   header: ExportHeader;
+  /** The seq range read, or null when there is nothing to read. */
+  range: { from: number; to: number } | null;
+  /** The first checkpoint beyond the head, as seen together with the head (a truncated tail shows in it). */
+  beyondHead: CheckpointLine | null;
+}
+
+// `n` and `t` to order by: the text forms would sort 1201 before 300.
+const CHECKPOINT_COLUMNS = sql.raw(`chain_id, seq::text as seq, head_hmac,
+  to_char(signed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as signed_at, key_id, signature,
+  seq as n, signed_at as t`);
+type RawCheckpoint = Omit<CheckpointLine, 'type' | 'seq'> & { seq: string };
+
+function toCheckpointLine(c: RawCheckpoint): CheckpointLine {
+  return {
+    type: CHECKPOINT_LINE_TYPE,
+    chain_id: c.chain_id,
+    seq: Number(c.seq),
+    head_hmac: c.head_hmac,
+    signed_at: c.signed_at,
+    key_id: c.key_id,
+    signature: c.signature,
+  };
 }
 
 /**
@@ -58,8 +80,17 @@ export async function planExport(
   filters: Record<string, unknown>,
   now = new Date(),
 ): Promise<ExportPlan> {
-  const [head] = await rows<{ seq: string | null }>(db, sql`select max(seq)::text as seq from audit_log`);
+  // The head and the first checkpoint beyond it in one statement, so one snapshot: a checkpoint signed
+  // while the export streams is not mistaken for one that the table's tail has lost.
+  const [head] = await rows<{ seq: string | null; beyond: RawCheckpoint | string | null }>(
+    db,
+    sql`select h.seq::text as seq,
+          (select row_to_json(c) from (select ${CHECKPOINT_COLUMNS} from audit_checkpoints
+             where seq > coalesce(h.seq, 0) order by n, t limit 1) c) as beyond
+        from (select max(seq) as seq from audit_log) h`,
+  );
   const headSeq = head?.seq ? Number(head.seq) : 0;
+  const beyond = typeof head?.beyond === 'string' ? (JSON.parse(head.beyond) as RawCheckpoint) : head?.beyond;
   const from = Math.max(1, filter.fromSeq ?? 1);
   const to = Math.min(headSeq, filter.toSeq ?? headSeq);
   const empty = to < from;
@@ -80,42 +111,41 @@ export async function planExport(
     lo = bounds?.lo ? Math.max(from, Number(bounds.lo)) : to + 1;
     hi = bounds?.hi ? Math.min(to, Number(bounds.hi)) : to;
   }
+  const contiguous = Object.values(narrowing).every((v) => v === undefined);
   return {
     filter: { ...filter, fromSeq: lo, toSeq: hi },
     header: {
       type: EXPORT_HEADER_TYPE,
       version: 1,
       exported_at: now.toISOString(),
-      contiguous: Object.values(narrowing).every((v) => v === undefined),
+      contiguous,
       from_seq: empty ? null : from,
-      to_seq: empty ? null : to,
+      // Open-ended (to the head): a verifier then holds the export to every checkpoint, so a checkpoint
+      // beyond its last entry is a truncated tail (lib/audit/verify-file.ts).
+      to_seq: empty || (contiguous && filter.toSeq === undefined) ? null : to,
       filters,
     },
+    range: empty ? null : { from, to },
+    beyondHead: beyond ? toCheckpointLine(beyond) : null,
   };
 }
 
 /** Signed checkpoints whose seq is in the range, and the first one after it, in seq order. */
-async function checkpointLines(db: Db, from: number, to: number): Promise<CheckpointLine[]> {
-  // `n` and `t` to order by: the text forms would sort 1201 before 300.
-  const columns = sql.raw(`chain_id, seq::text as seq, head_hmac,
-    to_char(signed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as signed_at, key_id, signature,
-    seq as n, signed_at as t`);
-  const found = await rows<Omit<CheckpointLine, 'type' | 'seq'> & { seq: string }>(
+async function checkpointLines(db: Db, plan: ExportPlan): Promise<CheckpointLine[]> {
+  const { from, to } = plan.range ?? { from: 1, to: 0 };
+  const within = await rows<RawCheckpoint>(
     db,
-    sql`(select ${columns} from audit_checkpoints where seq >= ${from} and seq <= ${to})
-        union all
-        (select ${columns} from audit_checkpoints where seq > ${to} order by n, t limit 1)
-        order by n, t`,
+    sql`select ${CHECKPOINT_COLUMNS} from audit_checkpoints where seq >= ${from} and seq <= ${to} order by n, t`,
   );
-  return found.map((c) => ({
-    type: CHECKPOINT_LINE_TYPE,
-    chain_id: c.chain_id,
-    seq: Number(c.seq),
-    head_hmac: c.head_hmac,
-    signed_at: c.signed_at,
-    key_id: c.key_id,
-    signature: c.signature,
-  }));
+  // Open-ended: only the checkpoint beyond the head that was there when the export started.
+  if (plan.header.to_seq === null)
+    return [...within.map(toCheckpointLine), ...(plan.beyondHead ? [plan.beyondHead] : [])];
+  // A bounded range: the first checkpoint after it, whenever signed.
+  const [after] = await rows<RawCheckpoint>(
+    db,
+    sql`select ${CHECKPOINT_COLUMNS} from audit_checkpoints where seq > ${to} order by n, t limit 1`,
+  );
+  return [...within, ...(after ? [after] : [])].map(toCheckpointLine);
 }
 
 /**
@@ -126,10 +156,10 @@ async function checkpointLines(db: Db, from: number, to: number): Promise<Checkp
  */
 export async function* exportBatches(db: Db, plan: ExportPlan, batchSize = 500): AsyncGenerator<string> {
   yield `${JSON.stringify(plan.header)}\n`;
-  if (plan.header.from_seq === null || plan.header.to_seq === null) return;
+  if (!plan.range) return;
   // The next batch is read while this one is turned into lines and sent: the database and this process
   // work at the same time.
-  const start = (plan.filter.fromSeq ?? plan.header.from_seq) - 1;
+  const start = (plan.filter.fromSeq ?? plan.range.from) - 1;
   let pending: Promise<ChainEntry[]> | null = readEntries(db, plan.filter, start, batchSize);
   try {
     while (pending) {
@@ -144,7 +174,7 @@ export async function* exportBatches(db: Db, plan: ExportPlan, batchSize = 500):
   } finally {
     pending?.catch(() => {}); // abandoned when the download is cancelled: its result no longer matters
   }
-  const checkpoints = await checkpointLines(db, plan.header.from_seq, plan.header.to_seq);
+  const checkpoints = await checkpointLines(db, plan);
   if (checkpoints.length > 0) yield checkpoints.map((c) => `${JSON.stringify(c)}\n`).join('');
 }
 

@@ -1,4 +1,7 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '@/db/client';
@@ -6,6 +9,7 @@ import { organizations } from '@/db/schema';
 import { writeExport } from '@/test/audit-export';
 import { type AuditCtx, type ChainEntry, entryHmac, hmacKeyRing, verifyChain, withAudit } from '.';
 import { insertCheckpoint, readCheckpoints, signCheckpoint } from './checkpoint';
+import { exportBatches, planExport } from './export';
 import { checkpointKeyRing, parseCheckpointKeyRing, publicKeys } from './checkpoint-keys';
 import { readEntries } from './verify';
 import { verifyExportFile } from './verify-file';
@@ -88,9 +92,24 @@ async function viaExport(opts: { contiguous?: boolean; pick?: (e: ChainEntry) =>
   return verifyExportFile(file, { keys: hmacKeyRing(), publicKeys: publicKeys(checkpointKeyRing()) });
 }
 
+/** The portal's own export of the whole chain (what /api/audit/export streams), verified offline. */
+async function viaPortalExport() {
+  const plan = await planExport(database.db, {}, {});
+  let text = '';
+  for await (const chunk of exportBatches(database.db, plan)) text += chunk;
+  const file = path.join(os.tmpdir(), `audit-export-${crypto.randomUUID()}.ndjson`);
+  fs.writeFileSync(file, text);
+  try {
+    return await verifyExportFile(file, { keys: hmacKeyRing(), publicKeys: publicKeys(checkpointKeyRing()) });
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
 async function expectBoth(expected: Record<string, unknown>) {
   expect(await verifyChain(database.db)).toMatchObject(expected);
   expect(await viaExport()).toMatchObject(expected);
+  expect(await viaPortalExport()).toMatchObject(expected);
 }
 
 describe('tampering is found at the right seq, with the right kind, in the database and in an export', () => {
