@@ -22,6 +22,8 @@ export async function startPortal(databaseUrl: string, port: number): Promise<Po
   log(`starting the portal on ${baseURL} (npm start; it builds first if the build is stale)`);
   const child = spawn('node_modules/.bin/tsx', ['scripts/start.ts'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own, so that stopping it stops `next start` under it too.
+    detached: true,
     // Idle sessions last the whole run; the benchmark's requests are what it measures, not sign-ins.
     env: {
       ...process.env,
@@ -65,9 +67,12 @@ function enrolmentLink(child: ChildProcess): Promise<string> {
 }
 
 async function waitForHealth(baseURL: string, child: ChildProcess): Promise<void> {
+  let output = '';
+  for (const stream of [child.stdout!, child.stderr!])
+    stream.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the portal exited (${child.exitCode})`);
+    if (child.exitCode !== null) throw new Error(`the portal exited (${child.exitCode}):\n${output}`);
     const ok = await fetch(`${baseURL}/api/health`).then(
       (r) => r.ok,
       () => false,
@@ -110,6 +115,6 @@ function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
-    child.kill('SIGTERM');
+    process.kill(-child.pid!, 'SIGTERM');
   });
 }
