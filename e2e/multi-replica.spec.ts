@@ -9,6 +9,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { type Database, openDatabase, rows } from '../db/client';
 import { parseKeyRing, verifyChain } from '../lib/audit';
+import { parseCheckpointKeyRing, publicKeys } from '../lib/audit/checkpoint-keys';
 import { balance } from './balancer';
 import { expect, portalCredentialId, test } from './fixtures';
 import { openOrg, startActing } from './orgs';
@@ -198,8 +199,11 @@ test('audited writes from both replicas at once keep one valid chain', async ({
   expect(await auditByRequest(`${tag}-a-`)).toHaveLength(6);
   expect(await auditByRequest(`${tag}-b-`)).toHaveLength(6);
   // The whole chain, every replica's entries and every spec's before them, verifies as one.
-  const keys = parseKeyRing(fs.readFileSync(path.join(SECRETS_DIR, 'audit-hmac-keys'), 'utf8'));
-  const result = await verifyChain(database.db, { keys });
+  // The portal's own keys (its secret files): the HMAC ring, and the public keys of its signed checkpoints.
+  const secret = (name: string) => fs.readFileSync(path.join(SECRETS_DIR, name), 'utf8');
+  const keys = parseKeyRing(secret('audit-hmac-keys'));
+  const checkpointKeys = publicKeys(parseCheckpointKeyRing(secret('audit-checkpoint-keys')));
+  const result = await verifyChain(database.db, { keys, checkpoints: { publicKeys: checkpointKeys } });
   const [head] = await rows<{ seq: string }>(database.db, sql`select max(seq)::text as seq from audit_log`);
   expect(result).toMatchObject({ ok: true, checked: Number(head!.seq) });
   await support.close();
