@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { type Db, rows, type Tx } from '@/db/client';
 import {
   activeKey,
+  type ChainHead,
   GENESIS,
   insertChained,
   lockChain,
@@ -12,7 +13,9 @@ import {
 } from './append';
 import { canonicalJson } from './canonical';
 import { hmacEquals } from './chain';
-import { type HmacKeyRing, hmacKeyRing } from './keys';
+import { type HmacKeyRing, hmacKeyRing, reloadHmacKeyRing } from './keys';
+
+const HMAC_ROTATION = 'audit.hmac_key.rotated';
 
 /**
  * The audited write's half of the chain (docs/AUDIT.md, "Append path"). The business transaction inserts
@@ -59,10 +62,17 @@ async function drain(db: Db, keys: HmacKeyRing): Promise<number> {
         mac: string;
         head_seq: string | number | null;
         head_hmac: string | null;
+        head_key_id: string | null;
       }>(
         tx,
-        sql`with head as (select seq, hmac from audit_log order by seq desc limit 1)
-            select i.id, i.entries, i.key_id, i.mac, (select seq from head) as head_seq, (select hmac from head) as head_hmac
+        // The key that comes after the head: its own, or the one it rotates to.
+        sql`with head as (
+              select seq, hmac,
+                case when action = ${HMAC_ROTATION} and outcome = 'success' and target_id is not null
+                  then target_id else hmac_key_id end as hmac_key_id
+              from audit_log order by seq desc limit 1)
+            select i.id, i.entries, i.key_id, i.mac, (select seq from head) as head_seq, (select hmac from head) as head_hmac,
+              (select hmac_key_id from head) as head_key_id
             from audit_inbox i order by i.id limit ${ROWS_PER_DRAIN}`,
       );
       const first = pending[0];
@@ -85,20 +95,72 @@ async function drain(db: Db, keys: HmacKeyRing): Promise<number> {
           });
         }
       }
-      const head = first.head_seq == null ? GENESIS : { seq: Number(first.head_seq), hmac: first.head_hmac! };
-      await insertChained(
-        tx,
-        entries,
-        keys,
-        head,
-        pending.map((r) => Number(r.id)),
-      );
+      let head: ChainHead =
+        first.head_seq == null ? GENESIS : { seq: Number(first.head_seq), hmac: first.head_hmac! };
+      let consumed = pending.map((r) => Number(r.id));
+      // The chain, not this process, decides the key: the one of the head, until a rotation entry (itself
+      // MAC'd with the old key) names the next. A replica that learns of a rotation late cannot MAC the
+      // entries after it with the old key.
+      let keyId = first.head_key_id ?? keys.activeId;
+      for (const segment of splitAfterRotations(entries)) {
+        head = await insertChained(tx, segment, ringWith(keys, keyId), head, consumed);
+        consumed = [];
+        const last = segment.at(-1)!;
+        if (isRotation(last)) keyId = last.target_id;
+      }
       return pending.length;
     });
     chained += moved;
     if (process.env.DRAIN_PROF) console.error(`drain ${moved} in ${(performance.now() - t0).toFixed(1)} ms`);
     if (moved < ROWS_PER_DRAIN) return chained;
   }
+}
+
+function isRotation(e: NewEntry): e is NewEntry & { target_id: string } {
+  return e.action === HMAC_ROTATION && (e.outcome ?? 'success') === 'success' && !!e.target_id;
+}
+
+/** Runs of entries, each ending after an HMAC key rotation (or at the end). */
+function splitAfterRotations(entries: readonly NewEntry[]): NewEntry[][] {
+  const runs: NewEntry[][] = [[]];
+  for (const e of entries) {
+    runs.at(-1)!.push(e);
+    if (isRotation(e)) runs.push([]);
+  }
+  return runs.filter((r) => r.length > 0);
+}
+
+/** `keys` appending with `id`; re-reads the key file for a key it does not hold yet, and throws if still not. */
+function ringWith(keys: HmacKeyRing, id: string): HmacKeyRing {
+  const held = keys.keys.has(id) ? keys.keys : reloadHmacKeyRing().keys;
+  if (!held.has(id))
+    throw new Error(
+      `The chain is on HMAC key "${id}", which audit-hmac-keys lacks: entries wait in the inbox`,
+    );
+  return { activeId: id, keys: held };
+}
+
+/**
+ * The newest entry with this action that is committed in the inbox but not chained yet, if its inbox MAC
+ * verifies: a key rotation counts from its commit, not from when a drain chains it.
+ */
+export async function newestPending(
+  db: Db | Tx,
+  action: string,
+  keys: HmacKeyRing = hmacKeyRing(),
+): Promise<UnchainedEntry | null> {
+  const found = await rows<{ entries: unknown; key_id: string; mac: string }>(
+    db,
+    sql`select entries, key_id, mac from audit_inbox where entries @> ${JSON.stringify([{ action }])}::jsonb order by id desc limit 10`,
+  );
+  for (const row of found) {
+    const got = (typeof row.entries === 'string' ? JSON.parse(row.entries) : row.entries) as UnchainedEntry[];
+    const key = keys.keys.get(row.key_id);
+    if (!key || !hmacEquals(inboxMac(key, got), row.mac)) continue;
+    const entry = got.findLast((e) => e.action === action && e.outcome === 'success');
+    if (entry) return entry;
+  }
+  return null;
 }
 
 interface DrainState {

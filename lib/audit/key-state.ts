@@ -3,6 +3,7 @@ import { type Db, rows, type Tx } from '@/db/client';
 import { config } from '@/lib/config';
 import { log } from '@/lib/log';
 import type { ChainEntry } from './chain';
+import { newestPending } from './inbox';
 import { checkpointKeyRing, activateCheckpointKey } from './checkpoint-keys';
 import { type HmacKeyRing, hmacKeyRing, activateHmacKey } from './keys';
 import { ENTRY_COLUMNS, readEntries } from './verify';
@@ -52,8 +53,8 @@ export async function rotations(
 }
 
 /**
- * The keys every replica must use, as the chain records them: the newest genuine rotation entry names
- * the active key; before any rotation it is the key of the chain's first entry (HMAC) or of the first
+ * The keys every replica must use, as the chain records them: the newest genuine rotation entry (in the
+ * inbox, else on the chain) names the active key; before any rotation it is the key of the chain's first entry (HMAC) or of the first
  * checkpoint; on an empty chain, the key file's `active`. Null means "the file's `active`".
  */
 export async function activeKeysFromChain(
@@ -61,6 +62,9 @@ export async function activeKeysFromChain(
   keys: HmacKeyRing = hmacKeyRing(),
 ): Promise<{ hmac: string | null; checkpoint: string | null }> {
   const newest = async (action: typeof HMAC_ROTATION | typeof CHECKPOINT_ROTATION) => {
+    // A committed rotation still waiting in the inbox is newer than any on the chain.
+    const pending = await newestPending(db, action, keys);
+    if (pending?.target_id) return pending.target_id;
     const found = (await rotations(db, action, 20, keys)).find((r) => r.genuine && r.toKeyId);
     return found?.toKeyId ?? null;
   };
