@@ -1,7 +1,8 @@
 /**
  * What every `npm run bench:*` shares: progress lines on stderr, and a throwaway database on the
  * DATABASE_URL server (created, migrated, dropped at the end, on failure and on Ctrl-C), then the last
- * stdout line `RESULT {json}`.
+ * stdout line `RESULT {json}`. BENCH_KEEP_DATABASE=1 keeps it after a run that ends normally, to look at
+ * query plans on the same data.
  */
 import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -35,13 +36,17 @@ export async function runBench<R>(
   const cleanUp = () => {
     cleanedUp ??= (async () => {
       await database?.close().catch(() => {});
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      if (keep) log(`kept database ${name}`);
+      else {
+        await admin.unsafe(`drop database if exists ${name} with (force)`);
+        log(`dropped database ${name}`);
+      }
       await admin.end();
-      log(`dropped database ${name}`);
     })();
     return cleanedUp;
   };
   let interrupted = false;
+  let keep = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       interrupted = true;
@@ -65,6 +70,7 @@ export async function runBench<R>(
     await cleanUp();
     process.exit(interrupted ? 130 : 1);
   }
+  keep = process.env.BENCH_KEEP_DATABASE === '1';
   await cleanUp();
   console.log(`RESULT ${JSON.stringify(result)}`);
   process.exit(ok(result) ? 0 : 1);

@@ -65,10 +65,22 @@ export async function validateSession(
   /** `acting_context_id` from the session JWT. */
   claimedActingContextId: string | null = null,
 ): Promise<{ ok: true; ctx: StaffCtx } | { ok: false; reason: SessionRefusal }> {
+  // The open acting context comes with the session, in one round trip: this runs on every request.
   const [row] = await db
-    .select({ session: staffSessions, staff: staffUsers })
+    .select({
+      session: staffSessions,
+      staff: staffUsers,
+      ac: actingContexts,
+      orgName: organizations.name,
+      orgSlug: organizations.slug,
+    })
     .from(staffSessions)
     .innerJoin(staffUsers, eq(staffUsers.id, staffSessions.staffId))
+    .leftJoin(
+      actingContexts,
+      and(eq(actingContexts.staffId, staffSessions.staffId), isNull(actingContexts.endedAt)),
+    )
+    .leftJoin(organizations, eq(organizations.id, actingContexts.orgId))
     .where(eq(staffSessions.id, sessionId));
   if (!row) return { ok: false, reason: 'unknown' };
   const { session, staff } = row;
@@ -93,7 +105,7 @@ export async function validateSession(
     ip: meta.ip,
     userAgent: meta.userAgent,
   };
-  const openActing = await openActingContext(base, staff.id, now);
+  const openActing = row.ac ? await openActingContext(base, { ...row, ac: row.ac }, now) : null;
   // A claim the database does not back (ended, expired, replaced) grants nothing.
   const acting = openActing && openActing.id === claimedActingContextId ? openActing : null;
   return {
@@ -115,23 +127,21 @@ export async function validateSession(
 }
 
 /**
- * The staff member's open acting context. One that has passed its expiry is ended here, on the first
+ * The staff member's open acting context, as read with the session. One that has passed its expiry is ended here, on the first
  * request that notices, and audited once: the UPDATE matches only while it is still open.
  */
-async function openActingContext(ctx: AuditCtx, staffId: string, now: Date): Promise<ActingContext | null> {
-  const [row] = await ctx.db
-    .select({ ac: actingContexts, orgName: organizations.name, orgSlug: organizations.slug })
-    .from(actingContexts)
-    .innerJoin(organizations, eq(organizations.id, actingContexts.orgId))
-    .where(and(eq(actingContexts.staffId, staffId), isNull(actingContexts.endedAt)));
-  if (!row) return null;
+async function openActingContext(
+  ctx: AuditCtx,
+  row: { ac: typeof actingContexts.$inferSelect; orgName: string | null; orgSlug: string | null },
+  now: Date,
+): Promise<ActingContext | null> {
   const { ac } = row;
   if (ac.expiresAt > now) {
     return {
       id: ac.id,
       orgId: ac.orgId,
-      orgName: row.orgName,
-      orgSlug: row.orgSlug,
+      orgName: row.orgName ?? '',
+      orgSlug: row.orgSlug ?? '',
       reason: ac.reason,
       ticketRef: ac.ticketRef,
       startedAt: ac.startedAt,

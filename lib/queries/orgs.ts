@@ -1,6 +1,6 @@
 import { and, desc, eq, getTableColumns, gt, gte, isNull, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { rows } from '@/db/client';
+import { rows, type Tx } from '@/db/client';
 import {
   auditLog,
   enterpriseEntitlements,
@@ -244,9 +244,20 @@ function toRow(r: RawOrgRow): OrgListRow {
   };
 }
 
+/**
+ * Everything /orgs/[id] shows, read in one read-only snapshot: the `version` the forms send back belongs
+ * to the values they show, and the reads go down one connection together (postgres.js pipelines them).
+ */
 export async function orgDetail(ctx: StaffCtx, orgId: string) {
   requirePermission(ctx, 'orgs.read');
-  const [org] = await ctx.db.select().from(organizations).where(eq(organizations.id, orgId));
+  return ctx.db.transaction((tx) => readOrgDetail(tx, orgId), {
+    isolationLevel: 'repeatable read',
+    accessMode: 'read only',
+  });
+}
+
+async function readOrgDetail(db: Tx, orgId: string) {
+  const [org] = await db.select().from(organizations).where(eq(organizations.id, orgId));
   if (!org) throw new NotFoundError('No such organisation.');
   const [
     config,
@@ -260,14 +271,14 @@ export async function orgDetail(ctx: StaffCtx, orgId: string) {
     notes,
     audit,
   ] = await Promise.all([
-    orgConfig(ctx.db, orgId),
-    ctx.db.select().from(planTiers).where(eq(planTiers.key, org.planTier)),
-    ctx.db.select().from(orgMfaPolicy).where(eq(orgMfaPolicy.orgId, orgId)),
-    ctx.db.select().from(rateLimits).where(eq(rateLimits.orgId, orgId)),
-    liveOverrides(ctx, orgId),
-    ctx.db.select().from(enterpriseEntitlements).where(eq(enterpriseEntitlements.orgId, orgId)),
-    ctx.db.select().from(outposts).where(eq(outposts.orgId, orgId)).orderBy(outposts.name),
-    ctx.db
+    orgConfig(db, orgId),
+    db.select().from(planTiers).where(eq(planTiers.key, org.planTier)),
+    db.select().from(orgMfaPolicy).where(eq(orgMfaPolicy.orgId, orgId)),
+    db.select().from(rateLimits).where(eq(rateLimits.orgId, orgId)),
+    liveOverrides(db, orgId),
+    db.select().from(enterpriseEntitlements).where(eq(enterpriseEntitlements.orgId, orgId)),
+    db.select().from(outposts).where(eq(outposts.orgId, orgId)).orderBy(outposts.name),
+    db
       .select({ month: usageMonthly.month, requests: usageMonthly.requests, tokens: usageMonthly.tokens })
       .from(usageMonthly)
       .where(
@@ -277,7 +288,7 @@ export async function orgDetail(ctx: StaffCtx, orgId: string) {
         ),
       )
       .orderBy(usageMonthly.month),
-    ctx.db
+    db
       .select({
         id: supportNotes.id,
         body: supportNotes.body,
@@ -289,7 +300,7 @@ export async function orgDetail(ctx: StaffCtx, orgId: string) {
       .where(eq(supportNotes.orgId, orgId))
       .orderBy(desc(supportNotes.createdAt))
       .limit(50),
-    ctx.db.select().from(auditLog).where(eq(auditLog.orgId, orgId)).orderBy(desc(auditLog.seq)).limit(50),
+    db.select().from(auditLog).where(eq(auditLog.orgId, orgId)).orderBy(desc(auditLog.seq)).limit(50),
   ]);
   return {
     org,
@@ -307,8 +318,8 @@ export async function orgDetail(ctx: StaffCtx, orgId: string) {
 }
 
 /** Overrides not yet revoked or expired, newest first; the first is the one in force (as the view picks it). */
-function liveOverrides(ctx: StaffCtx, orgId: string) {
-  return ctx.db
+function liveOverrides(db: Tx, orgId: string) {
+  return db
     .select({ ...getTableColumns(rateLimitOverrides), createdByEmail: staffUsers.email })
     .from(rateLimitOverrides)
     .innerJoin(staffUsers, eq(staffUsers.id, rateLimitOverrides.createdBy))
