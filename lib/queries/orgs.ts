@@ -140,6 +140,10 @@ const SORT_KEY = sql.raw(`(lower(o.name) collate "C")`);
 /** The current month as usage_monthly stores it (the platform counts months in UTC). */
 const THIS_MONTH = sql.raw(`(date_trunc('month', now() at time zone 'UTC'))::date`);
 
+const OVER_QUOTA = sql`select c.org_id from platform_org_config c
+  join usage_monthly u on u.org_id = c.org_id and u.month = ${THIS_MONTH}
+  where u.requests > c.monthly_request_quota`;
+
 /**
  * One page of organisations for /orgs, in (lower(name), id) order with keyset pagination: search by name
  * prefix (case-insensitive), exact slug or exact id; filter by tier, status and over quota. Candidates
@@ -184,7 +188,10 @@ async function pageRows(
   const filters: SQL[] = [];
   if (f.tier) filters.push(sql`o.plan_tier = ${f.tier}`);
   if (f.status) filters.push(sql`o.status = ${f.status}`);
-  if (f.over) filters.push(sql`u.requests > c.monthly_request_quota`);
+  // The over-quota set is worked out whole first (hash joins over every organisation with usage this
+  // month), then paged: walked in name order instead, the view would be evaluated for each organisation
+  // until a page fills, which is every organisation when few are over quota.
+  if (f.over) filters.push(sql`o.id in (select org_id from over_quota)`);
   if (cursor) {
     const op = direction === 'after' ? sql.raw('>') : sql.raw('<');
     filters.push(sql`(${SORT_KEY}, o.id) ${op} (${cursor.key}::text collate "C", ${cursor.id}::uuid)`);
@@ -192,7 +199,6 @@ async function pageRows(
   const candidates = (match: SQL) => sql`
     select o.id, ${SORT_KEY} as sort_key
     from organizations o
-    ${f.over ? sql`join usage_monthly u on u.org_id = o.id and u.month = ${THIS_MONTH} join platform_org_config c on c.org_id = o.id` : sql``}
     where ${sql.join([match, ...filters], sql` and `)}
     order by 2 ${order}, 1 ${order}
     limit ${f.size + 1}`;
@@ -216,7 +222,7 @@ async function pageRows(
 
   return rows<RawOrgRow>(
     ctx.db,
-    sql`with page as (${picked})
+    sql`with ${f.over ? sql`over_quota as materialized (${OVER_QUOTA}), ` : sql``}page as (${picked})
       select o.id, o.name, o.slug, o.plan_tier, o.status, page.sort_key,
              c.mfa_required, array_to_string(c.mfa_allowed_methods, ',') as mfa_methods, c.mfa_source,
              c.monthly_request_quota::float8 as quota, u.requests::float8 as requests
