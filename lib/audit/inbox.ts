@@ -15,7 +15,7 @@ import { canonicalJson } from './canonical';
 import { hmacEquals } from './chain';
 import { type HmacKeyRing, hmacKeyRing, reloadHmacKeyRing } from './keys';
 
-const HMAC_ROTATION = 'audit.hmac_key.rotated';
+export const HMAC_ROTATION = 'audit.hmac_key.rotated';
 
 /**
  * The audited write's half of the chain (docs/AUDIT.md, "Append path"). The business transaction inserts

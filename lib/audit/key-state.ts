@@ -3,13 +3,13 @@ import { type Db, rows, type Tx } from '@/db/client';
 import { config } from '@/lib/config';
 import { log } from '@/lib/log';
 import type { ChainEntry } from './chain';
-import { newestPending } from './inbox';
+import { HMAC_ROTATION, newestPending } from './inbox';
 import { checkpointKeyRing, activateCheckpointKey } from './checkpoint-keys';
 import { type HmacKeyRing, hmacKeyRing, activateHmacKey } from './keys';
 import { ENTRY_COLUMNS, readEntries } from './verify';
 import { entryVerifies } from './verify-core';
 
-export const HMAC_ROTATION = 'audit.hmac_key.rotated';
+export { HMAC_ROTATION };
 export const CHECKPOINT_ROTATION = 'audit.checkpoint_key.rotated';
 /** NOTIFY channel: a rotation committed; every replica syncs its key rings at once. */
 export const KEYS_CHANGED_CHANNEL = 'audit_keys_changed';
