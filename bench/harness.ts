@@ -33,7 +33,7 @@ export async function runBench<R>(
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   let database: Database | undefined;
   let cleanedUp: Promise<void> | undefined;
-  const cleanUp = () => {
+  const cleanUp = (keep = false) => {
     cleanedUp ??= (async () => {
       await database?.close().catch(() => {});
       if (keep) log(`kept database ${name}`);
@@ -46,7 +46,6 @@ export async function runBench<R>(
     return cleanedUp;
   };
   let interrupted = false;
-  let keep = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       interrupted = true;
@@ -70,8 +69,7 @@ export async function runBench<R>(
     await cleanUp();
     process.exit(interrupted ? 130 : 1);
   }
-  keep = process.env.BENCH_KEEP_DATABASE === '1';
-  await cleanUp();
+  await cleanUp(process.env.BENCH_KEEP_DATABASE === '1');
   console.log(`RESULT ${JSON.stringify(result)}`);
   process.exit(ok(result) ? 0 : 1);
 }

@@ -15,7 +15,8 @@
  * the last one is answered (autocannon's default); p50/p95 are nearest-rank over the N latencies. Every kind
  * is measured twice: from one connection (the RESULT's top-level figures: the response time of one staff
  * member's request) and from C connections at once (`at_C_connections`, default 4: the same requests
- * queued on one Node process). Any answer but 200 fails the run. The over-quota filter is timed too, for information.
+ * queued on one Node process). Any answer but 200 fails the run. The over-quota filter is timed too, for
+ * information.
  *
  * Runs in a fresh database `portal_bench_<random>` on the DATABASE_URL server, dropped at the end, with a
  * throwaway in-memory HMAC key ring for the seeded entries. Progress goes to stderr; the last line on stdout

@@ -12,7 +12,7 @@ import {
   type UnchainedEntry,
 } from './append';
 import { canonicalJson } from './canonical';
-import { hmacEquals } from './chain';
+import { type ChainEntry, hmacEquals } from './chain';
 import { type HmacKeyRing, hmacKeyRing, reloadHmacKeyRing } from './keys';
 
 export const HMAC_ROTATION = 'audit.hmac_key.rotated';
@@ -63,17 +63,15 @@ async function drain(db: Db, keys: HmacKeyRing): Promise<number> {
         head_seq: string | number | null;
         head_hmac: string | null;
         head_key_id: string | null;
+        head_action: string | null;
+        head_outcome: ChainEntry['outcome'] | null;
+        head_target_id: string | null;
       }>(
         tx,
-        // The key that comes after the head: its own, or the one it rotates to.
-        sql`with head as (
-              select seq, hmac,
-                case when action = ${HMAC_ROTATION} and outcome = 'success' and target_id is not null
-                  then target_id else hmac_key_id end as hmac_key_id
-              from audit_log order by seq desc limit 1)
-            select i.id, i.entries, i.key_id, i.mac, (select seq from head) as head_seq, (select hmac from head) as head_hmac,
-              (select hmac_key_id from head) as head_key_id
-            from audit_inbox i order by i.id limit ${ROWS_PER_DRAIN}`,
+        sql`with head as (select seq, hmac, hmac_key_id, action, outcome, target_id from audit_log order by seq desc limit 1)
+            select i.id, i.entries, i.key_id, i.mac, h.seq as head_seq, h.hmac as head_hmac, h.hmac_key_id as head_key_id,
+              h.action as head_action, h.outcome as head_outcome, h.target_id as head_target_id
+            from audit_inbox i left join head h on true order by i.id limit ${ROWS_PER_DRAIN}`,
       );
       const first = pending[0];
       if (!first) return 0;
@@ -101,7 +99,12 @@ async function drain(db: Db, keys: HmacKeyRing): Promise<number> {
       // The chain, not this process, decides the key: the one of the head, until a rotation entry (itself
       // MAC'd with the old key) names the next. A replica that learns of a rotation late cannot MAC the
       // entries after it with the old key.
-      let keyId = first.head_key_id ?? keys.activeId;
+      const headEntry = {
+        action: first.head_action as NewEntry['action'],
+        outcome: first.head_outcome ?? undefined,
+        target_id: first.head_target_id,
+      };
+      let keyId = isRotation(headEntry) ? headEntry.target_id : (first.head_key_id ?? keys.activeId);
       for (const segment of splitAfterRotations(entries)) {
         head = await insertChained(tx, segment, ringWith(keys, keyId), head, consumed);
         consumed = [];

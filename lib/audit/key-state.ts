@@ -54,8 +54,9 @@ export async function rotations(
 
 /**
  * The keys every replica must use, as the chain records them: the newest genuine rotation entry (in the
- * inbox, else on the chain) names the active key; before any rotation it is the key of the chain's first entry (HMAC) or of the first
- * checkpoint; on an empty chain, the key file's `active`. Null means "the file's `active`".
+ * inbox, else on the chain) names the active key; before any rotation it is the key of the chain's first
+ * entry (HMAC) or of the first checkpoint; on an empty chain, the key file's `active`. Null means "the
+ * file's `active`".
  */
 export async function activeKeysFromChain(
   db: Db | Tx,
