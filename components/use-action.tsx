@@ -7,7 +7,7 @@ import { useStepUp } from '@/components/auth/use-step-up';
 
 /**
  * One write from the browser: step-up when the server asks for it, then a refresh of the page's server
- * data. `error` keeps the server's answer (code, field errors, and on 409 the current values).
+ * data. `done` is the message shown on success, or makes it from the server's answer. `error` keeps the server's answer (code, field errors, and on 409 the current values).
  * Render `dialog` somewhere in the component.
  */
 export function useAction() {
@@ -17,13 +17,16 @@ export function useAction() {
   const [error, setError] = useState<ApiError | null>(null);
   const [message, setMessage] = useState<string | null>(null);
 
-  async function act<T>(done: string, request: () => Promise<T>): Promise<T | undefined> {
+  async function act<T>(
+    done: string | ((result: T) => string),
+    request: () => Promise<T>,
+  ): Promise<T | undefined> {
     setBusy(true);
     setError(null);
     setMessage(null);
     try {
       const result = await run(request);
-      setMessage(done);
+      setMessage(typeof done === 'string' ? done : done(result));
       router.refresh();
       return result;
     } catch (err) {

@@ -4,6 +4,7 @@ import { apiPost } from '@/components/api';
 import { Button } from '@/components/ui/button';
 import { Feedback } from '@/components/ui/feedback';
 import { useAction } from '@/components/use-action';
+import { num } from '@/lib/format';
 
 /** "Sign a checkpoint now": the head as it is, signed and stored (audited). */
 export function SignCheckpointButton() {
@@ -14,8 +15,9 @@ export function SignCheckpointButton() {
       <Button
         disabled={busy}
         onClick={() =>
-          void act('A checkpoint of the current head is signed and stored.', () =>
-            apiPost('/api/audit/checkpoints'),
+          void act(
+            (c) => `A checkpoint of the current head, seq ${num(c.seq)}, is signed and stored.`,
+            () => apiPost<{ seq: number }>('/api/audit/checkpoints'),
           )
         }
       >

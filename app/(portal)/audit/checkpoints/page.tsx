@@ -63,7 +63,12 @@ export default async function CheckpointsPage({
               </thead>
               <tbody>
                 {page.checkpoints.map((c) => (
-                  <tr key={c.id} className="border-b border-slate-100 align-top" data-checkpoint-seq={c.seq}>
+                  <tr
+                    key={c.id}
+                    className="border-b border-slate-100 align-top"
+                    data-checkpoint-seq={c.seq}
+                    data-checkpoint-id={c.id}
+                  >
                     <td className="py-2 pr-3 whitespace-nowrap">{utc(c.signed_at)}</td>
                     <td className="py-2 pr-3 font-mono text-xs">{num(c.seq)}</td>
                     <td className="py-2 pr-3 font-mono text-xs break-all">{c.head_hmac}</td>
