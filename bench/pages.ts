@@ -13,10 +13,12 @@
  *
  * The load pattern: per kind, a warm-up, then N requests, each connection sending its next request when
  * the last one is answered (autocannon's default); p50/p95 are nearest-rank over the N latencies. Every kind
- * is measured twice: from one connection (the RESULT's top-level figures: the response time of one staff
- * member's request) and from C connections at once (`at_C_connections`, default 4: the same requests
- * queued on one Node process). Any answer but 200 fails the run. The over-quota filter is timed too, for
- * information.
+ * is measured three times: from one connection (the RESULT's top-level figures: the response time of one
+ * staff member's request); from C connections at once (`at_C_connections`, default 4: the same requests
+ * queued on one Node process); and from C connections spread over R replicas (`at_C_connections_R_replicas`,
+ * default 2, one a core of the reference machine: `next start` processes on the same database, the
+ * connections dealt to them in turn as a load balancer would; production runs 3). Any answer but 200 fails
+ * the run. The over-quota filter is timed too, for information.
  *
  * Runs in a fresh database `portal_bench_<random>` on the DATABASE_URL server, dropped at the end, with a
  * throwaway in-memory HMAC key ring for the seeded entries. Progress goes to stderr; the last line on stdout
@@ -33,10 +35,10 @@ import { listOrgs } from '@/lib/queries/orgs';
 import { staffWithSession } from '@/test/staff';
 import autocannon from 'autocannon';
 import { log, parseCounts, percentile, runBench } from './harness';
-import { type Portal, startPortal } from './portal';
+import { type Portal, startPortal, startReplica } from './portal';
 
 const USAGE =
-  'usage: npm run bench:pages [-- [--orgs N] [--audit N] [--requests N] [--concurrency N] [--port N]]';
+  'usage: npm run bench:pages [-- [--orgs N] [--audit N] [--requests N] [--concurrency N] [--replicas N] [--port N]]';
 const WARM_UP = 30;
 
 const ms = (v: number) => Number(v.toFixed(2));
@@ -53,10 +55,15 @@ function summary(samples: number[]): Latencies {
 }
 
 /**
- * Sends every path once from `concurrency` connections (each connection walks its share of the list) and
- * returns the latency of each answer in ms, in the order answered. Anything but 200 throws.
+ * Sends every path once from `concurrency` connections (each connection walks its share of the list; the
+ * connections are spread over the replicas in turn, as a load balancer would) and returns the latency of
+ * each answer in ms, in the order answered. Anything but 200 throws.
  */
-async function load(portal: Portal, paths: readonly string[], concurrency: number): Promise<number[]> {
+async function load(
+  replicas: readonly Portal[],
+  paths: readonly string[],
+  concurrency: number,
+): Promise<number[]> {
   const samples: number[] = [];
   const failures = new Map<string, number>();
   const perConnection = Array.from({ length: concurrency }, (_, c) =>
@@ -64,14 +71,14 @@ async function load(portal: Portal, paths: readonly string[], concurrency: numbe
   ).filter((mine) => mine.length > 0);
   await Promise.all(
     perConnection.map(
-      (mine) =>
+      (mine, c) =>
         new Promise<void>((resolve, reject) => {
           const instance = autocannon(
             {
-              url: portal.baseURL,
+              url: replicas[c % replicas.length]!.baseURL,
               connections: 1,
               amount: mine.length,
-              headers: { cookie: portal.cookie },
+              headers: { cookie: replicas[0]!.cookie },
               requests: mine.map((path) => ({ method: 'GET' as const, path })),
             },
             (err) => (err ? reject(err) : resolve()),
@@ -91,7 +98,7 @@ async function load(portal: Portal, paths: readonly string[], concurrency: numbe
 async function bench(
   db: Db,
   databaseUrl: string,
-  flags: Record<'orgs' | 'audit' | 'requests' | 'concurrency' | 'port', number>,
+  flags: Record<'orgs' | 'audit' | 'requests' | 'concurrency' | 'replicas' | 'port', number>,
 ) {
   // A key ring of its own for the seeded entries: the benchmark never reads the portal's secrets.
   const keys: HmacKeyRing = { activeId: 'bench', keys: new Map([['bench', crypto.randomBytes(32)]]) };
@@ -121,6 +128,7 @@ async function bench(
   };
   // First, while the database has no staff: npm start prints the bootstrap enrolment link only then.
   const portal = await startPortal(databaseUrl, flags.port);
+  const replicas = [portal];
   try {
     const cursorCtx = (await validateSession(db, (await staffWithSession(db, 'auditor')).sessionId, {
       requestId: null,
@@ -147,8 +155,8 @@ async function bench(
 
     /** Warms up on the first WARM_UP paths, then measures the rest from `connections` connections. */
     const measure = async (name: string, paths: readonly string[], connections: number) => {
-      await load(portal, paths.slice(0, WARM_UP), connections);
-      const samples = await load(portal, paths.slice(WARM_UP), connections);
+      await load(replicas, paths.slice(0, WARM_UP), connections);
+      const samples = await load(replicas, paths.slice(WARM_UP), connections);
       const r = summary(samples);
       log(
         `${name}: p50 ${ms(r.p50)} ms, p95 ${ms(r.p95)} ms, max ${ms(r.max)} ms (${samples.length} requests)`,
@@ -159,7 +167,7 @@ async function bench(
     const auditPaths = orgPaths((id) => `/audit?org=${id}`);
     /** Every kind, from `connections` connections at once. */
     const round = async (connections: number) => {
-      log(`measuring over HTTP with autocannon, ${connections} connection(s)`);
+      log(`measuring over HTTP with autocannon, ${connections} connection(s), ${replicas.length} replica(s)`);
       const prefix = await measure('search by name prefix', prefixPaths, connections);
       const tier = await measure('search by tier', tierPaths, connections);
       const search = summary([...prefix.samples, ...tier.samples]);
@@ -177,13 +185,16 @@ async function bench(
         org_audit_p50_ms: ms(orgAudit.p50),
       };
     };
-    // One staff member's request at a time (the response time itself), then several at once (how it
-    // queues on one Node process and two cores).
+    // One staff member's request at a time (the response time itself), then several at once: on one
+    // Node process (how they queue on it), then spread over replicas, one a core, as deployed.
     const single = await round(1);
     const loaded = await round(flags.concurrency);
+    for (let r = 1; r < flags.replicas; r++)
+      replicas.push(await startReplica(databaseUrl, portal, flags.port + r));
+    const spread = flags.replicas > 1 ? await round(flags.concurrency) : null;
     const overQuota = summary(
       await load(
-        portal,
+        [portal],
         Array.from({ length: 5 }, () => '/orgs?over=1'),
         1,
       ),
@@ -194,13 +205,14 @@ async function bench(
       orgs: counts!.orgs,
       ...single,
       [`at_${flags.concurrency}_connections`]: loaded,
+      ...(spread && { [`at_${flags.concurrency}_connections_${flags.replicas}_replicas`]: spread }),
       over_quota_p50_ms: ms(overQuota.p50),
       audit_entries: counts!.audit,
       requests: flags.requests,
       measured: 'HTTP: autocannon against next start, signed in with a virtual security key',
     };
   } finally {
-    await portal.stop();
+    for (const r of replicas.reverse()) await r.stop();
   }
 }
 
@@ -211,6 +223,7 @@ const flags = parseCounts(
     audit: { fallback: 1_000_000, min: 0 },
     requests: { fallback: 400, min: 10 },
     concurrency: { fallback: 4, min: 1 },
+    replicas: { fallback: 2, min: 1 },
     port: { fallback: 3190, min: 1 },
   },
   USAGE,

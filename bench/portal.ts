@@ -17,6 +17,17 @@ export interface Portal {
   stop(): Promise<void>;
 }
 
+function portalEnv(databaseUrl: string, port: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...testPortalEnv(port),
+    DATABASE_URL: databaseUrl,
+    // Idle sessions last the whole run; the benchmark's requests are what it measures, not sign-ins.
+    SESSION_IDLE_TIMEOUT_S: '3600',
+    LOG_LEVEL: 'warn',
+  };
+}
+
 export async function startPortal(databaseUrl: string, port: number): Promise<Portal> {
   const baseURL = `http://localhost:${port}`;
   log(`starting the portal on ${baseURL} (npm start; it builds first if the build is stale)`);
@@ -24,14 +35,7 @@ export async function startPortal(databaseUrl: string, port: number): Promise<Po
     stdio: ['ignore', 'pipe', 'pipe'],
     // A process group of its own, so that stopping it stops `next start` under it too.
     detached: true,
-    // Idle sessions last the whole run; the benchmark's requests are what it measures, not sign-ins.
-    env: {
-      ...process.env,
-      ...testPortalEnv(String(port)),
-      DATABASE_URL: databaseUrl,
-      SESSION_IDLE_TIMEOUT_S: '3600',
-      LOG_LEVEL: 'warn',
-    },
+    env: portalEnv(databaseUrl, String(port)),
   });
   const stop = () => stopChild(child);
   try {
@@ -39,6 +43,29 @@ export async function startPortal(databaseUrl: string, port: number): Promise<Po
     await waitForHealth(baseURL, child);
     const cookie = await signIn(baseURL, link);
     return { baseURL, cookie, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * Another replica of a running portal on `port`: `next start` on the same database and secrets, with the
+ * same settings (PORTAL_URL stays the first replica's, as behind a load balancer). The session signed in
+ * on the first replica is valid here too.
+ */
+export async function startReplica(databaseUrl: string, portal: Portal, port: number): Promise<Portal> {
+  const baseURL = `http://localhost:${port}`;
+  log(`starting a second replica on ${baseURL} (next start)`);
+  const child = spawn('node_modules/.bin/next', ['start', '-p', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...portalEnv(databaseUrl, new URL(portal.baseURL).port), PORT: String(port) },
+  });
+  const stop = () => stopChild(child);
+  try {
+    await waitForHealth(baseURL, child);
+    return { baseURL, cookie: portal.cookie, stop };
   } catch (err) {
     await stop();
     throw err;
