@@ -306,7 +306,18 @@ async function readOrgDetail(db: Tx, orgId: string) {
       .where(eq(supportNotes.orgId, orgId))
       .orderBy(desc(supportNotes.createdAt))
       .limit(50),
-    db.select().from(auditLog).where(eq(auditLog.orgId, orgId)).orderBy(desc(auditLog.seq)).limit(50),
+    db
+      .select({
+        seq: auditLog.seq,
+        occurredAt: auditLog.occurredAt,
+        action: auditLog.action,
+        actorEmail: auditLog.actorEmail,
+        outcome: auditLog.outcome,
+      })
+      .from(auditLog)
+      .where(eq(auditLog.orgId, orgId))
+      .orderBy(desc(auditLog.seq))
+      .limit(50),
   ]);
   return {
     org,
