@@ -17,8 +17,8 @@ afterAll(() => database.close());
 /** The test ring (vitest.config.ts) with one key or the other in use, as two replicas might hold it. */
 const ring = (activeId: 'test-k1' | 'test-k2') => ({ activeId, keys: hmacKeyRing().keys });
 
-async function keyIds(): Promise<{ action: string; key: string }[]> {
-  return rows(database.db, sql`select action, hmac_key_id as key from audit_log order by seq`);
+async function keyIds(db = database.db): Promise<{ action: string; key: string }[]> {
+  return rows(db, sql`select action, hmac_key_id as key from audit_log order by seq`);
 }
 
 describe('an HMAC key rotation waiting in the inbox', () => {
@@ -72,6 +72,34 @@ describe('an HMAC key rotation waiting in the inbox', () => {
       expect(await rows(db, sql`select hmac_key_id as key from audit_log order by seq`)).toEqual([
         { key: 'test-k1' },
         { key: 'test-k2' },
+      ]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a rotation entry that records a failure names no key, on the chain or in the inbox', async () => {
+    const other = await testDatabase();
+    try {
+      const db = other.db;
+      const failed = {
+        action: 'audit.hmac_key.rotated',
+        outcome: 'failure' as const,
+        target_type: 'audit_hmac_key',
+        target_id: 'test-k2',
+      };
+      await db.transaction((tx) => appendEntries(tx, [{ action: 'system.seed' }, failed], ring('test-k1')));
+      expect(await activeKeysFromChain(db)).toMatchObject({ hmac: 'test-k1' });
+      await db.transaction((tx) => enqueueEntries(tx, [failed], ring('test-k1')));
+      expect(await activeKeysFromChain(db)).toMatchObject({ hmac: 'test-k1' });
+      await chainPending(db, ring('test-k1'));
+      await db.transaction((tx) => enqueueEntries(tx, [{ action: 'org.updated' }], ring('test-k1')));
+      await chainPending(db, ring('test-k1'));
+      expect(await keyIds(db)).toEqual([
+        { action: 'system.seed', key: 'test-k1' },
+        { action: 'audit.hmac_key.rotated', key: 'test-k1' },
+        { action: 'audit.hmac_key.rotated', key: 'test-k1' },
+        { action: 'org.updated', key: 'test-k1' },
       ]);
     } finally {
       await other.close();

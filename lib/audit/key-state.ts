@@ -36,7 +36,7 @@ function toRotation(e: ChainEntry, keys: HmacKeyRing): Rotation {
   };
 }
 
-/** The rotations of one kind recorded in the chain, newest first. */
+/** The successful rotations of one kind recorded in the chain, newest first (as the drain and the inbox count them). */
 export async function rotations(
   db: Db | Tx,
   action: typeof HMAC_ROTATION | typeof CHECKPOINT_ROTATION,
@@ -45,7 +45,7 @@ export async function rotations(
 ): Promise<Rotation[]> {
   const raw = await rows<Omit<ChainEntry, 'seq' | 'diff'> & { seq: string; diff: string | null }>(
     db,
-    sql`select ${ENTRY_COLUMNS} from audit_log where action = ${action} order by audit_log.seq desc limit ${limit}`,
+    sql`select ${ENTRY_COLUMNS} from audit_log where action = ${action} and outcome = 'success' order by audit_log.seq desc limit ${limit}`,
   );
   return raw.map((r) =>
     toRotation({ ...r, seq: Number(r.seq), diff: r.diff === null ? null : JSON.parse(r.diff) }, keys),
