@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, rows } from '@/db/client';
 import { testDatabase } from '@/test/db';
-import { appendEntries } from './append';
+import { appendEntries, type NewEntry } from './append';
 import { chainPending, enqueueEntries } from './inbox';
 import { activeKeysFromChain } from './key-state';
 import { hmacKeyRing } from './keys';
@@ -82,9 +82,9 @@ describe('an HMAC key rotation waiting in the inbox', () => {
     const other = await testDatabase();
     try {
       const db = other.db;
-      const failed = {
+      const failed: NewEntry = {
         action: 'audit.hmac_key.rotated',
-        outcome: 'failure' as const,
+        outcome: 'failure',
         target_type: 'audit_hmac_key',
         target_id: 'test-k2',
       };
