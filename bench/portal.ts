@@ -56,7 +56,7 @@ export async function startPortal(databaseUrl: string, port: number): Promise<Po
  */
 export async function startReplica(databaseUrl: string, portal: Portal, port: number): Promise<Portal> {
   const baseURL = `http://localhost:${port}`;
-  log(`starting a second replica on ${baseURL} (next start)`);
+  log(`starting another replica on ${baseURL} (next start)`);
   const child = spawn('node_modules/.bin/next', ['start', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,

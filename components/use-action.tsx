@@ -7,8 +7,9 @@ import { useStepUp } from '@/components/auth/use-step-up';
 
 /**
  * One write from the browser: step-up when the server asks for it, then a refresh of the page's server
- * data. `done` is the message shown on success, or makes it from the server's answer. `error` keeps the server's answer (code, field errors, and on 409 the current values).
- * Render `dialog` somewhere in the component.
+ * data. `done` is the message shown on success, or makes it from the server's answer. `error` keeps the
+ * server's answer (code, field errors, and on 409 the current values). Render `dialog` somewhere in the
+ * component.
  */
 export function useAction() {
   const router = useRouter();

@@ -36,7 +36,10 @@ function toRotation(e: ChainEntry, keys: HmacKeyRing): Rotation {
   };
 }
 
-/** The successful rotations of one kind recorded in the chain, newest first (as the drain and the inbox count them). */
+/**
+ * The successful rotations of one kind recorded in the chain, newest first: the ones the drain and the
+ * inbox lookup count too.
+ */
 export async function rotations(
   db: Db | Tx,
   action: typeof HMAC_ROTATION | typeof CHECKPOINT_ROTATION,
