@@ -84,3 +84,23 @@ export function hmacEquals(a: string, b: string): boolean {
   const y = Buffer.from(b, 'hex');
   return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
+
+/** The entry that moves the chain to another HMAC key: its target_id names the key. */
+export const HMAC_ROTATION = 'audit.hmac_key.rotated';
+
+export function isRotation(e: {
+  action: string;
+  outcome?: string | null;
+  target_id?: string | null;
+}): e is { action: string; target_id: string } {
+  return e.action === HMAC_ROTATION && (e.outcome ?? 'success') === 'success' && !!e.target_id;
+}
+
+/**
+ * Key continuity: the key the entry after `e` must be MAC'd with. It is e's own key, unless e is a
+ * successful rotation, which hands over to the key it names. A retired key therefore cannot MAC anything
+ * that follows the rotation away from it.
+ */
+export function nextKeyId(e: Pick<ChainEntry, 'action' | 'outcome' | 'target_id' | 'hmac_key_id'>): string {
+  return isRotation(e) ? e.target_id! : e.hmac_key_id;
+}

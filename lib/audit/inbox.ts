@@ -12,10 +12,10 @@ import {
   type UnchainedEntry,
 } from './append';
 import { canonicalJson } from './canonical';
-import { type ChainEntry, hmacEquals } from './chain';
+import { type ChainEntry, HMAC_ROTATION, hmacEquals, isRotation } from './chain';
 import { type HmacKeyRing, hmacKeyRing, reloadHmacKeyRing } from './keys';
 
-export const HMAC_ROTATION = 'audit.hmac_key.rotated';
+export { HMAC_ROTATION };
 
 /**
  * The audited write's half of the chain (docs/AUDIT.md, "Append path"). The business transaction inserts
@@ -117,10 +117,6 @@ async function drain(db: Db, keys: HmacKeyRing): Promise<number> {
     if (process.env.DRAIN_PROF) console.error(`drain ${moved} in ${(performance.now() - t0).toFixed(1)} ms`);
     if (moved < ROWS_PER_DRAIN) return chained;
   }
-}
-
-function isRotation(e: NewEntry): e is NewEntry & { target_id: string } {
-  return e.action === HMAC_ROTATION && (e.outcome ?? 'success') === 'success' && !!e.target_id;
 }
 
 /** Runs of entries, each ending after an HMAC key rotation (or at the end). */

@@ -9,6 +9,8 @@ import type { HmacKeyRing } from './keys';
  * - `gap`: the expected seq is missing (a deleted row);
  * - `reordered`: the entry links to some other entry than the one before it (rows swapped);
  * - `unknown_key`: its hmac_key_id is not in the key ring (a suffix re-MACed under someone else's key);
+ * - `wrong_key`: it verifies and links, but under another key of the ring than the one in force at its
+ *   seq (key continuity, chain.ts `nextKeyId`): a retired key, perhaps leaked, MACing after its rotation;
  * - `inserted`: it does not verify and the entry after it links to the one before it (a forged row);
  * - `deleted`: it verifies but does not link to the one before it;
  * - `modified`: anything else that does not verify (a changed field);
@@ -24,6 +26,7 @@ export type BreakKind =
   | 'inserted'
   | 'reordered'
   | 'unknown_key'
+  | 'wrong_key'
   | 'truncated'
   | 'rollback'
   | 'bad_checkpoint';
@@ -32,6 +35,9 @@ export interface ChainBreak {
   firstBadSeq: number;
   kind: BreakKind;
   detail: string;
+  /** `wrong_key`: the key the entry is MAC'd with, and the one in force at its seq. */
+  usedKeyId?: string;
+  expectedKeyId?: string;
 }
 
 /** The newest checkpoint that the verified chain matches. */
@@ -47,18 +53,21 @@ export type VerifyResult =
 
 /**
  * One entry's check. `expected` null: any seq will do (a filtered export); `prevHmac` null: the entry's
- * own stored prev_hmac is taken as given (its HMAC still covers it).
+ * own stored prev_hmac is taken as given (its HMAC still covers it); `expectedKey` null: the key in force
+ * is not known (the first entry of a range), any key of the ring will do.
  */
 export function entryVerifies(
   keys: HmacKeyRing,
   entry: ChainEntry,
   expected: number | null,
   prevHmac: string | null,
+  expectedKey: string | null = null,
 ): boolean {
   const key = keys.keys.get(entry.hmac_key_id);
   return (
     (expected === null || entry.seq === expected) &&
     (prevHmac === null || entry.prev_hmac === prevHmac) &&
+    (expectedKey === null || entry.hmac_key_id === expectedKey) &&
     key !== undefined &&
     hmacEquals(entryHmac(key, entry), entry.hmac)
   );
@@ -79,6 +88,7 @@ export async function classifyBreak(
   entry: ChainEntry,
   expected: number | null,
   prevHmac: string | null,
+  expectedKey: string | null = null,
 ): Promise<ChainBreak> {
   if (expected !== null && entry.seq !== expected) {
     return entry.seq > expected
@@ -112,6 +122,15 @@ export async function classifyBreak(
       firstBadSeq: at,
       kind: 'unknown_key',
       detail: `entry ${at} names HMAC key "${entry.hmac_key_id}", which is not in the key ring`,
+    };
+  }
+  if (linked && valid && expectedKey !== null && entry.hmac_key_id !== expectedKey) {
+    return {
+      firstBadSeq: at,
+      kind: 'wrong_key',
+      detail: `entry ${at} is MACed with the key "${entry.hmac_key_id}", but the key in force at seq ${at} is "${expectedKey}"`,
+      usedKeyId: entry.hmac_key_id,
+      expectedKeyId: expectedKey,
     };
   }
   if (prevHmac !== null) {

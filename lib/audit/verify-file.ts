@@ -1,7 +1,7 @@
 import type crypto from 'node:crypto';
 import fs from 'node:fs';
 import readline from 'node:readline';
-import { type ChainEntry, GENESIS_HMAC } from './chain';
+import { type ChainEntry, GENESIS_HMAC, nextKeyId } from './chain';
 import { checkSignature } from './checkpoint-format';
 import { CHECKPOINT_LINE_TYPE, CheckpointLine, ExportHeader } from './export-format';
 import type { HmacKeyRing } from './keys';
@@ -26,6 +26,12 @@ export interface FileVerifyOptions {
 
 export type FileVerifyResult = VerifyResult & {
   header: ExportHeader | null;
+  /**
+   * How far key continuity (each entry MAC'd with the key in force at its seq) could be checked: `full` in
+   * a contiguous export (from its second entry on; the first one's predecessor is not in the file),
+   * `consecutive_only` in a filtered one, where it holds only between entries whose seqs meet.
+   */
+  keyContinuity: 'full' | 'consecutive_only';
   /** Entries in the file (all of them, also after a break). */
   entries: number;
   checkpoints: number;
@@ -121,6 +127,7 @@ export async function verifyExportFile(file: string, opts: FileVerifyOptions): P
     kind: 'modified',
     detail,
     header,
+    keyContinuity: continuity(header),
     entries,
     checkpoints: checkpoints.length,
   });
@@ -144,15 +151,22 @@ export async function verifyExportFile(file: string, opts: FileVerifyOptions): P
       entries++;
       firstSeq ??= entry.seq;
       if (!chainBreak) {
-        const { expected, prevHmac } = expectations(header, prev, entry);
+        const { expected, prevHmac, expectedKey } = expectations(header, prev, entry);
         if (prev && !header.contiguous && entry.seq <= prev.seq) {
           chainBreak = {
             firstBadSeq: entry.seq,
             kind: 'reordered',
             detail: `entry ${entry.seq} comes after entry ${prev.seq}`,
           };
-        } else if (!entryVerifies(opts.keys, entry, expected, prevHmac)) {
-          chainBreak = await classifyBreak(fileLookup(file), opts.keys, entry, expected, prevHmac);
+        } else if (!entryVerifies(opts.keys, entry, expected, prevHmac, expectedKey)) {
+          chainBreak = await classifyBreak(
+            fileLookup(file),
+            opts.keys,
+            entry,
+            expected,
+            prevHmac,
+            expectedKey,
+          );
         } else {
           checked++;
         }
@@ -183,17 +197,29 @@ export async function verifyExportFile(file: string, opts: FileVerifyOptions): P
     chain,
     await judgeCheckpoints(file, header, checkpoints, opts, firstSeq ?? lastSeq + 1, lastSeq),
   );
-  return { ...result, header, entries, checkpoints: checkpoints.length };
+  return { ...result, header, keyContinuity: continuity(header), entries, checkpoints: checkpoints.length };
 }
 
-/** What an entry must follow: in a contiguous export the previous seq and hmac, else only where seqs meet. */
+function continuity(header: ExportHeader | null): FileVerifyResult['keyContinuity'] {
+  return header && !header.contiguous ? 'consecutive_only' : 'full';
+}
+
+/**
+ * What an entry must follow: in a contiguous export the previous seq, hmac and the key it hands on, else
+ * only where seqs meet.
+ */
 function expectations(header: ExportHeader, prev: ChainEntry | null, entry: ChainEntry) {
   if (header.contiguous) {
-    if (prev) return { expected: prev.seq + 1, prevHmac: prev.hmac };
+    if (prev) return { expected: prev.seq + 1, prevHmac: prev.hmac, expectedKey: nextKeyId(prev) };
     const from = header.from_seq ?? 1;
-    return { expected: from, prevHmac: from <= 1 ? GENESIS_HMAC : null };
+    return { expected: from, prevHmac: from <= 1 ? GENESIS_HMAC : null, expectedKey: null };
   }
-  return { expected: null, prevHmac: prev && entry.seq === prev.seq + 1 ? prev.hmac : null };
+  const meets = prev && entry.seq === prev.seq + 1;
+  return {
+    expected: null,
+    prevHmac: meets ? prev.hmac : null,
+    expectedKey: meets ? nextKeyId(prev) : null,
+  };
 }
 
 async function judgeCheckpoints(

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { sql } from 'drizzle-orm';
 import { type Db, rows } from '@/db/client';
 import { type HmacKeyRing, hmacKeyRing } from './keys';
-import { anchorHmac, checkAgainstCheckpoints, verifyChain, type VerifyOptions } from './verify';
+import { checkAgainstCheckpoints, readAnchor, verifyChain, type VerifyOptions } from './verify';
 import type { VerifyResult } from './verify-core';
 import type { FromWorker, ToWorker, WorkerData } from './verify-worker';
 
@@ -46,7 +46,7 @@ export async function verifyChainParallel(db: Db, opts: ParallelOptions): Promis
   );
   const toSeq = Math.min(opts.toSeq ?? Number.MAX_SAFE_INTEGER, Number(head?.seq ?? 0));
   const chunkSize = opts.chunkSize ?? 50_000;
-  const anchor = await anchorHmac(db, fromSeq);
+  const anchor = await readAnchor(db, fromSeq);
   if (anchor === null) {
     return verifyChain(db, { ...opts, fromSeq, toSeq: opts.toSeq });
   }
@@ -116,14 +116,20 @@ export async function verifyChainParallel(db: Db, opts: ParallelOptions): Promis
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
-  // Join the chunks in order: each must start where the one before ended.
-  let prevHmac = anchor;
+  // Join the chunks in order: each must start where the one before ended, with the key it handed on.
+  let prevHmac = anchor.hmac;
+  let expectedKey = anchor.nextKey;
   let expected = fromSeq;
   let verified = 0;
   for (const chunk of chunks) {
     const r = results.get(chunk.from);
     const joined =
-      r && r.badSeq === null && r.firstSeq === expected && r.firstPrev === prevHmac && r.lastSeq === chunk.to;
+      r &&
+      r.badSeq === null &&
+      r.firstSeq === expected &&
+      r.firstPrev === prevHmac &&
+      (expectedKey === null || r.firstKey === expectedKey) &&
+      r.lastSeq === chunk.to;
     if (!joined) {
       // Find and name the first break exactly, from this chunk on, the ordinary way.
       const rest = await verifyChain(db, {
@@ -138,6 +144,7 @@ export async function verifyChainParallel(db: Db, opts: ParallelOptions): Promis
     }
     verified += r.checked;
     prevHmac = r.lastHmac!;
+    expectedKey = r.nextKey;
     expected = chunk.to + 1;
   }
   const chain: VerifyResult = { ok: true, checked: verified, headSeq: expected - 1, headHmac: prevHmac };

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import postgres from 'postgres';
-import type { ChainEntry } from './chain';
+import { type ChainEntry, nextKeyId } from './chain';
 import type { HmacKeyRing } from './keys';
 import { entryVerifies } from './verify-core';
 
@@ -23,11 +23,16 @@ export type FromWorker =
       from: number;
       to: number;
       checked: number;
-      /** The first entry's seq and prev_hmac, and the last entry's seq and hmac: for the main thread's joins. */
+      /**
+       * For the main thread's joins: the first entry's seq, prev_hmac and key, and the last entry's seq,
+       * hmac and the key it hands on (key continuity across chunk borders).
+       */
       firstSeq: number | null;
       firstPrev: string | null;
+      firstKey: string | null;
       lastSeq: number | null;
       lastHmac: string | null;
+      nextKey: string | null;
       /** The first seq that did not verify (or the first missing one), for the main thread to classify. */
       badSeq: number | null;
     }
@@ -125,8 +130,10 @@ async function verifyChunk(
     checked: 0,
     firstSeq: null,
     firstPrev: null,
+    firstKey: null,
     lastSeq: null,
     lastHmac: null,
+    nextKey: null,
     badSeq: null,
   };
   try {
@@ -157,14 +164,16 @@ async function readChunk(
       if (done.firstSeq === null) {
         done.firstSeq = entry.seq;
         done.firstPrev = entry.prev_hmac;
+        done.firstKey = entry.hmac_key_id;
       }
-      if (!entryVerifies(keys, entry, expected, prev)) {
+      if (!entryVerifies(keys, entry, expected, prev, done.nextKey)) {
         done.badSeq = Math.min(entry.seq, expected);
         break;
       }
       prev = entry.hmac;
       done.lastSeq = entry.seq;
       done.lastHmac = entry.hmac;
+      done.nextKey = nextKeyId(entry);
       expected++;
       done.checked++;
     }

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type Db, rows } from '@/db/client';
 import { config } from '@/lib/config';
-import { type ChainEntry, GENESIS_HMAC } from './chain';
+import { type ChainEntry, GENESIS_HMAC, nextKeyId } from './chain';
 import { readCheckpoints } from './checkpoint';
 import { checkpointKeyRing, publicKeys } from './checkpoint-keys';
 import { type HmacKeyRing, hmacKeyRing } from './keys';
@@ -72,7 +72,7 @@ export function dbLookup(db: Db): BreakLookup {
 
 /**
  * Verifies the chain in the database: walks it in seq order and reports the first entry that does not
- * verify, with the kind of break (each entry needs only the stored hmac of the one before it); then
+ * verify, with the kind of break (each entry needs only the stored hmac and key of the one before it); then
  * checks it against the signed checkpoints, so that a truncated tail or a rollback is found too.
  */
 export async function verifyChain(db: Db, opts: VerifyOptions = {}): Promise<VerifyResult> {
@@ -80,11 +80,18 @@ export async function verifyChain(db: Db, opts: VerifyOptions = {}): Promise<Ver
   return opts.checkpoints === false ? chain : checkAgainstCheckpoints(db, chain, opts);
 }
 
-/** The hmac stored before `fromSeq`: where a range starts from. Null when that entry is missing. */
-export async function anchorHmac(db: Db, fromSeq: number): Promise<string | null> {
-  if (fromSeq <= 1) return GENESIS_HMAC;
+/** Where a range starts from: the entry before `fromSeq`. */
+export interface Anchor {
+  hmac: string;
+  /** The key in force at `fromSeq` (null at seq 1: the chain's first key is whichever it names). */
+  nextKey: string | null;
+}
+
+/** The hmac stored before `fromSeq` and the key it hands on. Null when that entry is missing. */
+export async function readAnchor(db: Db, fromSeq: number): Promise<Anchor | null> {
+  if (fromSeq <= 1) return { hmac: GENESIS_HMAC, nextKey: null };
   const [anchor] = await readEntries(db, fromSeq - 2, fromSeq - 1, 1);
-  return anchor && anchor.seq === fromSeq - 1 ? anchor.hmac : null;
+  return anchor && anchor.seq === fromSeq - 1 ? { hmac: anchor.hmac, nextKey: nextKeyId(anchor) } : null;
 }
 
 async function verifyLinks(db: Db, opts: VerifyOptions): Promise<VerifyResult> {
@@ -93,8 +100,8 @@ async function verifyLinks(db: Db, opts: VerifyOptions): Promise<VerifyResult> {
   const fromSeq = opts.fromSeq ?? 1;
   const toSeq = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
 
-  let prevHmac = await anchorHmac(db, fromSeq);
-  if (prevHmac === null) {
+  const anchor = await readAnchor(db, fromSeq);
+  if (anchor === null) {
     return {
       ok: false,
       checked: 0,
@@ -104,6 +111,8 @@ async function verifyLinks(db: Db, opts: VerifyOptions): Promise<VerifyResult> {
     };
   }
 
+  let prevHmac = anchor.hmac;
+  let expectedKey = anchor.nextKey;
   let expected = fromSeq;
   let checked = 0;
   // The next batch is fetched while this one is checked, so the database and the HMACs overlap.
@@ -113,15 +122,16 @@ async function verifyLinks(db: Db, opts: VerifyOptions): Promise<VerifyResult> {
     const last = batch.at(-1);
     pending = batch.length === batchSize && last ? readEntries(db, last.seq, toSeq, batchSize) : null;
     for (const entry of batch) {
-      if (!entryVerifies(keys, entry, expected, prevHmac)) {
+      if (!entryVerifies(keys, entry, expected, prevHmac, expectedKey)) {
         pending?.catch(() => {}); // abandoned: its result, or its error, no longer matters
         return {
           ok: false,
           checked,
-          ...(await classifyBreak(dbLookup(db), keys, entry, expected, prevHmac)),
+          ...(await classifyBreak(dbLookup(db), keys, entry, expected, prevHmac, expectedKey)),
         };
       }
       prevHmac = entry.hmac;
+      expectedKey = nextKeyId(entry);
       expected++;
       checked++;
     }
