@@ -5,6 +5,8 @@ import { GENESIS_HMAC } from './chain';
 import { type CheckpointKeyRing, checkpointKeyRing } from './checkpoint-keys';
 import { signCheckpoint } from './checkpoint-format';
 import type { CheckpointRecord } from './export-format';
+import { ChainHeadError, checkHead } from './head';
+import { type HmacKeyRing, hmacKeyRing } from './keys';
 
 export {
   CHECKPOINT_PAYLOAD_TYPE,
@@ -37,16 +39,17 @@ export async function readCheckpoints(
 
 /**
  * Signs the chain's committed head `(chain_id, seq, head_hmac, signed_at)` with the active checkpoint key
- * and stores it, in the caller's transaction. An empty chain is signed as seq 0 with the genesis value.
+ * and stores it, in the caller's transaction. An empty chain is signed as seq 0 with the genesis value. A
+ * head that does not verify (checkHead) is never signed: ChainHeadError.
  */
 export async function insertCheckpoint(
   tx: Tx,
   ring: CheckpointKeyRing = checkpointKeyRing(),
+  keys: HmacKeyRing = hmacKeyRing(),
 ): Promise<CheckpointRecord & { id: string }> {
-  const [head] = await rows<{ seq: string; hmac: string }>(
-    tx,
-    sql`select seq::text as seq, hmac from audit_log order by audit_log.seq desc limit 1`,
-  );
+  const check = await checkHead(tx, keys);
+  if (!check.ok) throw new ChainHeadError(check);
+  const head = check.head.seq === 0 ? undefined : check.head;
   // The database's clock, so that every replica's checkpoints are on one time line.
   const [clock] = await rows<{ now: string }>(
     tx,

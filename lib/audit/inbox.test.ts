@@ -25,21 +25,20 @@ describe('an HMAC key rotation waiting in the inbox', () => {
   it('counts from its commit, and the drain switches keys right after it, whatever the draining replica holds', async () => {
     const db = database.db;
     await db.transaction((tx) => appendEntries(tx, [{ action: 'system.seed' }], ring('test-k1')));
-    // The rotation commits; replica A already appends with the new key, and the drain has not run.
+    // The rotation commits, MAC'd with the key it retires (as rotateHmacKey does); replica A already
+    // appends with the new key, and the drain has not run.
     await db.transaction((tx) =>
       enqueueEntries(
         tx,
-        [
-          { action: 'audit.hmac_key.rotated', target_type: 'audit_hmac_key', target_id: 'test-k2' },
-          { action: 'org.updated' },
-        ],
-        ring('test-k2'),
+        [{ action: 'audit.hmac_key.rotated', target_type: 'audit_hmac_key', target_id: 'test-k2' }],
+        ring('test-k1'),
       ),
     );
+    await db.transaction((tx) => enqueueEntries(tx, [{ action: 'org.updated' }], ring('test-k2')));
     expect(await activeKeysFromChain(db)).toMatchObject({ hmac: 'test-k2' });
 
     // Replica B, which has not heard of the rotation, drains: it must not MAC what follows with test-k1.
-    expect(await chainPending(db, ring('test-k1'))).toBe(1);
+    expect(await chainPending(db, ring('test-k1'))).toBe(2);
     await db.transaction((tx) => enqueueEntries(tx, [{ action: 'org.suspended' }], ring('test-k1')));
     await chainPending(db, ring('test-k1'));
     expect(await keyIds()).toEqual([

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { type Db, rows, type Tx } from '@/db/client';
+import { log } from '@/lib/log';
 import {
   activeKey,
   type ChainHead,
@@ -12,7 +13,8 @@ import {
   type UnchainedEntry,
 } from './append';
 import { canonicalJson } from './canonical';
-import { type ChainEntry, HMAC_ROTATION, hmacEquals, isRotation } from './chain';
+import { HMAC_ROTATION, hmacEquals, isRotation } from './chain';
+import { ChainHeadError, checkHead } from './head';
 import { type HmacKeyRing, hmacKeyRing, reloadHmacKeyRing } from './keys';
 
 export { HMAC_ROTATION };
@@ -43,9 +45,58 @@ function inboxMac(key: Buffer, entries: readonly UnchainedEntry[]): string {
 const ROWS_PER_DRAIN = 2000;
 
 /**
+ * How long after a rotation an inbox row MAC'd with the key it retired is still taken: a replica hears of
+ * the rotation within a tick (NOTIFY at once, else its ticker), and a write that began before may commit
+ * after. Past that, only someone holding the retired key writes with it: such a row is rejected.
+ */
+export const ROTATION_GRACE_MS = 60_000;
+
+/** What a drain knows of the head it chains onto, once checked: kept per process, until the head moves. */
+interface TrustedHead {
+  seq: number;
+  hmac: string;
+  /** The key in force after the head. */
+  keyId: string;
+  /** The newest genuine rotation: its retired key is still taken in the inbox for ROTATION_GRACE_MS. */
+  rotation: { fromKeyId: string; occurredAtMs: number } | null;
+}
+const trustedHeads = new WeakMap<Db, TrustedHead>();
+
+/**
+ * The head this drain extends, and its key, from nothing it did not check: the head it left itself last
+ * time, else one that checkHead verifies (HMAC, link, and the key the genuine rotation history puts in force).
+ */
+async function trustedHead(
+  db: Db,
+  tx: Tx,
+  keys: HmacKeyRing,
+  seq: number | null,
+  hmac: string | null,
+): Promise<TrustedHead> {
+  const known = trustedHeads.get(db);
+  if (known && known.seq === (seq ?? 0) && known.hmac === (hmac ?? GENESIS.hmac)) return known;
+  const check = await checkHead(tx, keys);
+  if (!check.ok) {
+    log.error(
+      { seq: check.seq, used_key_id: check.usedKeyId, expected_key_id: check.expectedKeyId },
+      `audit chain: the head does not verify, nothing is chained onto it: ${check.problem}`,
+    );
+    throw new ChainHeadError(check);
+  }
+  const newest = check.history.rotations.at(-1);
+  return {
+    seq: check.head.seq,
+    hmac: check.head.hmac,
+    keyId: check.nextKeyId ?? keys.activeId,
+    rotation: newest ? { fromKeyId: newest.fromKeyId, occurredAtMs: Date.parse(newest.occurredAt) } : null,
+  };
+}
+
+/**
  * Chains every inbox row committed before it started, in inbox order, and deletes them in the same
- * transaction. A row whose MAC does not verify (changed in the database while it waited) is not chained
- * as it stands: an `audit.inbox_rejected` failure entry takes its place and carries it.
+ * transaction. A row is chained as it stands only when its MAC verifies under the key in force (or, for
+ * ROTATION_GRACE_MS after a rotation, the key it retired); otherwise an `audit.inbox_rejected` failure
+ * entry takes its place and carries it. Refuses (ChainHeadError) to chain onto a head that does not verify.
  */
 async function drain(db: Db, keys: HmacKeyRing): Promise<number> {
   let chained = 0;
@@ -60,62 +111,80 @@ async function drain(db: Db, keys: HmacKeyRing): Promise<number> {
         entries: unknown;
         key_id: string;
         mac: string;
+        created_ms: string | number;
         head_seq: string | number | null;
         head_hmac: string | null;
-        head_key_id: string | null;
-        head_action: string | null;
-        head_outcome: ChainEntry['outcome'] | null;
-        head_target_id: string | null;
       }>(
         tx,
-        sql`with head as (select seq, hmac, hmac_key_id, action, outcome, target_id from audit_log order by seq desc limit 1)
-            select i.id, i.entries, i.key_id, i.mac, h.seq as head_seq, h.hmac as head_hmac, h.hmac_key_id as head_key_id,
-              h.action as head_action, h.outcome as head_outcome, h.target_id as head_target_id
+        sql`with head as (select seq, hmac from audit_log order by seq desc limit 1)
+            select i.id, i.entries, i.key_id, i.mac, (extract(epoch from i.created_at) * 1000)::float8 as created_ms,
+              h.seq as head_seq, h.hmac as head_hmac
             from audit_inbox i left join head h on true order by i.id limit ${ROWS_PER_DRAIN}`,
       );
       const first = pending[0];
-      if (!first) return 0;
+      if (!first) return null;
+      const trusted = await trustedHead(
+        db,
+        tx,
+        keys,
+        first.head_seq == null ? null : Number(first.head_seq),
+        first.head_hmac,
+      );
+      // The chain, not this process, decides the key: the one in force after the trusted head, until a
+      // rotation entry (itself MAC'd with the old key) names the next.
+      let keyId = trusted.keyId;
+      let rotation = trusted.rotation;
       const entries: NewEntry[] = [];
       for (const row of pending) {
         const got = typeof row.entries === 'string' ? (JSON.parse(row.entries) as unknown) : row.entries;
         const key = keys.keys.get(row.key_id);
-        const ok = key && Array.isArray(got) && hmacEquals(inboxMac(key, got as UnchainedEntry[]), row.mac);
-        if (ok) entries.push(...(got as NewEntry[]));
-        else {
+        const macOk =
+          key && Array.isArray(got) && hmacEquals(inboxMac(key, got as UnchainedEntry[]), row.mac);
+        const inForce =
+          row.key_id === keyId ||
+          (rotation !== null &&
+            row.key_id === rotation.fromKeyId &&
+            Number(row.created_ms) <= rotation.occurredAtMs + ROTATION_GRACE_MS);
+        if (macOk && inForce) {
+          for (const e of got as NewEntry[]) {
+            entries.push(e);
+            if (isRotation(e)) {
+              rotation = { fromKeyId: keyId, occurredAtMs: Date.parse(e.occurred_at ?? '') };
+              keyId = e.target_id;
+            }
+          }
+        } else {
           entries.push({
             action: 'audit.inbox_rejected',
             outcome: 'failure',
             diff: {
-              reason: key ? 'the MAC does not match the entries' : `unknown key id "${row.key_id}"`,
+              reason: !key
+                ? `unknown key id "${row.key_id}"`
+                : !macOk
+                  ? 'the MAC does not match the entries'
+                  : `MACed with the key "${row.key_id}", which is not in force (the chain is on "${keyId}")`,
               inbox_id: Number(row.id),
               entries: got,
             },
           });
         }
       }
-      let head: ChainHead =
-        first.head_seq == null ? GENESIS : { seq: Number(first.head_seq), hmac: first.head_hmac! };
+      let head: ChainHead = { seq: trusted.seq, hmac: trusted.hmac };
       let consumed = pending.map((r) => Number(r.id));
-      // The chain, not this process, decides the key: the one of the head, until a rotation entry (itself
-      // MAC'd with the old key) names the next. A replica that learns of a rotation late cannot MAC the
-      // entries after it with the old key.
-      const headEntry = {
-        action: first.head_action as NewEntry['action'],
-        outcome: first.head_outcome ?? undefined,
-        target_id: first.head_target_id,
-      };
-      let keyId = isRotation(headEntry) ? headEntry.target_id : (first.head_key_id ?? keys.activeId);
+      let chainKey = trusted.keyId;
       for (const segment of splitAfterRotations(entries)) {
-        head = await insertChained(tx, segment, ringWith(keys, keyId), head, consumed);
+        head = await insertChained(tx, segment, ringWith(keys, chainKey), head, consumed);
         consumed = [];
         const last = segment.at(-1)!;
-        if (isRotation(last)) keyId = last.target_id;
+        if (isRotation(last)) chainKey = last.target_id;
       }
-      return pending.length;
+      return { count: pending.length, trusted: { ...head, keyId: chainKey, rotation } };
     });
-    chained += moved;
-    if (process.env.DRAIN_PROF) console.error(`drain ${moved} in ${(performance.now() - t0).toFixed(1)} ms`);
-    if (moved < ROWS_PER_DRAIN) return chained;
+    if (moved) trustedHeads.set(db, moved.trusted);
+    const count = moved?.count ?? 0;
+    chained += count;
+    if (process.env.DRAIN_PROF) console.error(`drain ${count} in ${(performance.now() - t0).toFixed(1)} ms`);
+    if (count < ROWS_PER_DRAIN) return chained;
   }
 }
 
@@ -147,6 +216,8 @@ export async function newestPending(
   db: Db | Tx,
   action: string,
   keys: HmacKeyRing = hmacKeyRing(),
+  /** Only rows MAC'd with this key count (the key in force: a retired key's rows are rejected by the drain). */
+  keyId: string | null = null,
 ): Promise<UnchainedEntry | null> {
   const found = await rows<{ entries: unknown; key_id: string; mac: string }>(
     db,
@@ -155,7 +226,8 @@ export async function newestPending(
   for (const row of found) {
     const got = (typeof row.entries === 'string' ? JSON.parse(row.entries) : row.entries) as UnchainedEntry[];
     const key = keys.keys.get(row.key_id);
-    if (!key || !hmacEquals(inboxMac(key, got), row.mac)) continue;
+    if ((keyId !== null && row.key_id !== keyId) || !key || !hmacEquals(inboxMac(key, got), row.mac))
+      continue;
     const entry = got.findLast((e) => e.action === action && e.outcome === 'success');
     if (entry) return entry;
   }

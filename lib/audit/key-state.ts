@@ -6,7 +6,8 @@ import type { ChainEntry } from './chain';
 import { HMAC_ROTATION, newestPending } from './inbox';
 import { checkpointKeyRing, activateCheckpointKey } from './checkpoint-keys';
 import { type HmacKeyRing, hmacKeyRing, activateHmacKey } from './keys';
-import { ENTRY_COLUMNS, readEntries } from './verify';
+import { type KeyHistory, keyAt, readKeyHistory } from './head';
+import { ENTRY_COLUMNS, type RawRow, toEntry } from './verify';
 import { entryVerifies } from './verify-core';
 
 export { HMAC_ROTATION };
@@ -24,7 +25,7 @@ export interface Rotation {
   genuine: boolean;
 }
 
-function toRotation(e: ChainEntry, keys: HmacKeyRing): Rotation {
+function toRotation(e: ChainEntry, keys: HmacKeyRing, history: KeyHistory): Rotation {
   const diff = e.diff as { before?: { active_key_id?: string } } | null;
   return {
     seq: e.seq,
@@ -32,7 +33,12 @@ function toRotation(e: ChainEntry, keys: HmacKeyRing): Rotation {
     actorEmail: e.actor_email,
     fromKeyId: diff?.before?.active_key_id ?? null,
     toKeyId: e.target_id ?? '',
-    genuine: entryVerifies(keys, e, null, null),
+    // An HMAC rotation counts only as the key history does; any rotation entry must at least verify under
+    // the key in force at its seq, so a retired key cannot pass one off.
+    genuine:
+      e.action === HMAC_ROTATION
+        ? history.rotations.some((r) => r.seq === e.seq)
+        : entryVerifies(keys, e, null, null, keyAt(history, e.seq)),
   };
 }
 
@@ -45,14 +51,14 @@ export async function rotations(
   action: typeof HMAC_ROTATION | typeof CHECKPOINT_ROTATION,
   limit = 100,
   keys: HmacKeyRing = hmacKeyRing(),
+  history?: KeyHistory,
 ): Promise<Rotation[]> {
-  const raw = await rows<Omit<ChainEntry, 'seq' | 'diff'> & { seq: string; diff: string | null }>(
+  const known = history ?? (await readKeyHistory(db, keys));
+  const raw = await rows<RawRow>(
     db,
     sql`select ${ENTRY_COLUMNS} from audit_log where action = ${action} and outcome = 'success' order by audit_log.seq desc limit ${limit}`,
   );
-  return raw.map((r) =>
-    toRotation({ ...r, seq: Number(r.seq), diff: r.diff === null ? null : JSON.parse(r.diff) }, keys),
-  );
+  return raw.map((r) => toRotation(toEntry(r), keys, known));
 }
 
 /**
@@ -65,19 +71,22 @@ export async function activeKeysFromChain(
   db: Db | Tx,
   keys: HmacKeyRing = hmacKeyRing(),
 ): Promise<{ hmac: string | null; checkpoint: string | null }> {
-  const newest = async (action: typeof HMAC_ROTATION | typeof CHECKPOINT_ROTATION) => {
-    // A committed rotation still waiting in the inbox is newer than any on the chain.
-    const pending = await newestPending(db, action, keys);
+  const history = await readKeyHistory(db, keys);
+  const [top] = await rows<{ seq: string | null }>(db, sql`select max(seq)::text as seq from audit_log`);
+  // The key in force after the head; a committed rotation still waiting in the inbox is newer, if its row
+  // is MAC'd with that key (the drain rejects any other).
+  const inForce = keyAt(history, Number(top?.seq ?? 0) + 1);
+  const pendingHmac = await newestPending(db, HMAC_ROTATION, keys, inForce);
+  const hmac = pendingHmac?.target_id ?? inForce;
+  const newestCheckpointKey = async () => {
+    const pending = await newestPending(db, CHECKPOINT_ROTATION, keys, inForce);
     if (pending?.target_id) return pending.target_id;
-    const found = (await rotations(db, action, 20, keys)).find((r) => r.genuine && r.toKeyId);
+    const found = (await rotations(db, CHECKPOINT_ROTATION, 20, keys, history)).find(
+      (r) => r.genuine && r.toKeyId,
+    );
     return found?.toKeyId ?? null;
   };
-  let hmac = await newest(HMAC_ROTATION);
-  if (!hmac) {
-    const [first] = await readEntries(db as Db, 0, 1, 1);
-    hmac = first?.hmac_key_id ?? null;
-  }
-  let checkpoint = await newest(CHECKPOINT_ROTATION);
+  let checkpoint = await newestCheckpointKey();
   if (!checkpoint) {
     const [first] = await rows<{ key_id: string }>(
       db,

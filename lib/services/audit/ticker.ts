@@ -1,5 +1,6 @@
 import { getDatabase } from '@/db/client';
 import { checkpointIfDue } from '@/lib/audit/checkpoint';
+import { chainPending } from '@/lib/audit/inbox';
 import { checkpointKeyRing } from '@/lib/audit/checkpoint-keys';
 import { hmacKeyRing } from '@/lib/audit/keys';
 import { KEYS_CHANGED_CHANNEL, syncKeyRings } from '@/lib/audit/key-state';
@@ -12,7 +13,8 @@ const state = globalThis as { __auditTicker?: NodeJS.Timeout };
 
 /**
  * The audit chain's background work, in every replica (started by instrumentation.ts): keep the key
- * rings in line with the chain (at once on NOTIFY after a rotation, and on every tick), write the periodic
+ * rings in line with the chain (at once on NOTIFY after a rotation, and on every tick), chain what waits in
+ * the inbox (at start-up and on every tick), write the periodic
  * checkpoint when it is due (checkpointIfDue lets one replica write it per interval, even when idle), and
  * end verification runs whose process is gone. A tick is a few small queries; it runs every quarter of
  * the checkpoint interval, between 1 and 5 seconds.
@@ -40,6 +42,13 @@ export async function startAuditTicker(): Promise<void> {
     running = true;
     try {
       await syncKeyRings(db);
+      // Entries left in the inbox (a replica killed between its commit and its drain, or a broken head
+      // since repaired) are chained within a tick, also when nobody writes.
+      const chained = await chainPending(db).catch((err: unknown) => {
+        log.error({ err }, 'audit: chaining the inbox failed; entries wait in audit_inbox');
+        return 0;
+      });
+      if (chained > 0) log.debug({ chained }, 'audit: the ticker chained inbox rows');
       const checkpoint = await checkpointIfDue(db);
       if (checkpoint) log.info({ seq: checkpoint.seq, key_id: checkpoint.key_id }, 'audit checkpoint signed');
       await failAbandonedRuns(ctx);
