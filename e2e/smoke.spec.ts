@@ -49,7 +49,13 @@ test(
     // Readiness: the database, every key, and every migration this build ships.
     const ready = await request.get('/api/ready');
     expect(ready.status()).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', database: 'ok', keys: 'ok', migrations: 'ok' });
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      database: 'ok',
+      keys: 'ok',
+      migrations: 'ok',
+      chain: 'ok',
+    });
   },
 );
 

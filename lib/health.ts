@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { type Db, getDatabase, MIGRATIONS_DIR, rows } from '@/db/client';
+import { checkHead } from '@/lib/audit/head';
+import { hmacKeyRing } from '@/lib/audit/keys';
 import { config } from '@/lib/config';
 import { log } from '@/lib/log';
 import { secretProblems } from '@/lib/startup';
@@ -26,10 +28,16 @@ export interface Readiness {
   keys: 'ok' | 'missing_or_invalid';
   /** `pending`: this build expects a migration the database does not have yet (the job has not run). */
   migrations: 'ok' | 'pending' | 'unknown';
+  /**
+   * `broken_head`: the audit chain's head does not verify (lib/audit/head.ts), so nothing is chained onto
+   * it and audited writes' entries wait in the inbox: the portal takes no traffic until it is repaired.
+   */
+  chain: 'ok' | 'broken_head' | 'unknown';
 }
 
 /**
- * Readiness: the database answers, every secret under SECRETS_DIR is present and well formed, and the
+ * Readiness: the database answers, every secret under SECRETS_DIR is present and well formed, the audit
+ * chain's head verifies (nothing is chained onto a forged one), and the
  * database has every migration this build ships. A new replica is not sent traffic before the migration
  * job has finished; the reasons go to the log, never to the (unauthenticated) answer.
  */
@@ -39,16 +47,33 @@ export async function checkReadiness(): Promise<Readiness> {
   const keys = keyProblems.length === 0 ? 'ok' : 'missing_or_invalid';
   let database: Readiness['database'] = 'ok';
   let migrations: Readiness['migrations'] = 'unknown';
+  let chain: Readiness['chain'] = 'unknown';
   try {
     const { db } = await getDatabase();
     await db.execute(sql`select 1`);
     migrations = await migrationsState(db);
+    if (keys === 'ok' && migrations === 'ok') chain = await chainState(db);
   } catch (err) {
     database = 'unreachable';
     log.error({ err }, 'readiness: database unreachable');
   }
-  const ready = database === 'ok' && keys === 'ok' && migrations === 'ok';
-  return { status: ready ? 'ready' : 'not_ready', database, keys, migrations };
+  const ready = database === 'ok' && keys === 'ok' && migrations === 'ok' && chain === 'ok';
+  return { status: ready ? 'ready' : 'not_ready', database, keys, migrations, chain };
+}
+
+export async function chainState(db: Db): Promise<Readiness['chain']> {
+  try {
+    const head = await checkHead(db, hmacKeyRing());
+    if (head.ok) return 'ok';
+    log.error(
+      { seq: head.seq, used_key_id: head.usedKeyId, expected_key_id: head.expectedKeyId },
+      `readiness: the audit chain's head does not verify: ${head.problem}`,
+    );
+    return 'broken_head';
+  } catch (err) {
+    log.error({ err }, 'readiness: the audit chain could not be checked');
+    return 'unknown';
+  }
 }
 
 /** Whether the database has the newest migration this build ships (`unknown`: it could not be read). */

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { type Database, migrateDatabase, openDatabase } from '@/db/client';
 
@@ -27,6 +28,31 @@ export async function testDatabase(opts: { max?: number } = {}): Promise<Databas
       await database.close();
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end();
+    },
+  };
+}
+
+/**
+ * The same database as the application's role sees it: a login role that is a member of portal_app and owns
+ * nothing, as in a deployment (docs/ARCHITECTURE.md). On PostgreSQL a connection of its own; on PGlite (one
+ * connection) the session's role is switched until close.
+ */
+export async function asAppRole(database: Database & { url?: string }): Promise<Database> {
+  if (!database.url) {
+    await database.db.execute(sql`set role portal_app`);
+    return { ...database, close: async () => void (await database.db.execute(sql`reset role`)) };
+  }
+  const role = `portal_app_test_${crypto.randomBytes(6).toString('hex')}`;
+  await database.db.execute(sql.raw(`create role ${role} login password '${role}' in role portal_app`));
+  const url = new URL(database.url);
+  url.username = role;
+  url.password = role;
+  const app = await openDatabase({ url: url.toString(), max: 4 });
+  return {
+    ...app,
+    close: async () => {
+      await app.close();
+      await database.db.execute(sql.raw(`drop role if exists ${role}`));
     },
   };
 }

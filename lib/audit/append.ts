@@ -59,8 +59,9 @@ export function activeKey(keys: HmacKeyRing): Buffer {
 }
 
 /**
- * Chains `entries` after `head`, which the caller read under the chain lock, and inserts them. The first
- * statement also deletes `consumedInboxIds`, so that the inbox rows go in the same statement as their
+ * Chains `entries` after `head`, which the caller read under the chain lock, and inserts them. The last
+ * statement also deletes `consumedInboxIds`, whose entries must all be on the chain by then (this call's
+ * or an earlier one's in the transaction), so that the inbox rows go in the same statement as their
  * entries arrive.
  */
 export async function insertChained(
@@ -85,15 +86,12 @@ export async function insertChained(
       prev = entryHmac(key, row);
       return { ...row, hmac: prev };
     });
-    // ChainEntry's fields are audit_log's column names. One jsonb parameter instead of Drizzle's multi-row
-    // VALUES: building that statement costs more than the HMACs and the insert together.
-    const columns = sql.raw(Object.keys(batch[0]!).join(', '));
-    const consumed =
-      start === 0 && consumedInboxIds.length > 0
-        ? sql`with consumed as (delete from audit_inbox where id = any(${`{${consumedInboxIds.join(',')}}`}::bigint[])) `
-        : sql``;
+    // One jsonb parameter instead of Drizzle's multi-row VALUES: building that statement costs more than the
+    // HMACs and the insert together. audit_chain_append (migration 0015) is the only way into audit_log for
+    // portal_app: it checks that the batch continues the head, and removes the inbox rows it carries.
+    const ids = start + ROWS_PER_INSERT >= entries.length ? consumedInboxIds : [];
     await tx.execute(
-      sql`${consumed}insert into audit_log (${columns}) select ${columns} from jsonb_populate_recordset(null::audit_log, ${JSON.stringify(batch)}::jsonb)`,
+      sql`select audit_chain_append(${`{${ids.join(',')}}`}::bigint[], ${JSON.stringify(batch)}::jsonb)`,
     );
   }
   return { seq, hmac: prev };

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Database, rows } from '@/db/client';
 import { organizations } from '@/db/schema';
 import { forgeAtHead } from '@/test/audit-forge';
+import { chainState } from '@/lib/health';
 import { testDatabase } from '@/test/db';
 import { type AuditCtx, verifyChain, withAudit } from '.';
 import { appendEntries } from './append';
@@ -103,6 +104,8 @@ describe('the drain trusts nothing it did not check', () => {
     await expect(chainPending(database.db, ring('test-k2'))).rejects.toThrow(
       /refusing to extend a broken head: the chain's head, seq 5, is MACed with the key "test-k1", but the key in force is "test-k2"/,
     );
+    // Readiness is red: the portal takes no traffic on top of a forged head.
+    expect(await chainState(database.db)).toBe('broken_head');
     // Nor is a checkpoint signed over it.
     await expect(database.db.transaction((tx) => insertCheckpoint(tx))).rejects.toThrow(/broken head/);
 
@@ -111,6 +114,7 @@ describe('the drain trusts nothing it did not check', () => {
     await database.db.execute(sql`delete from audit_log where seq = ${forged.seq}`);
     expect(await chainPending(database.db, ring('test-k2'))).toBe(1);
     expect(await inboxCount()).toBe(0);
+    expect(await chainState(database.db)).toBe('ok');
     expect((await keysAndActions()).at(-1)).toMatchObject({
       seq: '5',
       action: 'org.updated',

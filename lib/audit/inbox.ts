@@ -170,11 +170,12 @@ async function drain(db: Db, keys: HmacKeyRing): Promise<number> {
         }
       }
       let head: ChainHead = { seq: trusted.seq, hmac: trusted.hmac };
-      let consumed = pending.map((r) => Number(r.id));
       let chainKey = trusted.keyId;
-      for (const segment of splitAfterRotations(entries)) {
+      const segments = splitAfterRotations(entries);
+      for (const [i, segment] of segments.entries()) {
+        // The inbox rows go with the last segment, once every entry they hold is on the chain.
+        const consumed = i === segments.length - 1 ? pending.map((r) => Number(r.id)) : [];
         head = await insertChained(tx, segment, ringWith(keys, chainKey), head, consumed);
-        consumed = [];
         const last = segment.at(-1)!;
         if (isRotation(last)) chainKey = last.target_id;
       }

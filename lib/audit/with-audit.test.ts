@@ -295,7 +295,7 @@ describe('audit_log is append-only in the database', () => {
     ]);
   });
 
-  it('denies UPDATE, DELETE and TRUNCATE to the application role portal_app', async () => {
+  it('denies INSERT (migration 0015: audit_chain_append only), UPDATE, DELETE and TRUNCATE to portal_app', async () => {
     const privileges = await rows<{ p: string; granted: boolean }>(
       database.db,
       sql`select p, has_table_privilege('portal_app', 'audit_log', p) as granted
@@ -303,7 +303,7 @@ describe('audit_log is append-only in the database', () => {
     );
     expect(Object.fromEntries(privileges.map((r) => [r.p, r.granted]))).toEqual({
       SELECT: true,
-      INSERT: true,
+      INSERT: false,
       UPDATE: false,
       DELETE: false,
       TRUNCATE: false,

@@ -4,6 +4,7 @@ import { rows } from '@/db/client';
 import { auditVerifyRuns } from '@/db/schema';
 import { readCheckpoints } from '@/lib/audit/checkpoint';
 import { checkpointKeyRing, publicKeyPem } from '@/lib/audit/checkpoint-keys';
+import { checkHead, keyAt } from '@/lib/audit/head';
 import { CHECKPOINT_ROTATION, HMAC_ROTATION, rotations } from '@/lib/audit/key-state';
 import { hmacKeyRing } from '@/lib/audit/keys';
 import { can, requirePermission } from '@/lib/auth/permissions';
@@ -96,8 +97,12 @@ export function checkpointPublicKeyList(ctx: StaffCtx) {
 export async function auditKeyOverview(ctx: StaffCtx) {
   requirePermission(ctx, 'audit.verify');
   const hmac = hmacKeyRing();
-  const hmacRotations = await rotations(ctx.db, HMAC_ROTATION, 50);
-  const checkpointRotations = await rotations(ctx.db, CHECKPOINT_ROTATION, 50);
+  // The key in force is the chain's (its genuine rotation history), not this process's ring.
+  const head = await checkHead(ctx.db, hmac);
+  const headSeq = head.ok ? head.head.seq : head.seq;
+  const inForce = keyAt(head.history, headSeq + 1) ?? hmac.activeId;
+  const hmacRotations = await rotations(ctx.db, HMAC_ROTATION, 50, hmac, head.history);
+  const checkpointRotations = await rotations(ctx.db, CHECKPOINT_ROTATION, 50, hmac, head.history);
   const [firstEntry] = await rows<{ id: string }>(
     ctx.db,
     sql`select hmac_key_id as id from audit_log order by audit_log.seq limit 1`,
@@ -112,16 +117,23 @@ export async function auditKeyOverview(ctx: StaffCtx) {
       : history.some((r) => r.toKeyId === id || r.fromKeyId === id) || id === first
         ? ('retired' as const)
         : ('staged' as const);
-  const [newest] = await rows<{ seq: string; id: string }>(
-    ctx.db,
-    sql`select seq::text as seq, hmac_key_id as id from audit_log order by audit_log.seq desc limit 1`,
-  );
+  const lastRotation = head.history.rotations.at(-1);
   const cp = checkpointKeyRing();
   return {
-    newestEntry: newest ? { seq: Number(newest.seq), keyId: newest.id } : null,
+    /** The key the chain's next entry must use, and the genuine rotation that put it in force. */
+    inForce: { keyId: inForce, sinceSeq: lastRotation?.seq ?? null },
+    /** The newest entry and whether it verifies under the key in force at its seq (else an alert). */
+    newestEntry:
+      headSeq === 0
+        ? null
+        : head.ok
+          ? { seq: headSeq, keyId: head.headKeyId ?? '', ok: true as const }
+          : { seq: headSeq, keyId: head.usedKeyId, ok: false as const, problem: head.problem },
+    /** This replica appends with another key than the chain's (it lacks the key, or has not synced yet). */
+    processKeyId: hmac.activeId,
     hmacKeys: [...hmac.keys.keys()].map((id) => ({
       id,
-      state: state(id, hmac.activeId, hmacRotations, firstEntry?.id),
+      state: state(id, inForce, hmacRotations, firstEntry?.id),
     })),
     checkpointKeys: [...cp.keys].map(([id, key]) => ({
       id,
@@ -133,4 +145,18 @@ export async function auditKeyOverview(ctx: StaffCtx) {
     canRotate: can(ctx.role, 'keys.rotate'),
     generates: secretsWritable(),
   };
+}
+
+/**
+ * The drain's own check of the chain's head (lib/audit/head.ts), for the banner on the audit pages: when it
+ * fails, nothing is chained and audited writes' entries wait in the inbox.
+ */
+export async function brokenHead(
+  ctx: StaffCtx,
+): Promise<{ seq: number; problem: string; waiting: number } | null> {
+  requirePermission(ctx, 'audit.read');
+  const head = await checkHead(ctx.db, hmacKeyRing());
+  if (head.ok) return null;
+  const [inbox] = await rows<{ n: string }>(ctx.db, sql`select count(*)::text as n from audit_inbox`);
+  return { seq: head.seq, problem: head.problem, waiting: Number(inbox?.n ?? 0) };
 }

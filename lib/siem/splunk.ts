@@ -163,15 +163,12 @@ export class SplunkSink {
       return { kind: 'failed', error: e.message, retryable: e.retryable, retryInMs };
     }
 
-    const moved = await rows<{ sink: string }>(
+    // The one way delivered_seq moves (migration 0015): forward only, to at most the head, by the holder.
+    const [moved] = await rows<{ moved: boolean }>(
       this.db,
-      sql`update siem_cursor
-          set delivered_seq = ${to}, failures = 0, last_attempt_at = now(), last_success_at = now(),
-              last_error = null, next_attempt_at = null, updated_at = now()
-          where sink = ${SPLUNK_SINK} and lease_owner = ${this.owner} and delivered_seq = ${from}
-          returning sink`,
+      sql`select siem_cursor_advance(${SPLUNK_SINK}, ${this.owner}, ${from}, ${to}) as moved`,
     );
-    if (moved.length === 0) {
+    if (!moved?.moved) {
       // The lease ran out during the request and another deliverer moved on: this batch may now be in
       // Splunk twice. Only a pause longer than the lease (leaseMs, at least 3 request timeouts) does this.
       this.log.warn(

@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { AuditTable } from '@/components/audit/audit-table';
+import { BrokenHeadAlert } from '@/components/audit-chain/broken-head-alert';
 import { AuditPager } from '@/components/audit/pager';
 import { AuditSearchForm } from '@/components/audit/search-form';
 import { Alert } from '@/components/ui/alert';
@@ -9,6 +10,7 @@ import { requireStaffPage } from '@/lib/auth/current';
 import { can } from '@/lib/auth/permissions';
 import { ValidationError } from '@/lib/errors';
 import { listAudit, staffEmails } from '@/lib/queries/audit';
+import { brokenHead } from '@/lib/queries/audit-chain';
 
 export const metadata: Metadata = { title: 'Audit log' };
 
@@ -19,12 +21,13 @@ export default async function AuditPage({
 }) {
   const ctx = await requireStaffPage('audit.read');
   const params = await searchParams;
-  const [result, emails] = await Promise.all([
+  const [result, emails, head] = await Promise.all([
     listAudit(ctx, params).catch((err: unknown) => {
       if (err instanceof ValidationError) return err;
       throw err;
     }),
     staffEmails(ctx),
+    brokenHead(ctx),
   ]);
   // The search as the form, the page links and the export carry it on: the filters, never a cursor.
   const search = searchParamsOf(params);
@@ -48,6 +51,7 @@ export default async function AuditPage({
           </Link>
         </nav>
       </div>
+      <BrokenHeadAlert head={head} />
       <p className="text-sm text-slate-600">
         Newest first. Every write in the portal has one entry here, chained with HMAC; secrets are never
         shown. The export has the entries this search finds, oldest first, and is itself recorded here.

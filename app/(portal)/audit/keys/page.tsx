@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import { RotateKeyForm } from '@/components/audit-chain/rotate-key-form';
+import { Alert } from '@/components/ui/alert';
 import { requireStaffPage } from '@/lib/auth/current';
 import { num, utc } from '@/lib/format';
 import { auditKeyOverview } from '@/lib/queries/audit-chain';
@@ -81,10 +82,34 @@ export default async function AuditKeysPage() {
           HMAC keys of the chain
         </h2>
         <KeyTable keys={o.hmacKeys} label="HMAC keys" />
-        {o.newestEntry && (
+        <p className="text-sm text-slate-700" data-testid="key-in-force">
+          The chain is on <code>{o.inForce.keyId}</code>
+          {o.inForce.sinceSeq === null
+            ? ', its first key.'
+            : `, since the rotation at seq ${num(o.inForce.sinceSeq)}.`}{' '}
+          Every new entry must be MACed with it; the verifiers reject any other (<code>wrong_key</code>).
+        </p>
+        {o.newestEntry?.ok === true && (
           <p className="text-sm text-slate-700" data-testid="newest-entry">
-            The newest entry, seq {num(o.newestEntry.seq)}, is MACed with <code>{o.newestEntry.keyId}</code>.
+            The newest entry, seq {num(o.newestEntry.seq)}, is MACed with <code>{o.newestEntry.keyId}</code>{' '}
+            and verifies.
           </p>
+        )}
+        {o.newestEntry?.ok === false && (
+          <div data-testid="newest-entry">
+            <Alert tone="error">
+              <strong>Key mismatch at the head.</strong> The newest entry, seq {num(o.newestEntry.seq)}, is
+              MACed with <code>{o.newestEntry.keyId}</code>: {o.newestEntry.problem}. Nothing is chained onto
+              it until it is repaired.
+            </Alert>
+          </div>
+        )}
+        {o.processKeyId !== o.inForce.keyId && (
+          <Alert tone="warning">
+            This replica holds <code>{o.processKeyId}</code> as its key, not the chain’s{' '}
+            <code>{o.inForce.keyId}</code>: its key file lacks the chain’s key, or it has not synced yet. The
+            drain chains with the chain’s key whatever a replica holds.
+          </Alert>
         )}
         {o.canRotate && <RotateKeyForm kind="hmac" staged={staged(o.hmacKeys)} generates={o.generates} />}
         <Rotations list={o.hmacRotations} label="HMAC key" />
