@@ -12,6 +12,9 @@ const FAILING = new Set(['serious', 'critical']);
  * listing each one's rule id, help text and the selectors of the elements it found.
  */
 export async function expectAccessible(page: Page): Promise<void> {
+  // After a server action the page is re-rendered in place, and its <title> (streamed metadata) can be
+  // missing for a moment: wait for the document to be whole before judging it.
+  await expect(page).toHaveTitle(/\S/);
   const { violations } = await new AxeBuilder({ page }).withTags(WCAG_21_AA).analyze();
   const failing = violations.filter((v) => v.impact && FAILING.has(v.impact));
   const report = failing.map(
