@@ -73,7 +73,7 @@ test('/pool shows the figures Prometheus computes for the same PromQL, with the 
   // Each figure is the same PromQL evaluated by Prometheus at the moment the page says.
   await expect(figure('ready-nodes')).toHaveText(fmt.count(await at('readyNodes')));
   await expect(figure('not-ready-nodes')).toHaveText(fmt.count(await at('notReadyNodes')));
-  await expect(figure('gpu-util')).toHaveText(fmt.percent(await at('gpuUtilMean'), 1));
+  await expect(figure('gpu-util')).toHaveText(fmt.percent(await at('servingUtilMean'), 1));
   await expect(figure('fb-used')).toHaveText(fmt.gib(await at('fbUsedMiB')));
   await expect(figure('hottest')).toHaveText(fmt.celsius(await at('hottestTempC')));
   await expect(figure('queue')).toHaveText(fmt.count(await at('queueDepth')));
@@ -103,6 +103,19 @@ test('/pool shows the figures Prometheus computes for the same PromQL, with the 
   for (const row of await page.locator('[data-gpu]').all()) {
     await expect(row.locator('td').last()).toHaveText(fmt.NOT_REPORTED);
   }
+  // Memory and throttling: node 1's exporter enables the counters default-counters.csv leaves off, node 0's
+  // does not ("not reported"). Only node 1's GPU has the power counter, so the query answers its figure.
+  const health = (node: string) => page.locator('[data-gpu-health]').filter({ hasText: node }).locator('td');
+  await expect(health(NODES[1]).nth(2)).toHaveText('2');
+  await expect(health(NODES[1]).nth(3)).toHaveText('1');
+  await expect(health(NODES[1]).nth(4)).toHaveText(fmt.share(await at('powerThrottle')));
+  for (const i of [2, 3, 4, 5]) await expect(health(NODES[0]).nth(i)).toHaveText(fmt.NOT_REPORTED);
+  await expect(health(NODES[0]).nth(6)).toHaveText('0');
+  // Every input is present and fresh: no alert "cannot tell", and every job is up.
+  await expect(page.locator('[data-alert-unknown]')).toHaveCount(0);
+  await expect(page.locator('[data-alert="scrape"]')).toHaveCount(0);
+  await expect(figure('gpus-serving')).toHaveText(`${EXPECTED.ready} of ${EXPECTED.ready}`);
+
   // Both counter names of the gateway's two replicas are counted.
   await expect(page.locator('[data-reason="no_gpu_capacity"]')).toBeVisible();
 
@@ -134,6 +147,48 @@ test('/pool shows the figures Prometheus computes for the same PromQL, with the 
   await expect(page.getByTestId('as-of').locator('time')).not.toHaveAttribute('datetime', before!, {
     timeout: (POOL_REFRESH_S + 10) * 1000,
   });
+});
+
+test('with kube-state-metrics down, /pool gives no all-clear: the node alert says "cannot tell" and the scrape health names the job', async ({
+  page,
+  authenticator,
+}) => {
+  await asSuperadmin(page, authenticator);
+  // All clear of unknowns first: every alert's inputs are there and fresh.
+  await openPaused(page);
+  await expect(page.locator('[data-alert-unknown]')).toHaveCount(0);
+  await expect(page.locator('tr[data-job="kube-state-metrics"]')).toContainText('1 of 1');
+
+  await harness.setJob('kube-state-metrics', 'down');
+  try {
+    // The page evaluates its figures EVALUATION_LAG_S (2 s) in the past: wait until that is after the change.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const time = await openPaused(page);
+    const q = instantQueries({ nodePattern: 'aks-gpupool-.*' });
+    // Prometheus itself has no node figure now, and `up` of the job is 0.
+    expect(await prometheus(q.readyNodes, time)).toBeNull();
+    expect(await prometheus('sum(up{job="kube-state-metrics"})', time)).toBe(0);
+    await expect(page.locator('[data-metric="ready-nodes"]')).toHaveText(fmt.NOT_REPORTED);
+
+    const unknown = page.locator('[data-alert-unknown="not_ready"]');
+    await expect(unknown).toContainText('Cannot tell');
+    await expect(unknown).toContainText('cannot tell: no node data from kube-state-metrics');
+    await expect(page.locator('[data-alert-unknown="missing_gpu"]')).toBeVisible();
+    await expect(page.getByTestId('no-alerts')).toHaveCount(0);
+    await expect(page.locator('[data-alert="scrape"]')).toContainText('kube-state-metrics (1 of 1 down');
+    const job = page.locator('tr[data-job="kube-state-metrics"]');
+    await expect(job).toContainText('0 of 1');
+    await expect(job).toContainText('10.244.0.9:8080');
+    // The other alerts are still evaluated and still fire.
+    await expect(page.locator('[data-alert="xid"]')).toBeVisible();
+    await expectAccessible(page);
+  } finally {
+    await harness.setJob('kube-state-metrics', 'up');
+  }
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  await openPaused(page);
+  await expect(page.locator('[data-alert-unknown]')).toHaveCount(0);
+  await expect(page.locator('[data-alert="scrape"]')).toHaveCount(0);
 });
 
 test('a superadmin acting for the organisation switches an Outpost from the pool view, through the audited service', async ({

@@ -116,6 +116,7 @@ describe('parseConfig', () => {
       PROMETHEUS_TIMEOUT_MS: 5000,
       POOL_P95_TARGET_MS: 250,
       POOL_REFRESH_S: 15,
+      POOL_STALE_AFTER_S: 30,
       POOL_NODE_PATTERN: 'aks-gpupool-.*',
     });
     expect(problems({ PROMETHEUS_URL: 'ftp://prometheus' })).toEqual([
@@ -128,5 +129,6 @@ describe('parseConfig', () => {
       'POOL_NODE_PATTERN: must be a valid regular expression',
     ]);
     expect(problems({ POOL_REFRESH_S: '0' })).toEqual([expect.stringMatching(/^POOL_REFRESH_S: /)]);
+    expect(problems({ POOL_STALE_AFTER_S: '1' })).toEqual([expect.stringMatching(/^POOL_STALE_AFTER_S: /)]);
   });
 });

@@ -140,6 +140,11 @@ const Env = z.object({
     }, 'must be a valid regular expression'),
   /** The p95 inference latency above which /pool raises its alert, in milliseconds. */
   POOL_P95_TARGET_MS: z.coerce.number().positive().max(60_000).default(250),
+  /**
+   * /pool marks a sample older than this many seconds stale, and an alert that reads it "cannot tell".
+   * Keep it above twice the scrape interval of the pool's exporters.
+   */
+  POOL_STALE_AFTER_S: z.coerce.number().int().min(5).max(3600).default(30),
   /** How often /pool refreshes, in seconds. */
   POOL_REFRESH_S: z.coerce.number().int().min(2).max(300).default(15),
   /** OpenTelemetry traces (lib/tracing.ts): off unless switched on, then sent as OTLP/HTTP. */

@@ -17,7 +17,7 @@ import {
 } from '@/e2e/fixtures/metrics/model';
 import { PrometheusClient, PrometheusError } from '@/lib/pool/client';
 import { instantQueries, SCALAR_KEYS } from '@/lib/pool/promql';
-import { type RawSnapshot, readHistory, readRaw, shapeSnapshot } from '@/lib/pool/snapshot';
+import { gpuRows, type RawSnapshot, readHistory, readRaw, shapeSnapshot } from '@/lib/pool/snapshot';
 import { type PoolHarness, startPoolHarness } from './prometheus';
 
 const PROMETHEUS_PORT = Number(process.env.POOL_TEST_PROMETHEUS_PORT ?? 19093);
@@ -134,10 +134,41 @@ describe('lib/pool against a real Prometheus', () => {
     expect(sorted(raw.failClosed24hByReason)).toEqual(
       sorted(await direct(q.failClosed24hByReason, raw.time)),
     );
+    for (const key of [
+      'gpuCapacity',
+      'powerThrottle',
+      'thermalThrottle',
+      'up',
+      'upTimes',
+      'nodeTimes',
+      'gpuTimes',
+      'inferenceTimes',
+      'gatewayTimes',
+    ] as const)
+      expect(sorted(raw[key]), key).toEqual(sorted(await direct(q[key], raw.time)));
+  });
+
+  it('with every input present and fresh, every alert is evaluated: none "cannot tell"', () => {
+    const s = shapeSnapshot(raw, harness.url, 250, 30);
+    expect(s.unknown).toEqual([]);
+    expect(s.sources.map((x) => [x.id, x.state])).toEqual([
+      ['nodes', 'fresh'],
+      ['gpus', 'fresh'],
+      ['inference', 'fresh'],
+      ['gateway', 'fresh'],
+    ]);
+    // Every fixture job is scraped and up.
+    expect(s.scrape.map((j) => [j.job, j.up, j.targets])).toEqual(
+      [...new Set(TARGETS.map((t) => t.job))]
+        .sort()
+        .map((job) => [job, targetsOf(job).length, targetsOf(job).length]),
+    );
+    // The Ready nodes have one T4 each (capacity), and both report: none missing.
+    expect([s.gpus.expected, s.gpus.serving, s.gpus.missing]).toEqual([EXPECTED.ready, EXPECTED.ready, []]);
   });
 
   it('shows each GPU as its dcgm-exporter served it, under either host label, with PROF fields not reported', async () => {
-    const rows = shapeSnapshot(raw, harness.url, 250).gpus.list;
+    const rows = shapeSnapshot(raw, harness.url, 250, 30).gpus.list;
     expect(rows).toHaveLength(GPUS.length);
     for (const target of targetsOf('dcgm-exporter')) {
       const at = await scrapeTime('DCGM_FI_DEV_GPU_UTIL', target, raw.time);
@@ -162,11 +193,47 @@ describe('lib/pool against a real Prometheus', () => {
     // One exporter is old (Hostname), the other new (hostname): both GPUs still know their node.
     expect(rows.map((r) => r.host).sort()).toEqual([NODES[0], NODES[1]]);
     const utils = rows.map((r) => r.utilPercent!);
-    expect(raw.scalars.gpuUtilMean).toBe(sum(utils) / utils.length);
+    expect(raw.scalars.servingUtilMean).toBe(sum(utils) / utils.length);
     expect(raw.scalars.fbUsedMiB).toBe(sum(rows.map((r) => r.fbUsedMiB!)));
     expect(raw.scalars.hottestTempC).toBe(Math.max(...rows.map((r) => r.tempC!)));
     expect(raw.scalars.gpusWithXid).toBe(1);
     expect(raw.scalars.gpusOverMemory).toBe(rows.filter((r) => r.fbUsedPercent! > 90).length);
+  });
+
+  it('reads retired pages, pending retirement, throttling and PCIe replays as Prometheus does, "not reported" where off', async () => {
+    const q = instantQueries(OPTIONS);
+    const rows = shapeSnapshot(raw, harness.url, 250, 30).gpus.list;
+    const value = async (expr: string, uuid: string) => {
+      const [sample] = await direct(`${expr}`, raw.time).then((xs) =>
+        xs.filter((x) => x.labels.UUID === uuid),
+      );
+      return sample ? sample.value : null;
+    };
+    for (const gpu of GPUS) {
+      const row = rows.find((r) => r.uuid === gpu.uuid)!;
+      const sbe = await value('DCGM_FI_DEV_RETIRED_SBE', gpu.uuid);
+      const dbe = await value('DCGM_FI_DEV_RETIRED_DBE', gpu.uuid);
+      expect(row.retiredPages).toBe(sbe === null && dbe === null ? null : (sbe ?? 0) + (dbe ?? 0));
+      expect(row.pendingRetirement).toBe(await value('DCGM_FI_DEV_RETIRED_PENDING', gpu.uuid));
+      expect(row.pcieReplays).toBe(await value('DCGM_FI_DEV_PCIE_REPLAY_COUNTER', gpu.uuid));
+      expect(row.powerThrottle).toBe(await value(q.powerThrottle, gpu.uuid));
+      expect(row.thermalThrottle).toBe(await value(q.thermalThrottle, gpu.uuid));
+      // And what the fixture was built to serve: node 1's exporter enables the counters, node 0's does not.
+      if (gpu.extra) {
+        expect(row.retiredPages).toBe(gpu.extra.retiredSbe + gpu.extra.retiredDbe);
+        expect(row.pendingRetirement).toBe(gpu.extra.pending);
+        expect(Math.abs(row.powerThrottle! - gpu.extra.powerUsPerS / 1e6)).toBeLessThan(0.001);
+        expect(row.thermalThrottle).toBe(0);
+      } else {
+        expect([row.retiredPages, row.pendingRetirement, row.powerThrottle, row.thermalThrottle]).toEqual([
+          null,
+          null,
+          null,
+          null,
+        ]);
+      }
+      expect(row.pcieReplays).toBe(0);
+    }
   });
 
   it('counts the nodes and the queue as kube-state-metrics and TEI served them', async () => {
@@ -241,9 +308,120 @@ describe('lib/pool against a real Prometheus', () => {
   it('reports a pool it cannot see as not reported, not 0', async () => {
     const none = await readRaw(client, { nodePattern: 'aks-nosuchpool-.*' }, raw.time);
     expect([none.scalars.readyNodes, none.scalars.notReadyNodes, none.nodes.length]).toEqual([null, null, 0]);
-    const snapshot = shapeSnapshot(none, harness.url, 250);
+    const snapshot = shapeSnapshot(none, harness.url, 250, 30);
     expect(snapshot.nodes.list).toEqual([]);
     expect(snapshot.alerts.map((a) => a.id)).not.toContain('not_ready');
+    expect(snapshot.unknown.find((u) => u.id === 'not_ready')?.reason).toBe(
+      'cannot tell: no node data from kube-state-metrics',
+    );
+  });
+
+  it('averages utilisation over the GPUs of Ready pool nodes only', async () => {
+    // With the pool narrowed to node 0, node 1's GPU is not a serving GPU of the pool.
+    const narrow = { nodePattern: NODES[0] };
+    const one = await readRaw(client, narrow, raw.time);
+    const q = instantQueries(narrow);
+    const [direct0] = await direct(q.servingUtilMean, raw.time);
+    expect(one.scalars.servingUtilMean).toBe(direct0!.value);
+    const rows = gpuRows(one.gpuFields);
+    expect(one.scalars.servingUtilMean).toBe(rows.find((r) => r.host === NODES[0])!.utilPercent);
+    expect(one.scalars.servingUtilMean).not.toBe(raw.scalars.servingUtilMean);
+  });
+
+  it('with no series at all (a Prometheus that scrapes none of the exporters), every alert cannot tell', async () => {
+    // Before the backfilled past, this Prometheus has no series whatever.
+    const before = harness.startedAt / 1000 - 30 * 3600;
+    expect(await direct('count({__name__=~".+"})', before)).toEqual([]);
+    const s = shapeSnapshot(await readRaw(client, OPTIONS, before), harness.url, 250, 30);
+    expect(s.alerts).toEqual([]);
+    expect(s.scrape).toEqual([]);
+    expect(s.sources.map((x) => x.state)).toEqual(['missing', 'missing', 'missing', 'missing']);
+    expect(s.unknown.map((u) => u.id).sort()).toEqual(
+      ['fail_closed', 'gpu_memory', 'missing_gpu', 'not_ready', 'p95', 'xid'].sort(),
+    );
+  });
+
+  it.each([
+    {
+      job: 'kube-state-metrics',
+      unknown: { not_ready: 'cannot tell: no node data from kube-state-metrics' },
+      still: ['xid', 'gpu_memory', 'fail_closed'],
+    },
+    {
+      job: 'dcgm-exporter',
+      unknown: {
+        xid: 'cannot tell: no GPU data from dcgm-exporter',
+        gpu_memory: 'cannot tell: no GPU data from dcgm-exporter',
+      },
+      still: ['missing_gpu', 'fail_closed'],
+    },
+  ])('with $job down, its alerts say "cannot tell" and the scrape alert names it', async (c) => {
+    await harness.setJob(c.job, 'down');
+    try {
+      const time = Date.now() / 1000;
+      const down = await readRaw(client, OPTIONS, time);
+      const q = instantQueries(OPTIONS);
+      const sorted = (xs: Array<{ labels: Record<string, string>; value: number }>) =>
+        xs.map((x) => JSON.stringify([x.labels, x.value])).sort();
+      expect(sorted(down.up)).toEqual(sorted(await direct(q.up, time)));
+      for (const key of SCALAR_KEYS) {
+        const [sample] = await direct(q[key], time);
+        expect(down.scalars[key], key).toBe(sample && Number.isFinite(sample.value) ? sample.value : null);
+      }
+      const s = shapeSnapshot(down, harness.url, 250, 30);
+      const job = s.scrape.find((j) => j.job === c.job)!;
+      expect([job.up, job.down.sort()]).toEqual([
+        0,
+        targetsOf(c.job)
+          .map((t) => t.instance)
+          .sort(),
+      ]);
+      expect(s.alerts.find((a) => a.id === 'scrape')?.detail).toContain(`${c.job} (`);
+      for (const [id, reason] of Object.entries(c.unknown))
+        expect(s.unknown.find((u) => u.id === id)?.reason, id).toBe(reason);
+      for (const id of c.still) expect(s.alerts.map((a) => a.id)).toContain(id);
+      // The other exporters' alerts are still evaluated (p95 is below its target here).
+      expect(s.unknown.map((u) => u.id).sort()).toEqual(
+        [...Object.keys(c.unknown), ...(c.job === 'kube-state-metrics' ? ['missing_gpu'] : [])].sort(),
+      );
+      if (c.job === 'dcgm-exporter') {
+        // The Ready nodes' GPUs are expected (capacity) and none reports: each is named missing.
+        expect(s.gpus.missing.map((m) => [m.node, m.reason])).toEqual([
+          [NODES[0], 'not reported by dcgm-exporter'],
+          [NODES[1], 'not reported by dcgm-exporter'],
+        ]);
+        expect([s.gpus.expected, s.gpus.serving, s.gpus.utilMean]).toEqual([2, 0, null]);
+      }
+    } finally {
+      await harness.setJob(c.job, 'up');
+    }
+  });
+
+  it('after a scrape gap, marks the old samples stale and the alerts that read them "cannot tell"', async () => {
+    const stopped = Date.now() / 1000;
+    await harness.stopPrometheus();
+    await new Promise((resolve) => setTimeout(resolve, 9000));
+    await harness.startPrometheus();
+    // At a moment inside the gap, Prometheus still answers with the last samples (its 5-minute lookback).
+    const inGap = stopped + 8;
+    const gap = await readRaw(client, OPTIONS, inGap);
+    const q = instantQueries(OPTIONS);
+    expect(gap.scalars.readyNodes).toBe(EXPECTED.ready);
+    const [oldest] = await direct(`min(${q.nodeTimes})`, inGap);
+    const s = shapeSnapshot(gap, harness.url, 250, 5);
+    const nodes = s.sources.find((x) => x.id === 'nodes')!;
+    expect(nodes.state).toBe('stale');
+    expect(nodes.oldestAgeS).toBeCloseTo(inGap - oldest!.value, 6);
+    expect(nodes.oldestAgeS).toBeGreaterThan(6);
+    expect(s.unknown.find((u) => u.id === 'not_ready')?.reason).toBe(
+      `cannot tell: node data from kube-state-metrics is ${Math.round(nodes.oldestAgeS!)} s old (limit 5 s)`,
+    );
+    expect(s.nodes.list.every((n) => n.stale)).toBe(true);
+    expect(s.gpus.list.every((g) => g.stale)).toBe(true);
+    // And fresh again once scrapes resume (a moment after the first scrape since the restart).
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const after = shapeSnapshot(await readRaw(client, OPTIONS, Date.now() / 1000 - 1), harness.url, 250, 5);
+    expect(after.sources.map((x) => x.state)).toEqual(['fresh', 'fresh', 'fresh', 'fresh']);
   });
 
   it('draws the last hour and the last day', async () => {

@@ -29,6 +29,11 @@ export interface PoolHarness {
   stopPrometheus: () => Promise<void>;
   /** Starts Prometheus again on the same data and port, and waits for fresh scrapes. */
   startPrometheus: () => Promise<void>;
+  /**
+   * Takes every target of a fixture job down (503) or up again, and waits until Prometheus has scraped
+   * it so: `up` of the job is 0 (or 1) for every target, stamped after the change.
+   */
+  setJob: (job: string, state: 'down' | 'up') => Promise<void>;
   /** Stops everything and removes the data. */
   stop: () => Promise<void>;
 }
@@ -109,12 +114,30 @@ export async function startPoolHarness(opts: PoolHarnessOptions): Promise<PoolHa
       await exited;
     };
     await start();
+    const setJob = async (job: string, state: 'down' | 'up') => {
+      const res = await fetch(`${fixtures.url}/_${state}?job=${encodeURIComponent(job)}`, { method: 'POST' });
+      if (!res.ok) throw new Error(`the fixture refused ${state} ${job}: ${await res.text()}`);
+      const since = Date.now() / 1000;
+      const want = state === 'up' ? 1 : 0;
+      const selector = `up{job=${JSON.stringify(job)}}`;
+      const expr = `timestamp(${selector}) and ${selector} == ${want}`;
+      const targets = TARGETS.filter((t) => t.job === job).length;
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        const answer = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+        const body = (await answer.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
+        if ((body.data?.result ?? []).filter((r) => Number(r.value[1]) > since).length === targets) return;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      throw new Error(`Prometheus did not see ${job} ${state} within 20 s`);
+    };
     return {
       url,
       fixtureUrl: fixtures.url,
       startedAt,
       stopPrometheus,
       startPrometheus: start,
+      setJob,
       stop: async () => {
         await stopPrometheus();
         await fixtures.close();
@@ -151,8 +174,11 @@ function scrapeConfig(fixturePort: number) {
  */
 function inHistory(name: string, labels: string): boolean {
   if (name.startsWith('DCGM_FI_'))
-    return /^DCGM_FI_(DEV_(GPU_UTIL|FB_USED|FB_FREE|GPU_TEMP|POWER_USAGE|XID_ERRORS)|PROF_)/.test(name);
+    return /^DCGM_FI_(DEV_(GPU_UTIL|FB_USED|FB_FREE|GPU_TEMP|POWER_USAGE|XID_ERRORS|POWER_VIOLATION|THERMAL_VIOLATION|RETIRED_\w+|PCIE_REPLAY_COUNTER)|PROF_)/.test(
+      name,
+    );
   if (name === 'kube_node_status_condition') return labels.includes('condition="Ready"');
+  if (name === 'kube_node_status_capacity') return labels.includes('resource="nvidia_com_gpu"');
   return true;
 }
 
@@ -213,7 +239,9 @@ async function waitUntilScraped(url: string, exitCode: () => number | null, outp
     try {
       const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2000) });
       if (ready.ok) {
-        const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent('timestamp(up == 1)')}`, {
+        // timestamp() of a selector is the sample's time; of `up == 1` it would be the evaluation time.
+        const expr = 'timestamp(up) and up == 1';
+        const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`, {
           signal: AbortSignal.timeout(2000),
         });
         const body = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };

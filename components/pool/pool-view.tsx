@@ -19,7 +19,7 @@ import {
 } from '@/components/pool/format';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
-import type { PoolHistory, PoolSnapshot } from '@/lib/pool/snapshot';
+import type { PoolHistory, PoolSnapshot, SourceId } from '@/lib/pool/snapshot';
 
 type Range = '1h' | '24h';
 
@@ -61,6 +61,12 @@ export function PoolView(props: { refreshS: number; prometheusUrl: string }) {
             <>
               As of <time dateTime={data.asOf}>{clock(data.asOf)}</time>{' '}
               <span className="text-slate-600">({age(now - Date.parse(data.asOf))} ago)</span>
+              {oldest(data) !== null && (
+                <span className="font-medium text-amber-900" data-testid="oldest-sample">
+                  {' '}
+                  · some samples are {age(oldest(data)! * 1000)} old (stale)
+                </span>
+              )}
             </>
           ) : snapshot.isPending ? (
             'Loading the first figures…'
@@ -109,16 +115,29 @@ export function PoolView(props: { refreshS: number; prometheusUrl: string }) {
           data-testid="pool-figures"
           data-stale={stale}
         >
-          <Alerts alerts={data.alerts} stale={stale} />
+          <Alerts s={data} stale={stale} />
           <Summary s={data} stale={stale} />
           <Charts range={range} setRange={setRange} history={history.data} error={history.error} />
+          <ScrapeHealth s={data} />
           <NodesTable s={data} />
           <GpusTable s={data} />
+          <GpuHealthTable s={data} />
           <Breakdowns s={data} />
         </div>
       )}
     </div>
   );
+}
+
+/** The age in seconds of the oldest stale input, or null when every input is fresh. */
+function oldest(s: PoolSnapshot): number | null {
+  const ages = s.sources.filter((x) => x.state === 'stale').map((x) => x.oldestAgeS ?? 0);
+  return ages.length ? Math.max(...ages) : null;
+}
+
+/** Whether a source's figures are stale (some sample older than the limit). */
+function sourceStale(s: PoolSnapshot, id: SourceId): boolean {
+  return s.sources.some((x) => x.id === id && x.state === 'stale');
 }
 
 /** The current time, every second, for the "N s ago" texts. */
@@ -157,17 +176,48 @@ function Panel(props: {
   );
 }
 
-function Alerts({ alerts, stale }: { alerts: PoolSnapshot['alerts']; stale: boolean }) {
+function Alerts({ s, stale }: { s: PoolSnapshot; stale: boolean }) {
+  const { alerts, unknown } = s;
   return (
     <section aria-labelledby="pool-alerts" className="space-y-2">
       <h2 id="pool-alerts" className="sr-only">
         Alerts{stale ? ' (stale)' : ''}
       </h2>
-      {alerts.length === 0 ? (
-        <p className="inline-block rounded-full bg-emerald-700 px-3 py-1 text-sm font-medium text-white">
+      {alerts.length === 0 && unknown.length === 0 && (
+        <p
+          className="inline-block rounded-full bg-emerald-700 px-3 py-1 text-sm font-medium text-white"
+          data-testid="no-alerts"
+        >
           No alerts
         </p>
-      ) : (
+      )}
+      {alerts.length === 0 && unknown.length > 0 && (
+        <p
+          className="inline-block rounded-full bg-amber-800 px-3 py-1 text-sm font-medium text-white"
+          data-testid="cannot-tell"
+        >
+          No alert fires, but {unknown.length === 1 ? '1 alert' : `${unknown.length} alerts`} cannot be
+          evaluated
+        </p>
+      )}
+      {unknown.length > 0 && (
+        <ul className="grid gap-2 md:grid-cols-2" aria-label="Alerts that cannot be evaluated">
+          {unknown.map((u) => (
+            <li
+              key={u.id}
+              data-alert-unknown={u.id}
+              className="rounded-md border-l-4 border-amber-700 bg-amber-50 px-3 py-2 text-sm text-amber-950"
+            >
+              <span className="mr-2 rounded bg-amber-800 px-2 py-0.5 text-xs font-semibold tracking-wide text-white uppercase">
+                Cannot tell
+              </span>
+              <strong>{u.title}</strong>
+              <p className="mt-1">{u.reason}</p>
+            </li>
+          ))}
+        </ul>
+      )}
+      {alerts.length > 0 && (
         <ul className="grid gap-2 md:grid-cols-2" aria-label="Alerts">
           {alerts.map((a) => (
             <li
@@ -212,7 +262,7 @@ function Summary({ s, stale }: { s: PoolSnapshot; stale: boolean }) {
   const xids = s.gpus.list.filter((g) => g.xid);
   return (
     <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-4">
-      <Panel id="nodes-summary" title="Nodes" stale={stale}>
+      <Panel id="nodes-summary" title="Nodes" stale={stale || sourceStale(s, 'nodes')}>
         <dl className="grid grid-cols-2 gap-3">
           <Figure name="Ready" metric="ready-nodes" value={count(s.nodes.ready)} />
           <Figure name="NotReady" metric="not-ready-nodes" value={count(s.nodes.notReady)} />
@@ -224,9 +274,24 @@ function Summary({ s, stale }: { s: PoolSnapshot; stale: boolean }) {
           </p>
         )}
       </Panel>
-      <Panel id="gpus-summary" title="GPUs in use" stale={stale}>
+      <Panel id="gpus-summary" title="GPUs in use" stale={stale || sourceStale(s, 'gpus')}>
         <dl className="grid grid-cols-2 gap-3">
-          <Figure name="Mean utilisation" metric="gpu-util" value={percent(s.gpus.utilMean, 1)} />
+          <Figure
+            name="Serving GPUs"
+            metric="gpus-serving"
+            value={
+              s.gpus.expected === null
+                ? `${s.gpus.serving} (expected: not reported)`
+                : `${s.gpus.serving} of ${s.gpus.expected}`
+            }
+            note="on Ready nodes, of their nvidia.com/gpu capacity"
+          />
+          <Figure
+            name="Mean utilisation of serving GPUs"
+            metric="gpu-util"
+            value={percent(s.gpus.utilMean, 1)}
+            note="GPUs on Ready nodes only"
+          />
           <Figure
             name="Framebuffer used"
             metric="fb-used"
@@ -252,9 +317,21 @@ function Summary({ s, stale }: { s: PoolSnapshot; stale: boolean }) {
             note={xids.length ? xids.map((g) => g.host ?? g.id).join(', ') : undefined}
           />
         </dl>
-        <p className="mt-2 text-xs text-slate-600">{count(s.gpus.count)} GPUs reporting</p>
+        {s.gpus.missing.length > 0 && (
+          <div className="mt-2 text-xs text-red-800">
+            <p className="font-semibold">Missing GPUs</p>
+            <ul className="list-disc pl-4" data-testid="missing-gpus">
+              {s.gpus.missing.map((m, i) => (
+                <li key={`${m.node}-${m.gpu ?? i}`}>
+                  <span className="font-mono">{m.node}</span>
+                  {m.gpu !== null && ` GPU ${m.gpu}`}: {m.reason}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
       </Panel>
-      <Panel id="inference-summary" title="Inference" stale={stale}>
+      <Panel id="inference-summary" title="Inference" stale={stale || sourceStale(s, 'inference')}>
         <dl className="grid grid-cols-2 gap-3">
           <Figure name="Queue depth" metric="queue" value={count(s.inference.queueDepth)} />
           <Figure name="Request rate" metric="request-rate" value={perSecond(s.inference.requestRate)} />
@@ -268,7 +345,7 @@ function Summary({ s, stale }: { s: PoolSnapshot; stale: boolean }) {
           <Figure name="Error ratio" metric="error-ratio" value={share(s.inference.errorRatio)} />
         </dl>
       </Panel>
-      <Panel id="fail-closed-summary" title="Fail-closed blocks" stale={stale}>
+      <Panel id="fail-closed-summary" title="Fail-closed blocks" stale={stale || sourceStale(s, 'gateway')}>
         <dl className="grid grid-cols-2 gap-3">
           <Figure name="Now" metric="fail-closed-rate" value={perSecond(s.failClosed.ratePerSecond)} />
           <Figure name="Last 15 min" metric="fail-closed-15m" value={count(s.failClosed.last15m)} />
@@ -338,8 +415,8 @@ function Charts(props: {
             times={times}
             series={[
               {
-                label: 'Mean utilisation',
-                values: h.series.gpuUtilMean,
+                label: 'Mean utilisation (serving GPUs)',
+                values: h.series.servingUtilMean,
                 color: '#1d4ed8',
                 format: (v) => percent(v),
                 unit: '%',
@@ -389,9 +466,62 @@ function Charts(props: {
 const th = 'py-1 pr-3 font-medium';
 const td = 'py-1 pr-3';
 
+/** "Ready", or the age of a stale sample, for a table row. */
+function StaleNote({ row }: { row: { stale: boolean; ageS: number | null } }) {
+  if (!row.stale) return null;
+  return (
+    <span className="ml-1 text-xs font-medium text-amber-900">
+      (stale: {age((row.ageS ?? 0) * 1000)} old)
+    </span>
+  );
+}
+
+function ScrapeHealth({ s }: { s: PoolSnapshot }) {
+  return (
+    <Panel id="scrape" title="Scrape health" stale={s.scrape.some((j) => j.stale)}>
+      {s.scrape.length === 0 ? (
+        <p className="text-sm font-medium text-red-800" data-testid="no-targets">
+          Prometheus has no scrape target at all (no <code>up</code> series): check PROMETHEUS_URL and its
+          scrape configuration.
+        </p>
+      ) : (
+        <table className="w-full border-collapse text-left text-sm">
+          <caption className="sr-only">Scrape targets by job</caption>
+          <thead className="border-b border-slate-200 text-slate-600">
+            <tr>
+              <th className={th}>Job</th>
+              <th className={th}>Targets up</th>
+              <th className={th}>Down</th>
+              <th className={th}>Last scrape</th>
+            </tr>
+          </thead>
+          <tbody>
+            {s.scrape.map((j) => (
+              <tr key={j.job} data-job={j.job} className="border-b border-slate-100">
+                <td className={`${td} font-mono text-xs`}>{j.job}</td>
+                <td className={`${td} ${j.down.length ? 'font-semibold text-red-800' : ''}`}>
+                  {j.up} of {j.targets}
+                </td>
+                <td className={`${td} font-mono text-xs`}>{j.down.length ? j.down.join(', ') : 'none'}</td>
+                <td className={td}>
+                  {j.lastScrapeAgeS === null ? NOT_REPORTED : `${age(j.lastScrapeAgeS * 1000)} ago`}
+                  {j.stale && <span className="ml-1 text-xs font-medium text-amber-900">(stale)</span>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p className="mt-2 text-xs text-slate-600">
+        Prometheus&rsquo;s <code>up</code> per target. Samples older than {s.staleAfterS} s are marked stale.
+      </p>
+    </Panel>
+  );
+}
+
 function NodesTable({ s }: { s: PoolSnapshot }) {
   return (
-    <Panel id="nodes" title="Nodes of the pool">
+    <Panel id="nodes" title="Nodes of the pool" stale={s.nodes.list.some((n) => n.stale)}>
       {s.nodes.list.length === 0 ? (
         <p className="text-sm text-slate-600 italic">No node reported by kube-state-metrics.</p>
       ) : (
@@ -400,7 +530,7 @@ function NodesTable({ s }: { s: PoolSnapshot }) {
             <tr>
               <th className={th}>Node</th>
               <th className={th}>Status</th>
-              <th className={th}>GPUs reporting</th>
+              <th className={th}>GPUs reporting / expected</th>
               <th className={th}>GPU utilisation</th>
             </tr>
           </thead>
@@ -416,8 +546,13 @@ function NodesTable({ s }: { s: PoolSnapshot }) {
                       NotReady{n.status === 'Unknown' ? ' (status unknown)' : ''}
                     </span>
                   )}
+                  <StaleNote row={n} />
                 </td>
-                <td className={td}>{n.gpus}</td>
+                <td
+                  className={`${td} ${n.status === 'Ready' && n.expectedGpus !== null && n.gpus < n.expectedGpus ? 'font-semibold text-red-800' : ''}`}
+                >
+                  {n.gpus} of {n.expectedGpus ?? NOT_REPORTED}
+                </td>
                 <td className={td}>{percent(n.gpuUtilMean)}</td>
               </tr>
             ))}
@@ -430,7 +565,7 @@ function NodesTable({ s }: { s: PoolSnapshot }) {
 
 function GpusTable({ s }: { s: PoolSnapshot }) {
   return (
-    <Panel id="gpus" title="GPUs">
+    <Panel id="gpus" title="GPUs" stale={s.gpus.list.some((g) => g.stale)}>
       {s.gpus.list.length === 0 ? (
         <p className="text-sm text-slate-600 italic">No GPU reported by dcgm-exporter.</p>
       ) : (
@@ -454,7 +589,10 @@ function GpusTable({ s }: { s: PoolSnapshot }) {
                 const full = g.fbUsedPercent !== null && g.fbUsedPercent > 90;
                 return (
                   <tr key={g.id} data-gpu={g.id} className="border-b border-slate-100">
-                    <td className={`${td} font-mono text-xs`}>{g.host ?? NOT_REPORTED}</td>
+                    <td className={`${td} font-mono text-xs`}>
+                      {g.host ?? NOT_REPORTED}
+                      <StaleNote row={g} />
+                    </td>
                     <td className={td}>
                       {g.index ?? '?'} <span className="text-xs text-slate-600">{g.model}</span>
                     </td>
@@ -487,10 +625,62 @@ function GpusTable({ s }: { s: PoolSnapshot }) {
   );
 }
 
+function GpuHealthTable({ s }: { s: PoolSnapshot }) {
+  const cell = (v: number | null, text: string, bad: boolean) => (
+    <td className={`${td} ${v === null ? 'text-slate-600 italic' : bad ? 'font-semibold text-red-800' : ''}`}>
+      {text}
+    </td>
+  );
+  return (
+    <Panel id="gpu-health" title="GPU memory and throttling" stale={s.gpus.list.some((g) => g.stale)}>
+      {s.gpus.list.length === 0 ? (
+        <p className="text-sm text-slate-600 italic">No GPU reported by dcgm-exporter.</p>
+      ) : (
+        <div className="overflow-x-auto">
+          <table className="w-full border-collapse text-left text-sm">
+            <thead className="border-b border-slate-200 text-slate-600">
+              <tr>
+                <th className={th}>Host</th>
+                <th className={th}>GPU</th>
+                <th className={th}>Retired pages</th>
+                <th className={th}>Pending retirement</th>
+                <th className={th}>Power throttling (5 min)</th>
+                <th className={th}>Thermal throttling (5 min)</th>
+                <th className={th}>PCIe replays</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.gpus.list.map((g) => (
+                <tr key={g.id} data-gpu-health={g.id} className="border-b border-slate-100">
+                  <td className={`${td} font-mono text-xs`}>
+                    {g.host ?? NOT_REPORTED}
+                    <StaleNote row={g} />
+                  </td>
+                  <td className={td}>{g.index ?? '?'}</td>
+                  {cell(g.retiredPages, count(g.retiredPages), false)}
+                  {cell(g.pendingRetirement, count(g.pendingRetirement), (g.pendingRetirement ?? 0) > 0)}
+                  {cell(g.powerThrottle, share(g.powerThrottle), (g.powerThrottle ?? 0) > 0)}
+                  {cell(g.thermalThrottle, share(g.thermalThrottle), (g.thermalThrottle ?? 0) > 0)}
+                  {cell(g.pcieReplays, count(g.pcieReplays), (g.pcieReplays ?? 0) > 0)}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="mt-2 text-xs text-slate-600">
+            Retired pages, pending retirement and throttling are off in dcgm-exporter&rsquo;s default
+            counters: &ldquo;not reported&rdquo; until its counters file enables them (see the README). A page
+            pending retirement is retired at the next GPU reset.
+          </p>
+        </div>
+      )}
+    </Panel>
+  );
+}
+
 function Breakdowns({ s }: { s: PoolSnapshot }) {
   return (
     <div className="grid gap-4 md:grid-cols-2">
-      <Panel id="errors" title="Inference errors by reason (5 min)">
+      <Panel id="errors" title="Inference errors by reason (5 min)" stale={sourceStale(s, 'inference')}>
         {s.inference.errorsByReason.length === 0 ? (
           <p className="text-sm text-slate-600 italic">
             {s.inference.errorRatio === 0 ? 'No failed requests.' : 'No failure counts reported.'}
@@ -514,7 +704,7 @@ function Breakdowns({ s }: { s: PoolSnapshot }) {
           </table>
         )}
       </Panel>
-      <Panel id="fail-closed" title="Fail-closed blocks by reason (24 h)">
+      <Panel id="fail-closed" title="Fail-closed blocks by reason (24 h)" stale={sourceStale(s, 'gateway')}>
         {s.failClosed.byReason24h.length === 0 ? (
           <p className="text-sm text-slate-600 italic">The gateway reports no fail-closed counter.</p>
         ) : (

@@ -76,7 +76,7 @@ export async function poolSnapshot(ctx: StaffCtx): Promise<PoolSnapshot> {
   const raw = await reading('pool snapshot: Prometheus failed', () =>
     readRaw(prometheus, { nodePattern: c.POOL_NODE_PATTERN }, Date.now() / 1000 - EVALUATION_LAG_S),
   );
-  return shapeSnapshot(raw, prometheus.url, c.POOL_P95_TARGET_MS);
+  return shapeSnapshot(raw, prometheus.url, c.POOL_P95_TARGET_MS, c.POOL_STALE_AFTER_S);
 }
 
 const Range = z.enum(Object.keys(RANGES) as [keyof typeof RANGES], 'The range is 1h or 24h.');

@@ -37,10 +37,32 @@ export const GPU_FIELDS = [
   'DCGM_FI_DEV_POWER_USAGE',
   'DCGM_FI_DEV_XID_ERRORS',
   'DCGM_FI_PROF_GR_ENGINE_ACTIVE',
+  // Off in dcgm-exporter's default-counters.csv except the PCIe replays: "not reported" until enabled.
+  'DCGM_FI_DEV_RETIRED_SBE',
+  'DCGM_FI_DEV_RETIRED_DBE',
+  'DCGM_FI_DEV_RETIRED_PENDING',
+  'DCGM_FI_DEV_PCIE_REPLAY_COUNTER',
 ] as const;
+
+/** The throttling counters (µs of throttling since boot, off by default), read as a share of time. */
+export const THROTTLE_FIELDS = {
+  power: 'DCGM_FI_DEV_POWER_VIOLATION',
+  thermal: 'DCGM_FI_DEV_THERMAL_VIOLATION',
+} as const;
 
 /** The share of a GPU's framebuffer in use, per GPU (used / (used + free)). */
 const FB_USED_RATIO = 'DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)';
+
+/**
+ * Per node of the pool, 1 when its Ready condition is true (one sample per node, even when two
+ * kube-state-metrics replicas are scraped).
+ */
+const readyNode = (node: string) =>
+  `max by (node) (kube_node_status_condition{condition="Ready",status="true",${node}} == 1)`;
+
+/** A DCGM field with the GPU's node in `node`, copied from the host label (`Hostname` or `hostname`). */
+const onNode = (field: string) =>
+  `label_replace(label_replace(${field}, "node", "$1", "Hostname", "(.+)"), "node", "$1", "hostname", "(.+)")`;
 
 /** Requests per second that text-embeddings-inference received, over `window`, summed over replicas. */
 const requests = (window: string) => eitherCounter('te_request_count', (m) => `rate(${m}[${window}])`);
@@ -68,10 +90,16 @@ export function instantQueries(o: PoolQueryOptions) {
     /** Per node, the Ready condition's status in force (`status` is true, false or unknown). */
     nodes: `kube_node_status_condition{condition="Ready",${node}} == 1`,
 
+    /** Per node of the pool, the GPUs it has (the NVIDIA device plugin's `nvidia.com/gpu` capacity). */
+    gpuCapacity: `max by (node) (kube_node_status_capacity{resource="nvidia_com_gpu",${node}})`,
+
     /** How many GPUs dcgm-exporter reports. */
     gpuCount: 'count(DCGM_FI_DEV_GPU_UTIL)',
-    /** Mean GPU utilisation over all GPUs, in %. */
-    gpuUtilMean: 'avg(DCGM_FI_DEV_GPU_UTIL)',
+    /**
+     * Mean utilisation of the GPUs that can serve, in %: those on Ready nodes of the pool. A NotReady
+     * node's GPUs serve nothing, and averaging them in would hide a saturated pool.
+     */
+    servingUtilMean: `avg(${onNode('DCGM_FI_DEV_GPU_UTIL')} * on (node) group_left () ${readyNode(node)})`,
     /** Framebuffer in use over all GPUs, in MiB. */
     fbUsedMiB: 'sum(DCGM_FI_DEV_FB_USED)',
     /** Framebuffer free over all GPUs, in MiB. */
@@ -84,6 +112,10 @@ export function instantQueries(o: PoolQueryOptions) {
     gpusWithXid: 'sum(DCGM_FI_DEV_XID_ERRORS > bool 0)',
     /** Every per-GPU field of the GPU table, one sample per GPU and field. */
     gpuFields: `{__name__=~${promString(GPU_FIELDS.join('|'))}}`,
+    /** Per GPU, the share of the last 5 minutes it was throttled by its power cap (µs per s / 10⁶). */
+    powerThrottle: `rate(${THROTTLE_FIELDS.power}[5m]) / 1e6`,
+    /** Per GPU, the share of the last 5 minutes it was throttled for temperature. */
+    thermalThrottle: `rate(${THROTTLE_FIELDS.thermal}[5m]) / 1e6`,
 
     /** Requests waiting in text-embeddings-inference's queues, all replicas. */
     queueDepth: 'sum(te_queue_size)',
@@ -110,6 +142,19 @@ export function instantQueries(o: PoolQueryOptions) {
     /** Requests the gateway blocked in the last 24 hours, by the gateway's `reason` label. */
     failClosed24hByReason: `sum by (reason) (${failClosed('increase', '24h')})`,
 
+    /** Every scrape target: 1 when its last scrape succeeded, 0 when it failed. */
+    up: 'up',
+    /** When each target was last scraped (unix seconds). */
+    upTimes: 'timestamp(up)',
+    /**
+     * When each input's samples were taken (unix seconds), one per series: a scrape gap leaves the last
+     * samples in place for Prometheus's 5-minute lookback, and only their timestamps tell they are old.
+     */
+    nodeTimes: `timestamp(kube_node_status_condition{condition="Ready",status="true",${node}})`,
+    gpuTimes: 'timestamp(DCGM_FI_DEV_GPU_UTIL)',
+    inferenceTimes: 'timestamp(te_queue_size)',
+    gatewayTimes: '(timestamp(arbitex_dlp_failclosed_total) or timestamp(arbitex_dlp_failclosed))',
+
     /** 1 when the data comes from this project's fixture exporters (npm run pool:demo, the tests). */
     demo: 'max(arbitex_fixture_info)',
   } as const;
@@ -121,7 +166,7 @@ export const SCALAR_KEYS = [
   'readyNodes',
   'notReadyNodes',
   'gpuCount',
-  'gpuUtilMean',
+  'servingUtilMean',
   'fbUsedMiB',
   'fbFreeMiB',
   'hottestTempC',
@@ -155,8 +200,8 @@ export function rangeQueries(o: PoolQueryOptions, range: RangeKey) {
     readyNodes: q.readyNodes,
     /** NotReady nodes of the pool. */
     notReadyNodes: q.notReadyNodes,
-    /** Mean GPU utilisation, in %. */
-    gpuUtilMean: q.gpuUtilMean,
+    /** Mean utilisation of the GPUs on Ready nodes, in %. */
+    servingUtilMean: q.servingUtilMean,
     /** The fullest GPU's framebuffer use, in %. */
     fbUsedMaxPercent: `max(${FB_USED_RATIO}) * 100`,
     /** Inference requests per second. */

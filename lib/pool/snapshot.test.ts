@@ -55,6 +55,17 @@ describe('gpuRows: the dcgm-exporter variants', () => {
     expect(row!.fbUsedPercent).toBeNull();
   });
 
+  it('reads retired pages (single- plus double-bit), pending retirement and PCIe replays; not reported when off', () => {
+    const [off, on] = gpuRows([
+      field('DCGM_FI_DEV_PCIE_REPLAY_COUNTER', { ...T4, UUID: 'GPU-a', hostname: 'a' }, 0),
+      field('DCGM_FI_DEV_RETIRED_SBE', { ...T4, UUID: 'GPU-b', hostname: 'b' }, 2),
+      field('DCGM_FI_DEV_RETIRED_DBE', { ...T4, UUID: 'GPU-b', hostname: 'b' }, 1),
+      field('DCGM_FI_DEV_RETIRED_PENDING', { ...T4, UUID: 'GPU-b', hostname: 'b' }, 0),
+    ]);
+    expect(off).toMatchObject({ retiredPages: null, pendingRetirement: null, pcieReplays: 0 });
+    expect(on).toMatchObject({ retiredPages: 3, pendingRetirement: 0, pcieReplays: null });
+  });
+
   it('computes the framebuffer share from used and free, and keys a GPU without UUID by host and index', () => {
     const [row] = gpuRows([
       field('DCGM_FI_DEV_FB_USED', { gpu: '1', hostname: 'a' }, 900),
@@ -76,9 +87,25 @@ describe('nodeRows', () => {
       gpus,
     );
     expect(rows).toEqual([
-      { name: 'n1', status: 'Ready', gpus: 1, gpuUtilMean: 40 },
-      { name: 'n2', status: 'Unknown', gpus: 0, gpuUtilMean: null },
-      { name: 'n3', status: 'NotReady', gpus: 0, gpuUtilMean: null },
+      { name: 'n1', status: 'Ready', gpus: 1, expectedGpus: null, gpuUtilMean: 40, ageS: null, stale: false },
+      {
+        name: 'n2',
+        status: 'Unknown',
+        gpus: 0,
+        expectedGpus: null,
+        gpuUtilMean: null,
+        ageS: null,
+        stale: false,
+      },
+      {
+        name: 'n3',
+        status: 'NotReady',
+        gpus: 0,
+        expectedGpus: null,
+        gpuUtilMean: null,
+        ageS: null,
+        stale: false,
+      },
     ]);
   });
 });
@@ -88,20 +115,55 @@ function emptyRaw(): RawSnapshot {
     time: 1_800_000_000,
     scalars: Object.fromEntries(SCALAR_KEYS.map((k) => [k, null])) as RawSnapshot['scalars'],
     nodes: [],
+    gpuCapacity: [],
     gpuFields: [],
+    powerThrottle: [],
+    thermalThrottle: [],
     errorRatioByReason: [],
     failClosed24hByReason: [],
+    up: [],
+    upTimes: [],
+    nodeTimes: [],
+    gpuTimes: [],
+    inferenceTimes: [],
+    gatewayTimes: [],
   };
 }
 
+/** A snapshot whose four sources each have one series, sampled `ageS` seconds before it. */
+function freshRaw(ageS = 1): RawSnapshot {
+  const raw = emptyRaw();
+  const t = raw.time - ageS;
+  raw.nodeTimes = [{ labels: { node: 'n1' }, value: t }];
+  raw.gpuTimes = [{ labels: { UUID: 'GPU-a', hostname: 'n1', gpu: '0' }, value: t }];
+  raw.inferenceTimes = [{ labels: { instance: 'tei' }, value: t }];
+  raw.gatewayTimes = [{ labels: { instance: 'gw' }, value: t }];
+  raw.nodes = [{ labels: { node: 'n1', status: 'true' }, value: 1 }];
+  raw.gpuCapacity = [{ labels: { node: 'n1' }, value: 1 }];
+  raw.gpuFields = [
+    field('DCGM_FI_DEV_GPU_UTIL', { ...T4, UUID: 'GPU-a', hostname: 'n1' }, 50),
+    field('DCGM_FI_DEV_XID_ERRORS', { ...T4, UUID: 'GPU-a', hostname: 'n1' }, 0),
+  ];
+  return raw;
+}
+
 describe('shapeSnapshot: missing series', () => {
-  it('shows nothing reported as "not reported" everywhere, and raises no alert on missing data', () => {
-    const s = shapeSnapshot(emptyRaw(), 'http://prometheus:9090', 250);
+  it('shows nothing reported as "not reported" everywhere, and says of every alert that it cannot tell', () => {
+    const s = shapeSnapshot(emptyRaw(), 'http://prometheus:9090', 250, 30);
     expect(s.nodes).toEqual({ ready: null, notReady: null, list: [] });
+    expect(s.sources.map((x) => x.state)).toEqual(['missing', 'missing', 'missing', 'missing']);
     expect(s.gpus).toMatchObject({ count: null, utilMean: null, hottest: null, withXid: null });
     expect(s.inference).toMatchObject({ queueDepth: null, requestRate: null, p95Ms: null, errorRatio: null });
     expect(s.failClosed).toMatchObject({ ratePerSecond: null, last15m: null, last24h: null });
     expect(s.alerts).toEqual([]);
+    expect(s.unknown.map((u) => [u.id, u.reason])).toEqual([
+      ['xid', 'cannot tell: no GPU data from dcgm-exporter'],
+      ['missing_gpu', 'cannot tell: no node data from kube-state-metrics; no GPU data from dcgm-exporter'],
+      ['not_ready', 'cannot tell: no node data from kube-state-metrics'],
+      ['gpu_memory', 'cannot tell: no GPU data from dcgm-exporter'],
+      ['p95', 'cannot tell: no inference data from text-embeddings-inference'],
+      ['fail_closed', 'cannot tell: no fail-closed counter from the gateway'],
+    ]);
     expect(s.demo).toBe(false);
     for (const text of [
       fmt.count(s.nodes.ready),
@@ -119,7 +181,7 @@ describe('shapeSnapshot: missing series', () => {
     raw.scalars.notReadyNodes = 0;
     raw.scalars.failClosed24h = 0;
     raw.scalars.errorRatio = 0;
-    const s = shapeSnapshot(raw, 'http://p', 250);
+    const s = shapeSnapshot(raw, 'http://p', 250, 30);
     expect([
       fmt.count(s.nodes.notReady),
       fmt.count(s.failClosed.last24h),
@@ -145,11 +207,65 @@ describe('readRaw', () => {
 });
 
 describe('alerts', () => {
-  function snapshot(patch: (s: Omit<PoolSnapshot, 'alerts'>) => void) {
-    const s: Omit<PoolSnapshot, 'alerts'> = shapeSnapshot(emptyRaw(), 'http://p', 250);
+  function snapshot(patch: (s: Omit<PoolSnapshot, 'alerts' | 'unknown'>) => void) {
+    const s: Omit<PoolSnapshot, 'alerts' | 'unknown'> = shapeSnapshot(freshRaw(), 'http://p', 250, 30);
     patch(s);
-    return alertsOf(s).map((a) => a.id);
+    const { alerts, unknown } = alertsOf(s);
+    expect(unknown).toEqual([]);
+    return alerts.map((a) => a.id);
   }
+
+  it('says "cannot tell" for an alert whose source is stale, naming it and its age', () => {
+    const s = shapeSnapshot(freshRaw(44), 'http://p', 250, 30);
+    expect(s.sources.every((x) => x.state === 'stale')).toBe(true);
+    expect(s.unknown.find((u) => u.id === 'not_ready')?.reason).toBe(
+      'cannot tell: node data from kube-state-metrics is 44 s old (limit 30 s)',
+    );
+    expect(s.nodes.list[0]).toMatchObject({ ageS: 44, stale: true });
+    expect(s.gpus.list[0]).toMatchObject({ ageS: 44, stale: true });
+    expect(shapeSnapshot(freshRaw(29), 'http://p', 250, 30).unknown).toEqual([]);
+  });
+
+  it('names a GPU that fell off the bus (XID 79) and one a Ready node does not report as missing', () => {
+    const raw = freshRaw();
+    raw.gpuCapacity = [{ labels: { node: 'n1' }, value: 2 }];
+    raw.gpuFields = [field('DCGM_FI_DEV_XID_ERRORS', { ...T4, UUID: 'GPU-a', hostname: 'n1' }, 79)];
+    const s = shapeSnapshot(raw, 'http://p', 250, 30);
+    expect(s.gpus).toMatchObject({ expected: 2, serving: 0 });
+    expect(s.gpus.missing).toEqual([
+      { node: 'n1', gpu: '0', reason: 'XID 79: GPU has fallen off the bus' },
+      { node: 'n1', gpu: null, reason: 'not reported by dcgm-exporter' },
+    ]);
+    expect(s.alerts.find((a) => a.id === 'missing_gpu')).toMatchObject({
+      title: '2 GPUs missing',
+      detail:
+        '0 of 2 expected GPUs serve: n1 GPU 0 (XID 79: GPU has fallen off the bus), n1 (not reported by dcgm-exporter).',
+    });
+    // The GPU that does not report cannot be known to be free of XIDs or memory pressure.
+    expect(s.unknown.map((u) => u.id)).toEqual(['gpu_memory']);
+  });
+
+  it('raises an alert for a scrape target that is down, naming the job and instance', () => {
+    const raw = freshRaw();
+    raw.up = [
+      { labels: { job: 'dcgm-exporter', instance: '10.0.0.1:9400' }, value: 0 },
+      { labels: { job: 'dcgm-exporter', instance: '10.0.0.2:9400' }, value: 1 },
+    ];
+    const s = shapeSnapshot(raw, 'http://p', 250, 30);
+    expect(s.scrape).toEqual([
+      {
+        job: 'dcgm-exporter',
+        targets: 2,
+        up: 1,
+        down: ['10.0.0.1:9400'],
+        lastScrapeAgeS: null,
+        stale: false,
+      },
+    ]);
+    expect(s.alerts.map((a) => a.detail)).toEqual([
+      'Prometheus cannot scrape dcgm-exporter (1 of 2 down: 10.0.0.1:9400).',
+    ]);
+  });
 
   it('warns from 3 NotReady nodes on (AKS issue 5211), not before', () => {
     expect(snapshot((s) => (s.nodes.notReady = 2))).toEqual([]);
@@ -161,11 +277,12 @@ describe('alerts', () => {
       snapshot((s) => {
         s.gpus.withXid = 1;
         s.gpus.list = gpuRows([field('DCGM_FI_DEV_XID_ERRORS', { ...T4, UUID: 'GPU-a', hostname: 'a' }, 79)]);
+        s.gpus.missing = [{ node: 'a', gpu: '0', reason: 'XID 79' }];
         s.gpus.overMemory = 2;
         s.inference.p95Ms = 251;
         s.failClosed.last15m = 3;
       }),
-    ).toEqual(['xid', 'gpu_memory', 'p95', 'fail_closed']);
+    ).toEqual(['xid', 'missing_gpu', 'gpu_memory', 'p95', 'fail_closed']);
     expect(
       snapshot((s) => {
         s.gpus.withXid = 0;
