@@ -15,12 +15,18 @@ DECLARE
   removed bigint;
 BEGIN
   -- The one chain lock (lib/audit/append.ts CHAIN_LOCK, "AUDI"); re-entrant for a drain that holds it.
-  PERFORM pg_advisory_xact_lock(1095058505);
+  PERFORM pg_advisory_xact_lock(1096107081);
   SELECT a.seq, a.hmac INTO head_seq, head_hmac FROM audit_log a ORDER BY a.seq DESC LIMIT 1;
   head_seq := coalesce(head_seq, 0);
   head_hmac := coalesce(head_hmac, repeat('0', 64));
-  SELECT count(*), min(e.seq), max(e.seq) INTO n, lo, hi
-    FROM jsonb_to_recordset(p_entries) AS e(seq bigint);
+  -- One pass over the batch: its size, its bounds, and the first entry that does not link to the one
+  -- before it (the head, for the first). The link is judged only once the seqs are known to be dense.
+  SELECT count(*), min(l.seq), max(l.seq), min(l.seq) FILTER (WHERE l.prev_hmac IS DISTINCT FROM l.before)
+    INTO n, lo, hi, bad
+    FROM (
+      SELECT e.seq, e.prev_hmac, lag(e.hmac, 1, head_hmac) OVER (ORDER BY e.seq) AS before
+      FROM jsonb_to_recordset(p_entries) AS e(seq bigint, prev_hmac text, hmac text)
+    ) l;
   IF n = 0 THEN
     RAISE EXCEPTION 'audit_chain_append: no entries' USING ERRCODE = 'check_violation';
   END IF;
@@ -28,10 +34,6 @@ BEGIN
     RAISE EXCEPTION 'audit_chain_append: entries % to % (% of them) do not continue the chain after seq %',
       lo, hi, n, head_seq USING ERRCODE = 'check_violation';
   END IF;
-  SELECT min(l.seq) INTO bad FROM (
-    SELECT e.seq, e.prev_hmac, lag(e.hmac, 1, head_hmac) OVER (ORDER BY e.seq) AS before
-    FROM jsonb_to_recordset(p_entries) AS e(seq bigint, prev_hmac text, hmac text)
-  ) l WHERE l.prev_hmac IS DISTINCT FROM l.before;
   IF bad IS NOT NULL THEN
     RAISE EXCEPTION 'audit_chain_append: entry % does not link to the entry before it', bad
       USING ERRCODE = 'check_violation';
@@ -45,30 +47,49 @@ BEGIN
     FROM jsonb_populate_recordset(NULL::audit_log, p_entries);
   IF cardinality(p_inbox_ids) > 0 THEN
     -- Each inbox row removed must be on the chain by now (this call's entries or an earlier call's in the
-    -- same transaction): every entry it holds, by id, or an audit.inbox_rejected entry that names it. So
-    -- an inbox row cannot be made to disappear. CASE keeps malformed rows (rejected ones) from failing casts.
-    SELECT min(i.id) INTO bad FROM audit_inbox i
-      WHERE i.id = ANY(p_inbox_ids)
-        AND NOT EXISTS (
-          SELECT 1 FROM audit_log a
-          WHERE a.action = 'audit.inbox_rejected' AND a.diff->>'inbox_id' = i.id::text)
-        AND EXISTS (
-          SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(i.entries) = 'array' THEN i.entries ELSE '[null]' END) x
-          WHERE NOT EXISTS (
+    -- same transaction): every entry it holds, by id, or else an audit.inbox_rejected entry that names it.
+    -- So an inbox row cannot be made to disappear; a refusal rolls the delete back with the transaction.
+    -- CASE keeps malformed rows (rejected ones) from failing casts, and asks for a rejection only when an
+    -- entry is missing.
+    WITH gone AS (DELETE FROM audit_inbox WHERE id = ANY(p_inbox_ids) RETURNING id, entries)
+    SELECT count(*), min(g.id) FILTER (WHERE g.lost) INTO removed, bad
+      FROM (
+        SELECT d.id, CASE WHEN EXISTS (
+            SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(d.entries) = 'array' THEN d.entries ELSE '[null]' END) x
+            WHERE NOT EXISTS (
+              SELECT 1 FROM audit_log a
+              WHERE a.id = CASE WHEN x->>'id' ~ '^[0-9a-fA-F-]{36}$' THEN (x->>'id')::uuid END))
+          THEN NOT EXISTS (
             SELECT 1 FROM audit_log a
-            WHERE a.id = CASE WHEN x->>'id' ~ '^[0-9a-fA-F-]{36}$' THEN (x->>'id')::uuid END));
+            WHERE a.action = 'audit.inbox_rejected' AND a.diff->>'inbox_id' = d.id::text)
+          ELSE false END AS lost
+        FROM gone d
+      ) g;
     IF bad IS NOT NULL THEN
       RAISE EXCEPTION 'audit_chain_append: inbox row % is not carried onto the chain', bad
         USING ERRCODE = 'check_violation';
     END IF;
-    DELETE FROM audit_inbox WHERE id = ANY(p_inbox_ids);
-    GET DIAGNOSTICS removed = ROW_COUNT;
     IF removed <> cardinality(p_inbox_ids) THEN
       RAISE EXCEPTION 'audit_chain_append: % of % inbox rows are gone', cardinality(p_inbox_ids) - removed,
         cardinality(p_inbox_ids) USING ERRCODE = 'check_violation';
     END IF;
   END IF;
   RETURN hi;
+END;
+$$;
+--> statement-breakpoint
+-- The drain's first step in one round trip: the chain lock, then (a statement of its own, so under READ
+-- COMMITTED it sees what the previous holder committed) the oldest inbox rows with the head beside them.
+-- Every round trip of the drain is one that all audited writers wait for (lib/audit/inbox.ts).
+CREATE FUNCTION audit_inbox_take(p_limit integer)
+RETURNS TABLE (id bigint, entries jsonb, key_id text, mac text, created_ms float8, head_seq bigint, head_hmac text)
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(1096107081);
+  RETURN QUERY
+    WITH head AS (SELECT a.seq, a.hmac FROM audit_log a ORDER BY a.seq DESC LIMIT 1)
+    SELECT i.id, i.entries, i.key_id, i.mac, (extract(epoch FROM i.created_at) * 1000)::float8, h.seq, h.hmac
+    FROM audit_inbox i LEFT JOIN head h ON true ORDER BY i.id LIMIT p_limit;
 END;
 $$;
 --> statement-breakpoint
@@ -144,6 +165,7 @@ BEGIN
   REVOKE ALL ON FUNCTION siem_cursor_advance(text, text, bigint, bigint) FROM PUBLIC;
   GRANT EXECUTE ON FUNCTION audit_chain_append(bigint[], jsonb) TO portal_app;
   GRANT EXECUTE ON FUNCTION siem_cursor_advance(text, text, bigint, bigint) TO portal_app;
+  GRANT EXECUTE ON FUNCTION audit_inbox_take(integer) TO portal_app;
   REVOKE INSERT ON audit_log FROM portal_app;
   REVOKE INSERT ON audit_log FROM PUBLIC;
   -- The inbox: rows go in with their id and created_at from the defaults (the drain's grace after a key

@@ -7,7 +7,6 @@ import {
   type ChainHead,
   GENESIS,
   insertChained,
-  lockChain,
   type NewEntry,
   unchainedEntry,
   type UnchainedEntry,
@@ -103,9 +102,9 @@ async function drain(db: Db, keys: HmacKeyRing): Promise<number> {
   for (;;) {
     const t0 = performance.now();
     const moved = await db.transaction(async (tx) => {
-      await lockChain(tx);
-      // The head comes with the pending rows, in one round trip: this transaction holds the lock that
-      // every writer of the chain needs, so each round trip here is one that all of them wait for.
+      // The lock, the pending rows and the head, in one round trip (audit_inbox_take, migration 0015): this
+      // transaction holds the lock that every writer of the chain needs, so each round trip here is one
+      // that all of them wait for.
       const pending = await rows<{
         id: string | number;
         entries: unknown;
@@ -114,13 +113,7 @@ async function drain(db: Db, keys: HmacKeyRing): Promise<number> {
         created_ms: string | number;
         head_seq: string | number | null;
         head_hmac: string | null;
-      }>(
-        tx,
-        sql`with head as (select seq, hmac from audit_log order by seq desc limit 1)
-            select i.id, i.entries, i.key_id, i.mac, (extract(epoch from i.created_at) * 1000)::float8 as created_ms,
-              h.seq as head_seq, h.hmac as head_hmac
-            from audit_inbox i left join head h on true order by i.id limit ${ROWS_PER_DRAIN}`,
-      );
+      }>(tx, sql`select * from audit_inbox_take(${ROWS_PER_DRAIN})`);
       const first = pending[0];
       if (!first) return null;
       const trusted = await trustedHead(
