@@ -563,9 +563,24 @@ function NodesTable({ s }: { s: PoolSnapshot }) {
   );
 }
 
-function GpusTable({ s }: { s: PoolSnapshot }) {
+/** One row per GPU under the given headings (Host and GPU first), with a note under the table. */
+function GpuPanel({
+  s,
+  id,
+  title,
+  headings,
+  note,
+  children,
+}: {
+  s: PoolSnapshot;
+  id: string;
+  title: string;
+  headings: string[];
+  note: ReactNode;
+  children: ReactNode;
+}) {
   return (
-    <Panel id="gpus" title="GPUs" stale={s.gpus.list.some((g) => g.stale)}>
+    <Panel id={id} title={title} stale={s.gpus.list.some((g) => g.stale)}>
       {s.gpus.list.length === 0 ? (
         <p className="text-sm text-slate-600 italic">No GPU reported by dcgm-exporter.</p>
       ) : (
@@ -573,55 +588,72 @@ function GpusTable({ s }: { s: PoolSnapshot }) {
           <table className="w-full border-collapse text-left text-sm">
             <thead className="border-b border-slate-200 text-slate-600">
               <tr>
-                <th className={th}>Host</th>
-                <th className={th}>GPU</th>
-                <th className={th}>Utilisation</th>
-                <th className={th}>Framebuffer used</th>
-                <th className={th}>Framebuffer free</th>
-                <th className={th}>Temperature</th>
-                <th className={th}>Power</th>
-                <th className={th}>Last XID</th>
-                <th className={th}>Engine active</th>
+                {['Host', 'GPU', ...headings].map((h) => (
+                  <th key={h} className={th}>
+                    {h}
+                  </th>
+                ))}
               </tr>
             </thead>
-            <tbody>
-              {s.gpus.list.map((g) => {
-                const full = g.fbUsedPercent !== null && g.fbUsedPercent > 90;
-                return (
-                  <tr key={g.id} data-gpu={g.id} className="border-b border-slate-100">
-                    <td className={`${td} font-mono text-xs`}>
-                      {g.host ?? NOT_REPORTED}
-                      <StaleNote row={g} />
-                    </td>
-                    <td className={td}>
-                      {g.index ?? '?'} <span className="text-xs text-slate-600">{g.model}</span>
-                    </td>
-                    <td className={td}>{percent(g.utilPercent)}</td>
-                    <td className={`${td} ${full ? 'font-semibold text-red-800' : ''}`}>
-                      {gib(g.fbUsedMiB)}
-                      {g.fbUsedPercent !== null && ` (${percent(g.fbUsedPercent)})`}
-                    </td>
-                    <td className={td}>{gib(g.fbFreeMiB)}</td>
-                    <td className={td}>{celsius(g.tempC)}</td>
-                    <td className={td}>{watts(g.powerW)}</td>
-                    <td className={`${td} ${g.xid ? 'font-semibold text-red-800' : ''}`}>
-                      {g.xid === null ? NOT_REPORTED : g.xid === 0 ? 'none' : `XID ${g.xid}`}
-                    </td>
-                    <td className={`${td} ${g.engineActivePercent === null ? 'text-slate-600 italic' : ''}`}>
-                      {percent(g.engineActivePercent)}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
+            <tbody>{children}</tbody>
           </table>
-          <p className="mt-2 text-xs text-slate-600">
-            Engine activity comes from DCGM&rsquo;s profiling metrics (DCGM_FI_PROF_*), which T4s do not
-            report.
-          </p>
+          <p className="mt-2 text-xs text-slate-600">{note}</p>
         </div>
       )}
     </Panel>
+  );
+}
+
+function GpusTable({ s }: { s: PoolSnapshot }) {
+  return (
+    <GpuPanel
+      s={s}
+      id="gpus"
+      title="GPUs"
+      headings={[
+        'Utilisation',
+        'Framebuffer used',
+        'Framebuffer free',
+        'Temperature',
+        'Power',
+        'Last XID',
+        'Engine active',
+      ]}
+      note={
+        <>
+          Engine activity comes from DCGM&rsquo;s profiling metrics (DCGM_FI_PROF_*), which T4s do not report.
+        </>
+      }
+    >
+      {s.gpus.list.map((g) => {
+        const full = g.fbUsedPercent !== null && g.fbUsedPercent > 90;
+        return (
+          <tr key={g.id} data-gpu={g.id} className="border-b border-slate-100">
+            <td className={`${td} font-mono text-xs`}>
+              {g.host ?? NOT_REPORTED}
+              <StaleNote row={g} />
+            </td>
+            <td className={td}>
+              {g.index ?? '?'} <span className="text-xs text-slate-600">{g.model}</span>
+            </td>
+            <td className={td}>{percent(g.utilPercent)}</td>
+            <td className={`${td} ${full ? 'font-semibold text-red-800' : ''}`}>
+              {gib(g.fbUsedMiB)}
+              {g.fbUsedPercent !== null && ` (${percent(g.fbUsedPercent)})`}
+            </td>
+            <td className={td}>{gib(g.fbFreeMiB)}</td>
+            <td className={td}>{celsius(g.tempC)}</td>
+            <td className={td}>{watts(g.powerW)}</td>
+            <td className={`${td} ${g.xid ? 'font-semibold text-red-800' : ''}`}>
+              {g.xid === null ? NOT_REPORTED : g.xid === 0 ? 'none' : `XID ${g.xid}`}
+            </td>
+            <td className={`${td} ${g.engineActivePercent === null ? 'text-slate-600 italic' : ''}`}>
+              {percent(g.engineActivePercent)}
+            </td>
+          </tr>
+        );
+      })}
+    </GpuPanel>
   );
 }
 
@@ -632,48 +664,40 @@ function GpuHealthTable({ s }: { s: PoolSnapshot }) {
     </td>
   );
   return (
-    <Panel id="gpu-health" title="GPU memory and throttling" stale={s.gpus.list.some((g) => g.stale)}>
-      {s.gpus.list.length === 0 ? (
-        <p className="text-sm text-slate-600 italic">No GPU reported by dcgm-exporter.</p>
-      ) : (
-        <div className="overflow-x-auto">
-          <table className="w-full border-collapse text-left text-sm">
-            <thead className="border-b border-slate-200 text-slate-600">
-              <tr>
-                <th className={th}>Host</th>
-                <th className={th}>GPU</th>
-                <th className={th}>Retired pages</th>
-                <th className={th}>Pending retirement</th>
-                <th className={th}>Power throttling (5 min)</th>
-                <th className={th}>Thermal throttling (5 min)</th>
-                <th className={th}>PCIe replays</th>
-              </tr>
-            </thead>
-            <tbody>
-              {s.gpus.list.map((g) => (
-                <tr key={g.id} data-gpu-health={g.id} className="border-b border-slate-100">
-                  <td className={`${td} font-mono text-xs`}>
-                    {g.host ?? NOT_REPORTED}
-                    <StaleNote row={g} />
-                  </td>
-                  <td className={td}>{g.index ?? '?'}</td>
-                  {cell(g.retiredPages, count(g.retiredPages), false)}
-                  {cell(g.pendingRetirement, count(g.pendingRetirement), (g.pendingRetirement ?? 0) > 0)}
-                  {cell(g.powerThrottle, share(g.powerThrottle), (g.powerThrottle ?? 0) > 0)}
-                  {cell(g.thermalThrottle, share(g.thermalThrottle), (g.thermalThrottle ?? 0) > 0)}
-                  {cell(g.pcieReplays, count(g.pcieReplays), (g.pcieReplays ?? 0) > 0)}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <p className="mt-2 text-xs text-slate-600">
-            Retired pages, pending retirement and throttling are off in dcgm-exporter&rsquo;s default
-            counters: &ldquo;not reported&rdquo; until its counters file enables them (see the README). A page
-            pending retirement is retired at the next GPU reset.
-          </p>
-        </div>
-      )}
-    </Panel>
+    <GpuPanel
+      s={s}
+      id="gpu-health"
+      title="GPU memory and throttling"
+      headings={[
+        'Retired pages',
+        'Pending retirement',
+        'Power throttling (5 min)',
+        'Thermal throttling (5 min)',
+        'PCIe replays',
+      ]}
+      note={
+        <>
+          Retired pages, pending retirement and throttling are off in dcgm-exporter&rsquo;s default counters:
+          &ldquo;not reported&rdquo; until its counters file enables them (see the README). A page pending
+          retirement is retired at the next GPU reset.
+        </>
+      }
+    >
+      {s.gpus.list.map((g) => (
+        <tr key={g.id} data-gpu-health={g.id} className="border-b border-slate-100">
+          <td className={`${td} font-mono text-xs`}>
+            {g.host ?? NOT_REPORTED}
+            <StaleNote row={g} />
+          </td>
+          <td className={td}>{g.index ?? '?'}</td>
+          {cell(g.retiredPages, count(g.retiredPages), false)}
+          {cell(g.pendingRetirement, count(g.pendingRetirement), (g.pendingRetirement ?? 0) > 0)}
+          {cell(g.powerThrottle, share(g.powerThrottle), (g.powerThrottle ?? 0) > 0)}
+          {cell(g.thermalThrottle, share(g.thermalThrottle), (g.thermalThrottle ?? 0) > 0)}
+          {cell(g.pcieReplays, count(g.pcieReplays), (g.pcieReplays ?? 0) > 0)}
+        </tr>
+      ))}
+    </GpuPanel>
   );
 }
 
