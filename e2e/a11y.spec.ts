@@ -17,6 +17,9 @@ test('every portal page passes axe (WCAG 2.1 A/AA, no serious or critical violat
   authenticator,
   browser,
 }) => {
+  // About twenty pages, each judged by axe, plus a wait past the step-up age: on a loaded two-core machine
+  // this has taken just over the default minute.
+  test.setTimeout(120_000);
   const first = await asSuperadmin(page, authenticator);
   // A superadmin of its own, so that its acting context never touches another spec's.
   const member = await newStaffMember(browser, page, 'superadmin', { displayName: 'Ada Axe' });
