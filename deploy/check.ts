@@ -9,7 +9,9 @@
  *    - against the OpenAPI schemas of `kubernetes-models` (formats, quantities, int-or-string).
  * 2. SecretProviderClass (a CRD): the CRD's openAPIV3Schema, vendored in deploy/schemas with its source,
  *    through ajv, with unknown fields refused.
- * 3. The portal's rules (deploy/policy.ts): the restricted Pod Security profile and the rest.
+ * 3. The portal's rules (deploy/policy.ts): the restricted Pod Security profile and the rest, and what the
+ *    rendered objects need to start: every reference resolves in its namespace, the web pods' secret
+ *    mount provides every secret lib/secrets.ts reads, images are pinned by digest.
  * A kind none of these knows fails the check.
  */
 import { spawnSync } from 'node:child_process';
@@ -17,7 +19,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv, type AnySchema } from 'ajv';
 import { parseAllDocuments } from 'yaml';
-import { closed, deploymentProblems, type K8sObject } from './policy';
+import { SECRET_NAMES } from '../lib/secrets';
+import { closed, deploymentProblems, type K8sObject, renderedProblems } from './policy';
 
 const OVERLAY = process.argv[2] ?? 'deploy/k8s/overlays/production';
 
@@ -125,6 +128,7 @@ async function main() {
     ...typeProblems(objects),
     ...(await schemaProblems(objects)),
     ...deploymentProblems(objects),
+    ...renderedProblems(objects, SECRET_NAMES),
   ];
   if (problems.length > 0) {
     console.error(`deploy:check: ${problems.length} problem(s) in ${OVERLAY}:`);

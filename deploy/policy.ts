@@ -6,6 +6,7 @@
  * Used by deploy/check.ts on the rendered manifests and by test/deploy.test.ts.
  */
 import type { AnySchema } from 'ajv';
+import { parse } from 'yaml';
 
 export interface K8sObject {
   apiVersion: string;
@@ -44,6 +45,9 @@ export function podSpecOf(o: K8sObject): Obj | undefined {
 export function restrictedProblems(name: string, pod: Obj): string[] {
   const problems: string[] = [];
   const podSc = obj(pod.securityContext);
+  // The pod's own runAsUser counts even when every container overrides it: an init or ephemeral container
+  // added later inherits it, and the restricted profile refuses 0 at either level.
+  if (podSc.runAsUser === 0) problems.push(`${name}: the pod's runAsUser is 0 (root)`);
   for (const host of ['hostNetwork', 'hostPID', 'hostIPC'])
     if (pod[host] === true) problems.push(`${name}: ${host} is on`);
   if (pod.automountServiceAccountToken !== false)
@@ -64,8 +68,7 @@ export function restrictedProblems(name: string, pod: Obj): string[] {
     if (sc.readOnlyRootFilesystem !== true) problems.push(`${where}: readOnlyRootFilesystem must be true`);
     const runAsNonRoot = sc.runAsNonRoot ?? podSc.runAsNonRoot;
     if (runAsNonRoot !== true) problems.push(`${where}: runAsNonRoot must be true`);
-    const runAsUser = sc.runAsUser ?? podSc.runAsUser;
-    if (runAsUser === 0) problems.push(`${where}: runAsUser is 0 (root)`);
+    if (sc.runAsUser === 0) problems.push(`${where}: runAsUser is 0 (root)`);
     const caps = obj(sc.capabilities);
     if (!(Array.isArray(caps.drop) && caps.drop.includes('ALL')))
       problems.push(`${where}: capabilities must drop ALL`);
@@ -131,6 +134,90 @@ export function deploymentProblems(objects: K8sObject[]): string[] {
   )) {
     if (obj(config.data).PORTAL_ENV !== 'production')
       problems.push(`ConfigMap ${config.metadata.name}: PORTAL_ENV must be production`);
+  }
+  return problems;
+}
+
+const namespaceOf = (o: K8sObject) => o.metadata.namespace ?? '(none)';
+
+/** The names a SecretProviderClass mounts as files: each object's alias, or its name when it has none. */
+export function mountedSecretNames(spc: K8sObject): string[] {
+  const objects = obj(obj(spc.spec).parameters).objects;
+  if (typeof objects !== 'string') return [];
+  const array = obj(parse(objects)).array;
+  return (Array.isArray(array) ? array : [])
+    .map((item) => obj(typeof item === 'string' ? parse(item) : item))
+    .map((o) => String(o.objectAlias ?? o.objectName));
+}
+
+/**
+ * What the rendered manifests must hold to start, beyond each object being valid on its own: every
+ * ConfigMap, Secret, SecretProviderClass and service account a pod names exists in the pod's namespace
+ * (a Secret may be one a SecretProviderClass there syncs, with that key); the class the web pods mount
+ * provides every secret the portal reads (`secretNames`, lib/secrets.ts); every image is pinned by digest.
+ */
+export function renderedProblems(objects: K8sObject[], secretNames: readonly string[]): string[] {
+  const problems: string[] = [];
+  const find = (kind: string, name: string, namespace: string) =>
+    objects.find((o) => o.kind === kind && o.metadata.name === name && namespaceOf(o) === namespace);
+  const syncedSecret = (name: string, key: string | undefined, namespace: string) =>
+    objects.some(
+      (o) =>
+        o.kind === 'SecretProviderClass' &&
+        namespaceOf(o) === namespace &&
+        list(obj(o.spec).secretObjects).some(
+          (s) => s.secretName === name && (key === undefined || list(s.data).some((d) => d.key === key)),
+        ),
+    );
+  for (const o of objects) {
+    const pod = podSpecOf(o);
+    if (!pod) continue;
+    const where = `${o.kind} ${o.metadata.name}`;
+    const ns = namespaceOf(o);
+    const missing = (what: string) => problems.push(`${where}: ${what} does not exist in namespace ${ns}`);
+    const configMap = (name: unknown) => {
+      if (!find('ConfigMap', String(name), ns)) missing(`ConfigMap ${String(name)}`);
+    };
+    const secret = (name: unknown, key?: unknown) => {
+      const n = String(name);
+      const k = key === undefined ? undefined : String(key);
+      const real = find('Secret', n, ns);
+      if (real ? k !== undefined && obj(real.data)[k] === undefined : !syncedSecret(n, k, ns))
+        missing(k === undefined ? `Secret ${n}` : `key ${k} of Secret ${n}`);
+    };
+    if (pod.serviceAccountName !== undefined && !find('ServiceAccount', String(pod.serviceAccountName), ns))
+      missing(`ServiceAccount ${String(pod.serviceAccountName)}`);
+    for (const c of [...list(pod.initContainers), ...list(pod.containers)]) {
+      const image = String(c.image);
+      if (!/@sha256:[0-9a-f]{64}$/.test(image))
+        problems.push(`${where}/${String(c.name)}: image ${image} is not pinned by digest`);
+      for (const from of list(c.envFrom)) {
+        if (from.configMapRef) configMap(obj(from.configMapRef).name);
+        if (from.secretRef) secret(obj(from.secretRef).name);
+      }
+      for (const e of list(c.env)) {
+        const ref = obj(e.valueFrom);
+        if (ref.configMapKeyRef) configMap(obj(ref.configMapKeyRef).name);
+        if (ref.secretKeyRef) secret(obj(ref.secretKeyRef).name, obj(ref.secretKeyRef).key);
+      }
+    }
+    for (const v of list(pod.volumes)) {
+      if (v.configMap) configMap(obj(v.configMap).name);
+      if (v.secret) secret(obj(v.secret).secretName);
+      const spcName = obj(obj(v.csi).volumeAttributes).secretProviderClass;
+      if (spcName === undefined) continue;
+      const spc = find('SecretProviderClass', String(spcName), ns);
+      if (!spc) {
+        missing(`SecretProviderClass ${String(spcName)}`);
+        continue;
+      }
+      if (o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'web') {
+        const mounted = new Set(mountedSecretNames(spc));
+        for (const name of secretNames)
+          if (!mounted.has(name))
+            problems.push(`SecretProviderClass ${spc.metadata.name}: does not mount the secret ${name}`);
+      }
+    }
   }
   return problems;
 }

@@ -8,7 +8,15 @@ import path from 'node:path';
 import { Ajv, type AnySchema } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { closed, deploymentProblems, type K8sObject, podSpecOf, restrictedProblems } from '@/deploy/policy';
+import {
+  closed,
+  deploymentProblems,
+  type K8sObject,
+  podSpecOf,
+  renderedProblems,
+  restrictedProblems,
+} from '@/deploy/policy';
+import { SECRET_NAMES } from '@/lib/secrets';
 
 const BASE = 'deploy/k8s/base';
 const objects: K8sObject[] = fs
@@ -95,6 +103,7 @@ describe('deploy/k8s: the restricted Pod Security profile', () => {
     ['a hostPath volume', (p) => p.volumes.push({ name: 'h', hostPath: { path: '/' } })],
     ['a mounted service-account token', (p) => delete p.automountServiceAccountToken],
     ['no memory limit', (p) => delete p.containers[0]!.resources.limits.memory],
+    ['root for the pod, though each container says otherwise', (p) => (p.securityContext.runAsUser = 0)],
   ])('refuses %s', (_what, loosen) => {
     const pod = good();
     loosen(pod);
@@ -138,6 +147,80 @@ describe('deploy/k8s: the portal’s rules', () => {
   });
 });
 
+describe('deploy/k8s: what the rendered manifests need to start', () => {
+  // As `kubectl kustomize` renders them (deploy:check renders the real thing): the generated ConfigMap in
+  // the namespace, and the overlay's image by digest.
+  const DIGEST = `registry.example/arbitex-staff-portal@sha256:${'ab'.repeat(32)}`;
+  const rendered = (): K8sObject[] => {
+    const copy = structuredClone(objects);
+    for (const o of copy)
+      for (const c of (podSpecOf(o)?.containers ?? []) as { image: string }[]) c.image = DIGEST;
+    copy.push({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'portal-config', namespace: 'arbitex-portal' },
+      data: { PORTAL_ENV: 'production' },
+    });
+    return copy;
+  };
+  const web = (o: K8sObject[]) => o.find((x) => x.kind === 'Deployment')!;
+  const container = (o: K8sObject[]) =>
+    (
+      podSpecOf(web(o))!.containers as {
+        image: string;
+        env: { valueFrom?: { secretKeyRef?: { key: string } } }[];
+      }[]
+    )[0]!;
+
+  it('hold for the base manifests as rendered', () => {
+    expect(renderedProblems(rendered(), SECRET_NAMES)).toEqual([]);
+  });
+
+  it('refuse a ConfigMap generated outside the pods’ namespace (kustomize then leaves the reference unrewritten)', () => {
+    const o = rendered();
+    delete o.find((x) => x.kind === 'ConfigMap')!.metadata.namespace;
+    expect(renderedProblems(o, SECRET_NAMES)).toEqual([
+      'Deployment portal: ConfigMap portal-config does not exist in namespace arbitex-portal',
+      'Job portal-migrate: ConfigMap portal-config does not exist in namespace arbitex-portal',
+    ]);
+  });
+
+  it('refuse a secret mount that lacks a secret the portal reads', () => {
+    const o = rendered();
+    const spc = o.find((x) => x.kind === 'SecretProviderClass' && x.metadata.name === 'portal-web')!;
+    const parameters = (spc.spec as { parameters: { objects: string } }).parameters;
+    parameters.objects = parameters.objects.replace(
+      'objectAlias: audit-checkpoint-keys',
+      'objectAlias: other',
+    );
+    expect(renderedProblems(o, SECRET_NAMES)).toEqual([
+      'SecretProviderClass portal-web: does not mount the secret audit-checkpoint-keys',
+    ]);
+  });
+
+  it('refuse a Secret key that no SecretProviderClass syncs, and a missing service account', () => {
+    const o = rendered();
+    container(o).env.find((e) => e.valueFrom?.secretKeyRef)!.valueFrom!.secretKeyRef!.key = 'DB_URL';
+    o.splice(
+      o.findIndex((x) => x.kind === 'ServiceAccount'),
+      1,
+    );
+    expect(renderedProblems(o, SECRET_NAMES)).toEqual([
+      'Deployment portal: ServiceAccount arbitex-portal does not exist in namespace arbitex-portal',
+      'Deployment portal: key DB_URL of Secret portal-database does not exist in namespace arbitex-portal',
+      'Job portal-migrate: ServiceAccount arbitex-portal does not exist in namespace arbitex-portal',
+    ]);
+  });
+
+  it('refuse an image by tag', () => {
+    const o = rendered();
+    container(o).image = 'registry.example/arbitex-staff-portal:1.0';
+    expect(renderedProblems(o, SECRET_NAMES)).toEqual([
+      'Deployment portal/portal: image registry.example/arbitex-staff-portal:1.0 is not pinned by digest',
+    ]);
+  });
+});
+
 describe('deploy/schemas: SecretProviderClass', () => {
   const schema = JSON.parse(
     fs.readFileSync('deploy/schemas/secretproviderclass-v1.json', 'utf8'),
@@ -148,8 +231,7 @@ describe('deploy/schemas: SecretProviderClass', () => {
     for (const spc of byKind('SecretProviderClass')) expect(validate(spc), spc.metadata.name).toBe(true);
     const web = byKind('SecretProviderClass').find((s) => s.metadata.name === 'portal-web')!;
     const objectsYaml = (web.spec as { parameters: { objects: string } }).parameters.objects;
-    for (const name of ['audit-hmac-keys', 'auth-secret', 'token-signing-kek'])
-      expect(objectsYaml).toContain(`objectAlias: ${name}`);
+    for (const name of SECRET_NAMES) expect(objectsYaml).toContain(`objectAlias: ${name}`);
   });
 
   it('refuses a misspelt field instead of dropping it, as the API server would', () => {
