@@ -21,6 +21,9 @@ const chromium: Project['use'] = {
  *   PostgreSQL database, E2E_PORT (replica A, the `local` project's portal) and E2E_REPLICA_PORT (B, by
  *   default the next port). Without DATABASE_URL there can be only one process (PGlite), so the project
  *   does not exist, and `npm test` prints that it did not run.
+ * - `faults` (with DATABASE_URL): e2e/faults.spec.ts, against `next start` replicas of the same build on a
+ *   PostgreSQL cluster of its own (scripts/local-postgres.sh), which it crashes and restarts; it needs the
+ *   PostgreSQL server binaries, as .ci/run installs them.
  * - `logs`: after all of the above (the teardown of `setup`), scans both replicas' output for secrets,
  *   tokens and credential material (e2e/logs.teardown.ts).
  * - `deployed` (E2E_BASE_URL set): only tests tagged `@deployed`. Those neither need the bootstrap link
@@ -28,6 +31,7 @@ const chromium: Project['use'] = {
  *   tag never runs against a deployed portal.
  */
 const MULTI_REPLICA_SPEC = /multi-replica\.spec\.ts$/;
+const FAULTS_SPEC = /faults\.spec\.ts$/;
 const projects: Project[] = deployed
   ? [{ name: 'deployed', testMatch: /\.spec\.ts$/, grep: /@deployed/, use: chromium }]
   : [
@@ -35,12 +39,15 @@ const projects: Project[] = deployed
       {
         name: 'local',
         testMatch: /\.spec\.ts$/,
-        testIgnore: MULTI_REPLICA_SPEC,
+        testIgnore: [MULTI_REPLICA_SPEC, FAULTS_SPEC],
         dependencies: ['setup'],
         use: chromium,
       },
       ...(MULTI_REPLICA
-        ? [{ name: 'replicas', testMatch: MULTI_REPLICA_SPEC, dependencies: ['setup'], use: chromium }]
+        ? [
+            { name: 'replicas', testMatch: MULTI_REPLICA_SPEC, dependencies: ['setup'], use: chromium },
+            { name: 'faults', testMatch: FAULTS_SPEC, dependencies: ['setup'], use: chromium },
+          ]
         : []),
       { name: 'logs', testMatch: /logs\.teardown\.ts$/ },
     ];

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DatabaseInUseError, openDatabase, rows } from './client';
+import { DatabaseInUseError, databaseUnavailable, openDatabase, rows } from './client';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -41,5 +42,35 @@ describe('the embedded database lock', () => {
       await database.close();
     }
     expect(fs.existsSync(path.join(dir, 'portal.pid'))).toBe(false);
+  });
+});
+
+describe('a database that is unavailable', () => {
+  it('is told from a wrong query, whether refused or silent, within the connect timeout', async () => {
+    // A server that accepts the connection and never answers, as a database host mid-failover does.
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `postgres://p:p@127.0.0.1:${(server.address() as net.AddressInfo).port}/p`;
+    const hanging = await openDatabase({ url, connectTimeoutS: 1 });
+    const started = performance.now();
+    const err: unknown = await hanging.db.execute(sql`select 1`).catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(databaseUnavailable(err)).toBe(true);
+    await hanging.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+
+    const refused = await openDatabase({ url, connectTimeoutS: 1 });
+    expect(databaseUnavailable(await refused.db.execute(sql`select 1`).catch((e: unknown) => e))).toBe(true);
+    await refused.close();
+
+    const database = await openDatabase({ dataDir: 'memory://' });
+    const wrong: unknown = await database.db
+      .execute(sql`select * from no_such_table`)
+      .catch((e: unknown) => e);
+    expect(wrong).toBeInstanceOf(Error);
+    expect(databaseUnavailable(wrong)).toBe(false);
+    await database.close();
   });
 });

@@ -25,6 +25,10 @@ export interface OpenOptions {
   dataDir?: string;
   /** postgres.js pool size. */
   max?: number;
+  /** postgres.js: seconds to wait for a connection (its default is 30). */
+  connectTimeoutS?: number;
+  /** PostgreSQL's statement_timeout for every connection of the pool (none by default). */
+  statementTimeoutMs?: number;
 }
 
 export const MIGRATIONS_DIR = path.resolve(process.cwd(), 'db/migrations');
@@ -36,7 +40,11 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     const client = postgres(opts.url, {
       max: opts.max ?? 10,
       onnotice: () => {},
-      connection: { application_name: 'arbitex-staff-portal' },
+      ...(opts.connectTimeoutS ? { connect_timeout: opts.connectTimeoutS } : {}),
+      connection: {
+        application_name: 'arbitex-staff-portal',
+        ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
+      },
     });
     return {
       db: drizzle(client, { schema }),
@@ -140,7 +148,42 @@ const shared = globalThis as { __portalDatabase?: Promise<Database> };
 export function getDatabase(): Promise<Database> {
   const c = config();
   shared.__portalDatabase ??= openDatabase(
-    c.DATABASE_URL ? { url: c.DATABASE_URL } : { dataDir: pgliteDir() },
+    c.DATABASE_URL
+      ? {
+          url: c.DATABASE_URL,
+          connectTimeoutS: c.DATABASE_CONNECT_TIMEOUT_S,
+          statementTimeoutMs: c.DATABASE_STATEMENT_TIMEOUT_MS,
+        }
+      : { dataDir: pgliteDir() },
   );
   return shared.__portalDatabase;
+}
+
+/** postgres.js's own codes for a connection it could not make or lost. */
+const CONNECTION_CODES = new Set([
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EPIPE',
+]);
+
+/**
+ * Whether an error (or its cause: drizzle wraps the driver's) says the database is unavailable rather
+ * than that the query was wrong: no connection, a server shutting down or starting (SQLSTATE class 08,
+ * 57P01-57P03), or a statement cancelled by statement_timeout (57014). Such a request is answered 503.
+ */
+export function databaseUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as Error).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== 'string') continue;
+    if (CONNECTION_CODES.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code) || code === '57014')
+      return true;
+  }
+  return false;
 }

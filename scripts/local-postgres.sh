@@ -3,6 +3,7 @@
 # and prints the DATABASE_URL of a superuser `portal` role for it. Used by .ci/run and by developers.
 #   scripts/local-postgres.sh start [DIR]   (default DIR /tmp/portal-pg)
 #   scripts/local-postgres.sh stop  [DIR]
+#   scripts/local-postgres.sh crash [DIR]   (pg_ctl -m immediate: no shutdown checkpoint, as in a crash)
 set -euo pipefail
 cmd=${1:-start}
 dir=${2:-/tmp/portal-pg}
@@ -35,5 +36,8 @@ SQL
   stop)
     as_pg "$bindir/pg_ctl" -D "$dir" -m fast stop >/dev/null 2>&1 || true
     ;;
-  *) echo "usage: $0 start|stop [DIR]" >&2; exit 2 ;;
+  crash)
+    as_pg "$bindir/pg_ctl" -D "$dir" -m immediate stop >/dev/null
+    ;;
+  *) echo "usage: $0 start|stop|crash [DIR]" >&2; exit 2 ;;
 esac

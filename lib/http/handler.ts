@@ -1,5 +1,5 @@
 import { headers } from 'next/headers';
-import { type Db, getDatabase } from '@/db/client';
+import { databaseUnavailable, type Db, getDatabase } from '@/db/client';
 import { currentStaff } from '@/lib/auth/current';
 import { type Permission, requirePermission } from '@/lib/auth/permissions';
 import type { RequestMeta, StaffCtx } from '@/lib/auth/session';
@@ -15,6 +15,9 @@ export interface PublicCtx {
 }
 
 type Params = Record<string, string>;
+
+/** What a 503 during a database outage asks the client to wait. */
+const RETRY_AFTER_S = 5;
 
 /**
  * A route handler for signed-in staff: checks the session on this request (401), the permission (403),
@@ -97,6 +100,17 @@ async function respond(
       return Response.json(
         { error: err.code, message: err.message, ...err.extra },
         { status: err.status, headers: { 'cache-control': 'no-store', ...extra } },
+      );
+    }
+    if (databaseUnavailable(err)) {
+      requestLog(who).error({ err, path: new URL(req.url).pathname }, 'database unavailable');
+      return Response.json(
+        {
+          error: 'unavailable',
+          message:
+            'The portal cannot reach its database just now. Try again in a few seconds, and check whether a change you sent was saved before you repeat it.',
+        },
+        { status: 503, headers: { 'cache-control': 'no-store', 'retry-after': String(RETRY_AFTER_S) } },
       );
     }
     requestLog(who).error({ err, path: new URL(req.url).pathname }, 'unhandled error in route');

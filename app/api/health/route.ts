@@ -2,10 +2,6 @@ import { checkHealth } from '@/lib/health';
 
 export const dynamic = 'force-dynamic';
 
-export async function GET() {
-  const health = await checkHealth();
-  return Response.json(health, {
-    status: health.status === 'ok' ? 200 : 503,
-    headers: { 'cache-control': 'no-store' },
-  });
+export function GET() {
+  return Response.json(checkHealth(), { headers: { 'cache-control': 'no-store' } });
 }

@@ -1,4 +1,4 @@
-import { getDatabase } from '@/db/client';
+import { type Database, type Db, getDatabase } from '@/db/client';
 import { checkpointIfDue } from '@/lib/audit/checkpoint';
 import { chainPending } from '@/lib/audit/inbox';
 import { checkpointKeyRing } from '@/lib/audit/checkpoint-keys';
@@ -58,11 +58,30 @@ export async function startAuditTicker(): Promise<void> {
       running = false;
     }
   };
-  await tick();
+  // Neither the first tick nor LISTEN is awaited: a replica started while the database is down must still
+  // serve (liveness, and readiness saying "not ready") and recover by itself once the database is back.
+  void tick();
   const everyMs = Math.min(5000, Math.max(1000, (c.AUDIT_CHECKPOINT_EVERY_S * 1000) / 4));
   state.__auditTicker = setInterval(() => void tick(), everyMs);
   state.__auditTicker.unref();
-  await database.listen(KEYS_CHANGED_CHANNEL, () => {
-    void syncKeyRings(db).catch((err: unknown) => log.error({ err }, 'audit key sync failed'));
-  });
+  void listenForRotations(database, db, everyMs);
+}
+
+/**
+ * LISTEN for key rotations, retried until the database answers (postgres.js then keeps it across
+ * reconnections). Until then the ticker's syncKeyRings keeps the rings in line, a tick later.
+ */
+async function listenForRotations(database: Database, db: Db, retryMs: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await database.listen(KEYS_CHANGED_CHANNEL, () => {
+        void syncKeyRings(db).catch((err: unknown) => log.error({ err }, 'audit key sync failed'));
+      });
+      if (attempt > 1) log.info({ attempt }, 'audit: listening for key rotations');
+      return;
+    } catch (err) {
+      if (attempt === 1) log.error({ err }, 'audit: cannot LISTEN for key rotations yet; retrying');
+      await new Promise((resolve) => setTimeout(resolve, retryMs).unref());
+    }
+  }
 }
