@@ -219,6 +219,43 @@ export function renderedProblems(objects: K8sObject[], secretNames: readonly str
       }
     }
   }
+  problems.push(...siemProblems(objects));
+  return problems;
+}
+
+/**
+ * With SPLUNK_HEC_URL in the portal's ConfigMap, the web pods need the HEC token (lib/secrets.ts requires
+ * it at start-up) and a NetworkPolicy that lets them out on the collector's port.
+ */
+function siemProblems(objects: K8sObject[]): string[] {
+  const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('portal-config'));
+  const url = obj(config?.data).SPLUNK_HEC_URL;
+  if (typeof url !== 'string') return [];
+  const problems: string[] = [];
+  const { protocol, port } = new URL(url);
+  const hecPort = Number(port || (protocol === 'https:' ? 443 : 80));
+  const web = objects.find(
+    (o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'web',
+  );
+  const spcName = list(podSpecOf(web ?? ({} as K8sObject))?.volumes)
+    .map((v) => obj(obj(v.csi).volumeAttributes).secretProviderClass)
+    .find((n) => n !== undefined);
+  const spc = objects.find((o) => o.kind === 'SecretProviderClass' && o.metadata.name === spcName);
+  if (!spc || !mountedSecretNames(spc).includes('splunk-hec-token'))
+    problems.push('SPLUNK_HEC_URL is set, but the web pods do not mount the secret splunk-hec-token');
+  const podLabels = obj(obj(obj(web?.spec).template).metadata).labels as Record<string, string> | undefined;
+  const selects = (policy: K8sObject) =>
+    Object.entries(obj(obj(obj(policy.spec).podSelector).matchLabels)).every(
+      ([k, v]) => podLabels?.[k] === v,
+    );
+  const open = objects.some(
+    (o) =>
+      o.kind === 'NetworkPolicy' &&
+      selects(o) &&
+      list(obj(o.spec).egress).some((rule) => list(rule.ports).some((p) => p.port === hecPort)),
+  );
+  if (!open)
+    problems.push(`SPLUNK_HEC_URL is set, but no NetworkPolicy lets the web pods out on port ${hecPort}`);
   return problems;
 }
 

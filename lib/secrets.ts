@@ -98,9 +98,11 @@ export function readOptionalSecret(
   env: Record<string, string | undefined> = process.env,
 ): string | undefined {
   const where = optionalSecretWhere(name, c);
+  // The ignore comments keep Turbopack from tracing the whole project into the image for a path it cannot
+  // see: a secret file under SECRETS_DIR is mounted at run time, never part of the build.
   const value = where.file
-    ? fs.existsSync(where.file)
-      ? fs.readFileSync(where.file, 'utf8')
+    ? fs.existsSync(/*turbopackIgnore: true*/ where.file)
+      ? fs.readFileSync(/*turbopackIgnore: true*/ where.file, 'utf8')
       : undefined
     : env[where.variable!];
   return value?.trim() || undefined;

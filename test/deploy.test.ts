@@ -131,7 +131,7 @@ describe('deploy/k8s: the portal’s rules', () => {
     expect(deploymentProblems(one)).toEqual(['Deployment portal: fewer than 2 replicas']);
   });
 
-  it('let the web pods in only from the ingress namespace, and out only to DNS, PostgreSQL, Prometheus and Cloudflare', () => {
+  it('let the web pods in only from the ingress namespace, and out only to DNS, PostgreSQL, Prometheus, Cloudflare and Splunk HEC', () => {
     const policies = byKind('NetworkPolicy');
     const web = policies.find((p) => p.metadata.name === 'portal-web')!.spec as {
       ingress: { from: unknown[] }[];
@@ -143,7 +143,7 @@ describe('deploy/k8s: the portal’s rules', () => {
     ]);
     const shared = policies.find((p) => p.metadata.name === 'portal-dns-and-postgres')!.spec as typeof web;
     const ports = [...shared.egress, ...web.egress].flatMap((e) => e.ports.map((p) => p.port));
-    expect(ports.sort((a, b) => a - b)).toEqual([53, 53, 443, 5432, 9090]);
+    expect(ports.sort((a, b) => a - b)).toEqual([53, 53, 443, 443, 5432, 9090]);
   });
 });
 
@@ -209,6 +209,28 @@ describe('deploy/k8s: what the rendered manifests need to start', () => {
       'Deployment portal: ServiceAccount arbitex-portal does not exist in namespace arbitex-portal',
       'Deployment portal: key DB_URL of Secret portal-database does not exist in namespace arbitex-portal',
       'Job portal-migrate: ServiceAccount arbitex-portal does not exist in namespace arbitex-portal',
+    ]);
+  });
+
+  it('refuse SIEM delivery the pods cannot make: no HEC token mounted, or no egress on its port', () => {
+    const withHec = () => {
+      const o = rendered();
+      const config = o.find((x) => x.kind === 'ConfigMap')!;
+      (config.data as Record<string, string>).SPLUNK_HEC_URL =
+        'https://hec.example:8088/services/collector/event';
+      return o;
+    };
+    expect(renderedProblems(withHec(), SECRET_NAMES)).toEqual([
+      'SPLUNK_HEC_URL is set, but no NetworkPolicy lets the web pods out on port 8088',
+    ]);
+    const o = withHec();
+    (o.find((x) => x.kind === 'ConfigMap')!.data as Record<string, string>).SPLUNK_HEC_URL =
+      'https://hec.example/services/collector/event';
+    const spc = o.find((x) => x.kind === 'SecretProviderClass' && x.metadata.name === 'portal-web')!;
+    const parameters = (spc.spec as { parameters: { objects: string } }).parameters;
+    parameters.objects = parameters.objects.replace('objectAlias: splunk-hec-token', 'objectAlias: other');
+    expect(renderedProblems(o, SECRET_NAMES)).toEqual([
+      'SPLUNK_HEC_URL is set, but the web pods do not mount the secret splunk-hec-token',
     ]);
   });
 
