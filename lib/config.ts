@@ -101,6 +101,13 @@ const Env = z.object({
    * the chain's name in every checkpoint (default: `staff-portal@` and the relying party ID).
    */
   AUDIT_CHECKPOINT_EVERY_S: z.coerce.number().int().min(5).max(86_400).default(60),
+  /**
+   * The /audit/checkpoints download kept outside the database (docs/OPERATIONS.md, restore). While the chain
+   * does not reach its newest checkpoint with the same hmac (a restored older backup), the portal signs no
+   * checkpoint and is not ready, until AUDIT_TRUSTED_CHECKPOINT_ACK names that checkpoint's seq.
+   */
+  AUDIT_TRUSTED_CHECKPOINT_FILE: z.string().min(1).optional(),
+  AUDIT_TRUSTED_CHECKPOINT_ACK: z.coerce.number().int().nonnegative().optional(),
   AUDIT_CHAIN_ID: z
     .string()
     .regex(/^[A-Za-z0-9_.:@/-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : @ / -')

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { type Db, getDatabase, MIGRATIONS_DIR, rows } from '@/db/client';
 import { checkHead } from '@/lib/audit/head';
 import { hmacKeyRing } from '@/lib/audit/keys';
+import { checkTrustedCheckpoint, TrustedCheckpointError } from '@/lib/audit/trusted';
 import { config } from '@/lib/config';
 import { log } from '@/lib/log';
 import { secretProblems } from '@/lib/startup';
@@ -31,8 +32,11 @@ export interface Readiness {
   /**
    * `broken_head`: the audit chain's head does not verify (lib/audit/head.ts), so nothing is chained onto
    * it and audited writes' entries wait in the inbox: the portal takes no traffic until it is repaired.
+   * `behind_trusted_checkpoint`: the chain lost entries that the kept checkpoint of
+   * AUDIT_TRUSTED_CHECKPOINT_FILE vouched for (an older backup restored); no checkpoint is signed until an
+   * operator acknowledges it (lib/audit/trusted.ts).
    */
-  chain: 'ok' | 'broken_head' | 'unknown';
+  chain: 'ok' | 'broken_head' | 'behind_trusted_checkpoint' | 'unknown';
 }
 
 /**
@@ -64,12 +68,19 @@ export async function checkReadiness(): Promise<Readiness> {
 export async function chainState(db: Db): Promise<Readiness['chain']> {
   try {
     const head = await checkHead(db, hmacKeyRing());
-    if (head.ok) return 'ok';
-    log.error(
-      { seq: head.seq, used_key_id: head.usedKeyId, expected_key_id: head.expectedKeyId },
-      `readiness: the audit chain's head does not verify: ${head.problem}`,
-    );
-    return 'broken_head';
+    if (!head.ok) {
+      log.error(
+        { seq: head.seq, used_key_id: head.usedKeyId, expected_key_id: head.expectedKeyId },
+        `readiness: the audit chain's head does not verify: ${head.problem}`,
+      );
+      return 'broken_head';
+    }
+    const trusted = await checkTrustedCheckpoint(db);
+    if (!trusted.ok) {
+      log.error({ seq: trusted.seq }, `readiness: ${new TrustedCheckpointError(trusted).message}`);
+      return 'behind_trusted_checkpoint';
+    }
+    return 'ok';
   } catch (err) {
     log.error({ err }, 'readiness: the audit chain could not be checked');
     return 'unknown';

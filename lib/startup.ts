@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { parseCheckpointKeyRing } from '@/lib/audit/checkpoint-keys';
+import { parseCheckpointKeyRing, publicKeys } from '@/lib/audit/checkpoint-keys';
+import { readTrustedCheckpoint } from '@/lib/audit/trusted';
 import { parseKeyRing } from '@/lib/audit/keys';
 import { type Config, ConfigError, parseConfig } from '@/lib/config';
 import { readSecretFrom, requireOptionalSecret, SECRET_NAMES, type SecretName } from '@/lib/secrets';
@@ -37,9 +38,11 @@ const SECRET_SHAPE: Record<SecretName, (value: string) => string | undefined> = 
 export function startupProblems(env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
   let source: Pick<Config, 'SECRETS_BACKEND' | 'SECRETS_DIR' | 'DATA_DIR'> | undefined;
+  let config: Config | undefined;
   try {
     const c = parseConfig(env);
     source = c;
+    config = c;
     for (const [name, file] of [
       ['WEBAUTHN_MDS_FILE', c.WEBAUTHN_MDS_FILE],
       ['WEBAUTHN_MDS_ROOT_FILE', c.WEBAUTHN_MDS_ROOT_FILE],
@@ -55,6 +58,14 @@ export function startupProblems(env: Record<string, string | undefined>): string
       source = { SECRETS_BACKEND: 'files', SECRETS_DIR: env.SECRETS_DIR, DATA_DIR: '' };
   }
   if (source) problems.push(...secretProblems(source, env));
+  if (config && problems.length === 0 && config.AUDIT_TRUSTED_CHECKPOINT_FILE) {
+    try {
+      const ring = parseCheckpointKeyRing(readSecretFrom(config, env, 'audit-checkpoint-keys'));
+      readTrustedCheckpoint(config, publicKeys(ring));
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
   if (source && env.SPLUNK_HEC_URL) {
     try {
       requireOptionalSecret('splunk-hec-token', source, env);

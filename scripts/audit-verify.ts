@@ -5,7 +5,8 @@
  *   recorded and audited like one started from /audit/verify. On PostgreSQL, worker threads verify chunks
  *   in parallel.
  * - Offline, an NDJSON export, with no database:
- *   `-- --file export.ndjson --keys hmac-keys.json --checkpoint-pubkey checkpoint-keys.pem|.json`.
+ *   `-- --file export.ndjson --keys hmac-keys.json --checkpoint-pubkey checkpoint-keys.pem|.json`. With the
+ *   /audit/checkpoints download as --checkpoint-pubkey, the export is also held to every checkpoint in it.
  *
  * Progress goes to stderr (a bar on a terminal, plain lines otherwise); the verdict to stdout (`--json`
  * for JSON). Exit status: 0 valid, 1 broken (with a report), 2 unusable input or another error.
@@ -16,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { DatabaseInUseError, openDatabase, pgliteDir } from '@/db/client';
 import { type HmacKeyRing, hmacKeyRing, parseKeyRing } from '@/lib/audit/keys';
 import { syncKeyRings } from '@/lib/audit/key-state';
+import { CheckpointsDocument, type CheckpointRecord } from '@/lib/audit/export-format';
 import { verifyExportFile } from '@/lib/audit/verify-file';
 import { verifyChainParallel } from '@/lib/audit/verify-parallel';
 import type { VerifyResult } from '@/lib/audit/verify-core';
@@ -140,23 +142,35 @@ function readKeyFile(file: string): HmacKeyRing {
 
 /**
  * Checkpoint public keys for --checkpoint-pubkey: a PEM file (its key is taken for any key id), the JSON
- * download of /audit/checkpoints (`public_keys`), or a JSON object of key id to PEM.
+ * download of /audit/checkpoints, or a JSON object of key id to PEM. The download's checkpoints are kept
+ * ones: the export is held to each of them (a restore of an older backup shows as truncated or rolled back).
  */
-function readPublicKeys(file: string | undefined): ReadonlyMap<string, crypto.KeyObject> {
-  if (!file) return new Map();
+function readCheckpointFile(file: string | undefined): {
+  publicKeys: ReadonlyMap<string, crypto.KeyObject>;
+  kept: CheckpointRecord[];
+} {
+  if (!file) return { publicKeys: new Map(), kept: [] };
   const text = fs.readFileSync(file, 'utf8');
   if (text.trimStart().startsWith('-----BEGIN')) {
     const key = crypto.createPublicKey(text);
     // One key, whatever id the checkpoints give it.
-    return new (class extends Map<string, crypto.KeyObject> {
+    const publicKeys = new (class extends Map<string, crypto.KeyObject> {
       override get() {
         return key;
       }
     })();
+    return { publicKeys, kept: [] };
   }
-  const raw = JSON.parse(text) as { public_keys?: Record<string, string> } & Record<string, unknown>;
-  const pems = raw.public_keys ?? (raw as Record<string, string>);
-  return new Map(Object.entries(pems).map(([id, pem]) => [id, crypto.createPublicKey(String(pem))]));
+  const raw = JSON.parse(text) as Record<string, unknown>;
+  const pem = (pems: Record<string, unknown>) =>
+    new Map(Object.entries(pems).map(([id, p]) => [id, crypto.createPublicKey(String(p))]));
+  if (raw.type !== 'arbitex.audit.checkpoints') return { publicKeys: pem(raw), kept: [] };
+  const document = CheckpointsDocument.safeParse(raw);
+  if (!document.success)
+    throw new UsageError(
+      `${file} is not a valid /audit/checkpoints download: ${document.error.issues[0]?.path.join('.')} ${document.error.issues[0]?.message}`,
+    );
+  return { publicKeys: pem(document.data.public_keys), kept: document.data.checkpoints };
 }
 
 async function offline(opts: ReturnType<typeof options>): Promise<number> {
@@ -164,9 +178,11 @@ async function offline(opts: ReturnType<typeof options>): Promise<number> {
   if (!fs.existsSync(file)) throw new UsageError(`${file} does not exist`);
   const size = fs.statSync(file).size;
   const bar = progress(null);
+  const { publicKeys, kept } = readCheckpointFile(opts['checkpoint-pubkey']);
   const result = await verifyExportFile(file, {
     keys: readKeyFile(opts.keys!),
-    publicKeys: readPublicKeys(opts['checkpoint-pubkey']),
+    publicKeys,
+    kept,
     chainId: opts['chain-id'],
     onProgress: (checked, bytes) =>
       bar.update(Math.min(checked, Math.round((checked * size) / Math.max(bytes, 1)))),
@@ -180,6 +196,7 @@ async function offline(opts: ReturnType<typeof options>): Promise<number> {
         : `${header.contiguous ? 'contiguous' : 'filtered'}, seq ${header.from_seq ?? 1}-${header.to_seq ?? 'head'}, exported ${header.exported_at}`,
     entries: result.entries,
     'checkpoint lines': result.checkpoints,
+    'kept checkpoints': kept.length,
   });
   if (!opts.json && result.keyContinuity === 'consecutive_only')
     console.log(

@@ -7,6 +7,7 @@ import { signCheckpoint } from './checkpoint-format';
 import type { CheckpointRecord } from './export-format';
 import { ChainHeadError, checkHead } from './head';
 import { type HmacKeyRing, hmacKeyRing } from './keys';
+import { checkTrustedCheckpoint, TrustedCheckpointError } from './trusted';
 
 export {
   CHECKPOINT_PAYLOAD_TYPE,
@@ -40,7 +41,8 @@ export async function readCheckpoints(
 /**
  * Signs the chain's committed head `(chain_id, seq, head_hmac, signed_at)` with the active checkpoint key
  * and stores it, in the caller's transaction. An empty chain is signed as seq 0 with the genesis value. A
- * head that does not verify (checkHead) is never signed: ChainHeadError.
+ * head that does not verify (checkHead) is never signed: ChainHeadError; nor a chain that lost what the
+ * kept checkpoint of AUDIT_TRUSTED_CHECKPOINT_FILE vouched for: TrustedCheckpointError.
  */
 export async function insertCheckpoint(
   tx: Tx,
@@ -49,6 +51,8 @@ export async function insertCheckpoint(
 ): Promise<CheckpointRecord & { id: string }> {
   const check = await checkHead(tx, keys);
   if (!check.ok) throw new ChainHeadError(check);
+  const trusted = await checkTrustedCheckpoint(tx);
+  if (!trusted.ok) throw new TrustedCheckpointError(trusted);
   const head = check.head.seq === 0 ? undefined : check.head;
   // The database's clock, so that every replica's checkpoints are on one time line.
   const [clock] = await rows<{ now: string }>(

@@ -47,3 +47,18 @@ export type CheckpointRecord = z.infer<typeof CheckpointRecord>;
 
 export const CheckpointLine = CheckpointRecord.extend({ type: z.literal(CHECKPOINT_LINE_TYPE) });
 export type CheckpointLine = z.infer<typeof CheckpointLine>;
+
+/**
+ * The download of /audit/checkpoints (lib/services/audit/checkpoints.ts), which operators keep outside the
+ * database: every checkpoint and the public keys. `npm run audit:verify -- --checkpoint-pubkey` and
+ * AUDIT_TRUSTED_CHECKPOINT_FILE read it; a chain or export is then held to each of its checkpoints.
+ */
+export const CheckpointsDocument = z.object({
+  type: z.literal('arbitex.audit.checkpoints'),
+  version: z.literal(1),
+  chain_id: z.string(),
+  exported_at: z.iso.datetime(),
+  public_keys: z.record(z.string(), z.string()),
+  checkpoints: z.array(CheckpointRecord),
+});
+export type CheckpointsDocument = z.infer<typeof CheckpointsDocument>;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import { type ChainEntry, GENESIS_HMAC, nextKeyId } from './chain';
 import { checkSignature } from './checkpoint-format';
-import { CHECKPOINT_LINE_TYPE, CheckpointLine, ExportHeader } from './export-format';
+import { CHECKPOINT_LINE_TYPE, CheckpointLine, type CheckpointRecord, ExportHeader } from './export-format';
 import type { HmacKeyRing } from './keys';
 import {
   type BreakLookup,
@@ -21,6 +21,12 @@ export interface FileVerifyOptions {
   publicKeys: ReadonlyMap<string, crypto.KeyObject>;
   /** The chain the checkpoints must name; default: the one the first checkpoint names. */
   chainId?: string;
+  /**
+   * Checkpoints kept outside the database (the /audit/checkpoints download): a contiguous export is held to
+   * each, also beyond its last entry, so a restored older backup shows as truncated or rolled back even
+   * when the export's own checkpoint lines came from the restored database.
+   */
+  kept?: readonly CheckpointRecord[];
   onProgress?: (checked: number, bytesRead: number) => void;
 }
 
@@ -230,12 +236,21 @@ async function judgeCheckpoints(
   firstSeq: number,
   lastSeq: number,
 ) {
-  if (checkpoints.length === 0) return { problems: [], latest: null };
-  const chainId = opts.chainId ?? checkpoints[0]!.chain_id;
+  type Held = CheckpointLine & { kept?: true };
+  const kept = (opts.kept ?? []).map((c): Held => ({ ...c, type: CHECKPOINT_LINE_TYPE, kept: true }));
+  // In seq order, so that a rollback is dated from the newest checkpoint that still matches.
+  const all: Held[] = [...checkpoints, ...kept].sort((a, b) => a.seq - b.seq);
+  if (all.length === 0) return { problems: [], latest: null };
+  const chainId = opts.chainId ?? all[0]!.chain_id;
   // Which checkpoints the file can be held to: in a contiguous export, all up to its to_seq (one beyond
-  // the entries means the tail is missing); in a filtered one, those at a seq it holds.
-  const end = header.contiguous ? (header.to_seq ?? Number.MAX_SAFE_INTEGER) : lastSeq;
-  const wanted = new Set(checkpoints.filter((c) => c.seq >= firstSeq - 1 && c.seq <= end).map((c) => c.seq));
+  // the entries means the tail is missing) and every kept one; in a filtered one, those at a seq it holds.
+  const end = (c: Held) =>
+    header.contiguous
+      ? c.kept
+        ? Number.MAX_SAFE_INTEGER
+        : (header.to_seq ?? Number.MAX_SAFE_INTEGER)
+      : lastSeq;
+  const wanted = new Set(all.filter((c) => c.seq >= firstSeq - 1 && c.seq <= end(c)).map((c) => c.seq));
   const hmacAt = new Map<number, string>();
   if (wanted.size > 0) {
     let first = true;
@@ -251,8 +266,11 @@ async function judgeCheckpoints(
       if (header.contiguous && line.entry.seq === firstSeq) hmacAt.set(firstSeq - 1, line.entry.prev_hmac);
     }
   }
-  const held = checkpoints.filter(
-    (c) => wanted.has(c.seq) && (header.contiguous || hmacAt.has(c.seq) || c.seq === firstSeq - 1),
+  const held = all.filter(
+    (c) =>
+      c.seq >= firstSeq - 1 &&
+      c.seq <= end(c) &&
+      (header.contiguous || hmacAt.has(c.seq) || c.seq === firstSeq - 1),
   );
   const verdict = evaluateCheckpoints(
     held.map((c) => ({ ...c, chainHmac: hmacAt.get(c.seq) ?? null })),
@@ -264,7 +282,7 @@ async function judgeCheckpoints(
     },
   );
   // The others cannot be compared with the entries, but their signatures must still hold.
-  for (const c of checkpoints.filter((x) => !held.includes(x))) {
+  for (const c of all.filter((x) => !held.includes(x))) {
     const check = c.chain_id === chainId ? checkSignature(c, opts.publicKeys) : 'bad_chain';
     if (check !== 'ok') {
       verdict.problems.push({
