@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { Page } from '@playwright/test';
 import * as fmt from '../components/pool/format';
-import { EXPECTED, NODES, SYSTEM_NODE } from './fixtures/metrics/model';
+import { EXPECTED, NODES, STICKY_XID, SYSTEM_NODE, XID_CYCLE } from './fixtures/metrics/model';
 import { instantQueries } from '../lib/pool/promql';
 import { type PoolHarness, startPoolHarness } from '../test/prometheus';
 import { expectAccessible } from './a11y';
@@ -46,6 +46,18 @@ async function prometheus(expr: string, time: number): Promise<number | null> {
   const body = (await res.json()) as { data: { result: Array<{ value: [number, string] }> } };
   const v = body.data.result[0] ? Number(body.data.result[0].value[1]) : null;
   return v !== null && Number.isFinite(v) ? v : null;
+}
+
+/** One instant query straight to Prometheus: every sample, with its labels. */
+async function prometheusVector(expr: string, time: number) {
+  const res = await fetch(`${harness.url}/api/v1/query`, {
+    method: 'POST',
+    body: new URLSearchParams({ query: expr, time: String(time) }),
+  });
+  const body = (await res.json()) as {
+    data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+  };
+  return body.data.result.map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
 }
 
 /** Opens /pool, waits for the figures, and pauses the refresh so that they stay put; returns their time. */
@@ -90,7 +102,7 @@ test('/pool shows the figures Prometheus computes for the same PromQL, with the 
   // And what the fixtures were built to show.
   await expect(figure('ready-nodes')).toHaveText(String(EXPECTED.ready));
   await expect(figure('not-ready-nodes')).toHaveText(String(EXPECTED.notReady));
-  await expect(figure('xid')).toHaveText(`XID ${EXPECTED.xid}`);
+  await expect(figure('xid')).toHaveText(fmt.count(await prometheus(`sum(${q.xidEvents})`, time)));
   await expect(page.locator('[data-node]')).toHaveCount(NODES.length);
   await expect(page.locator(`[data-node="${SYSTEM_NODE}"]`)).toHaveCount(0);
   await expect(page.locator(`[data-node="${NODES[2]}"]`)).toContainText('NotReady');
@@ -121,7 +133,25 @@ test('/pool shows the figures Prometheus computes for the same PromQL, with the 
 
   const alerts = page.locator('[data-alert]');
   await expect(alerts).toHaveCount(4);
-  await expect(page.locator('[data-alert="xid"]')).toContainText(`XID ${EXPECTED.xid}`);
+  await expect(page.locator('[data-alert="xid"]')).toContainText('XID 31 ');
+  await expect(page.locator('[data-alert="xid"]')).not.toContainText('XID 43 ');
+
+  // XIDs of the last hour, per code with NVIDIA's bucket, counted as Prometheus counts them.
+  const xids = await prometheusVector(`sum by (xid) (${q.xidEvents})`, time);
+  for (const xid of XID_CYCLE) {
+    const row = page.locator(`tr[data-xid="${xid}"]`);
+    await expect(row.locator('td').nth(3)).toHaveText(
+      fmt.count(xids.find((x) => x.labels.xid === String(xid))!.value),
+    );
+  }
+  await expect(page.locator('tr[data-xid="31"]')).toHaveAttribute('data-xid-bucket', 'RESTART_APP');
+  await expect(page.locator('tr[data-xid="31"]')).toContainText('application error: restart the application');
+  await expect(page.locator('tr[data-xid="43"]')).toHaveAttribute('data-xid-bucket', 'IGNORE');
+  await expect(page.locator(`tr[data-xid="${STICKY_XID}"]`)).toHaveCount(0);
+  // Node 0's gauge still holds an old XID: shown as its last XID, not counted, no alert.
+  await expect(page.locator('[data-gpu]').filter({ hasText: NODES[0] })).toContainText(
+    `XID ${STICKY_XID}not in the last hour`,
+  );
   await expect(page.locator('[data-alert="gpu_memory"]')).toBeVisible();
   await expect(page.locator('[data-alert="p95"]')).toContainText(`${POOL_P95_TARGET_MS} ms target`);
   await expect(page.locator('[data-alert="fail_closed"]')).toBeVisible();

@@ -12,8 +12,11 @@ import {
   GPUS,
   NODES,
   REPLICAS,
+  STICKY_XID,
   TARGETS,
   type Target,
+  XID_CYCLE,
+  xidReports,
 } from '@/e2e/fixtures/metrics/model';
 import { PrometheusClient, PrometheusError } from '@/lib/pool/client';
 import { instantQueries, SCALAR_KEYS } from '@/lib/pool/promql';
@@ -196,8 +199,50 @@ describe('lib/pool against a real Prometheus', () => {
     expect(raw.scalars.servingUtilMean).toBe(sum(utils) / utils.length);
     expect(raw.scalars.fbUsedMiB).toBe(sum(rows.map((r) => r.fbUsedMiB!)));
     expect(raw.scalars.hottestTempC).toBe(Math.max(...rows.map((r) => r.tempC!)));
-    expect(raw.scalars.gpusWithXid).toBe(1);
+    // Both gauges hold a last XID: node 0's from before the backfilled day, node 1's from this hour.
+    expect(raw.scalars.gpusWithXid).toBe(2);
     expect(raw.scalars.gpusOverMemory).toBe(rows.filter((r) => r.fbUsedPercent! > 90).length);
+  });
+
+  it('counts each XID per GPU over the last hour as Prometheus does: a repeat shows, a sticky old XID does not', async () => {
+    const q = instantQueries(OPTIONS);
+    const sorted = (xs: Array<{ labels: Record<string, string>; value: number }>) =>
+      xs.map((x) => JSON.stringify([x.labels, x.value])).sort();
+    expect(raw.xidEvents.length).toBeGreaterThan(0);
+    expect(sorted(raw.xidEvents)).toEqual(sorted(await direct(q.xidEvents, raw.time)));
+
+    const s = shapeSnapshot(raw, harness.url, 250, 30);
+    const cycling = GPUS.find((g) => g.node === NODES[1])!;
+    let total = 0;
+    for (const xid of XID_CYCLE) {
+      const row = s.gpus.xidEvents.find((e) => e.gpuId === cycling.uuid && e.xid === xid);
+      // The fixture's reports inside the hour; one within a few minutes of its start (the backfill samples
+      // every 2 minutes, the count steps every 30 s) may fall either side.
+      const sure = xidReports(xid, raw.time - 3600 + 180, raw.time - 60).length;
+      const maybe = xidReports(xid, raw.time - 3600 - 180, raw.time).length;
+      expect(row?.count, `XID ${xid}`).toBeGreaterThanOrEqual(sure);
+      expect(row!.count, `XID ${xid}`).toBeLessThanOrEqual(maybe);
+      // Three turns an hour: the repeat is counted, not collapsed into "the last XID".
+      expect(row!.count).toBeGreaterThanOrEqual(2);
+      total += row!.count;
+    }
+    // The same changes as PromQL's changes() over the raw samples, give or take one at the window's edge.
+    const [changes] = await direct(`changes(DCGM_FI_DEV_XID_ERRORS{UUID="${cycling.uuid}"}[1h])`, raw.time);
+    expect(Math.abs(total - changes!.value)).toBeLessThanOrEqual(1);
+    expect(s.gpus.xidEvents.find((e) => e.xid === 31)).toMatchObject({ bucket: 'RESTART_APP' });
+    expect(s.gpus.xidEvents.find((e) => e.xid === 43)).toMatchObject({
+      bucket: 'IGNORE',
+      action: 'no action',
+    });
+
+    // Node 0's gauge has held STICKY_XID all day: its last XID, no count, no alert for it.
+    const sticky = GPUS.find((g) => g.node === NODES[0])!;
+    expect(s.gpus.list.find((r) => r.uuid === sticky.uuid)!.xid).toBe(STICKY_XID);
+    expect(s.gpus.xidEvents.filter((e) => e.gpuId === sticky.uuid)).toEqual([]);
+    const alert = s.alerts.find((a) => a.id === 'xid')!.detail;
+    expect(alert).toContain(`XID 31 `);
+    expect(alert).not.toContain(`XID ${STICKY_XID} `);
+    expect(alert).not.toContain('XID 43 ');
   });
 
   it('reads retired pages, pending retirement, throttling and PCIe replays as Prometheus does, "not reported" where off', async () => {
@@ -349,11 +394,9 @@ describe('lib/pool against a real Prometheus', () => {
     },
     {
       job: 'dcgm-exporter',
-      unknown: {
-        xid: 'cannot tell: no GPU data from dcgm-exporter',
-        gpu_memory: 'cannot tell: no GPU data from dcgm-exporter',
-      },
-      still: ['missing_gpu', 'fail_closed'],
+      unknown: { gpu_memory: 'cannot tell: no GPU data from dcgm-exporter' },
+      // The XIDs of the last hour were reported before the exporter went down: still news.
+      still: ['xid', 'missing_gpu', 'fail_closed'],
     },
   ])('with $job down, its alerts say "cannot tell" and the scrape alert names it', async (c) => {
     await harness.setJob(c.job, 'down');

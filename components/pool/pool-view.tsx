@@ -122,6 +122,7 @@ export function PoolView(props: { refreshS: number; prometheusUrl: string }) {
           <NodesTable s={data} />
           <GpusTable s={data} />
           <GpuHealthTable s={data} />
+          <XidTable s={data} />
           <Breakdowns s={data} />
         </div>
       )}
@@ -259,7 +260,7 @@ function Summary({ s, stale }: { s: PoolSnapshot; stale: boolean }) {
   const hot = s.gpus.hottest;
   const fbTotal =
     s.gpus.fbUsedMiB !== null && s.gpus.fbFreeMiB !== null ? s.gpus.fbUsedMiB + s.gpus.fbFreeMiB : null;
-  const xids = s.gpus.list.filter((g) => g.xid);
+  const xidCount = s.gpus.xidEvents.reduce((n, e) => n + e.count, 0);
   return (
     <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-4">
       <Panel id="nodes-summary" title="Nodes" stale={stale || sourceStale(s, 'nodes')}>
@@ -305,16 +306,10 @@ function Summary({ s, stale }: { s: PoolSnapshot; stale: boolean }) {
             note={hot?.gpu ? `${hot.gpu.host ?? hot.gpu.id}, GPU ${hot.gpu.index ?? '?'}` : undefined}
           />
           <Figure
-            name="XID errors"
+            name="XID errors (last hour)"
             metric="xid"
-            value={
-              s.gpus.withXid === null
-                ? NOT_REPORTED
-                : xids.length
-                  ? xids.map((g) => `XID ${g.xid}`).join(', ')
-                  : 'none'
-            }
-            note={xids.length ? xids.map((g) => g.host ?? g.id).join(', ') : undefined}
+            value={s.gpus.withXid === null ? NOT_REPORTED : xidCount ? count(xidCount) : 'none'}
+            note={xidCount ? [...new Set(s.gpus.xidEvents.map((e) => `XID ${e.xid}`))].join(', ') : undefined}
           />
         </dl>
         {s.gpus.missing.length > 0 && (
@@ -644,8 +639,11 @@ function GpusTable({ s }: { s: PoolSnapshot }) {
             <td className={td}>{gib(g.fbFreeMiB)}</td>
             <td className={td}>{celsius(g.tempC)}</td>
             <td className={td}>{watts(g.powerW)}</td>
-            <td className={`${td} ${g.xid ? 'font-semibold text-red-800' : ''}`}>
+            <td className={td}>
               {g.xid === null ? NOT_REPORTED : g.xid === 0 ? 'none' : `XID ${g.xid}`}
+              {!!g.xid && !s.gpus.xidEvents.some((e) => e.gpuId === g.id && e.xid === g.xid) && (
+                <span className="block text-xs text-slate-600">not in the last hour</span>
+              )}
             </td>
             <td className={`${td} ${g.engineActivePercent === null ? 'text-slate-600 italic' : ''}`}>
               {percent(g.engineActivePercent)}
@@ -698,6 +696,61 @@ function GpuHealthTable({ s }: { s: PoolSnapshot }) {
         </tr>
       ))}
     </GpuPanel>
+  );
+}
+
+function XidTable({ s }: { s: PoolSnapshot }) {
+  const gpusStale = s.gpus.list.some((g) => g.stale);
+  return (
+    <Panel id="xids" title="XID errors in the last hour" stale={gpusStale}>
+      {s.gpus.withXid === null ? (
+        <p className="text-sm text-slate-600 italic">
+          Not reported: dcgm-exporter reports no DCGM_FI_DEV_XID_ERRORS.
+        </p>
+      ) : s.gpus.xidEvents.length === 0 ? (
+        <p className="text-sm text-slate-600 italic">No GPU reported an XID in the last hour.</p>
+      ) : (
+        <table className="w-full border-collapse text-left text-sm">
+          <thead className="border-b border-slate-200 text-slate-600">
+            <tr>
+              <th className={th}>Host</th>
+              <th className={th}>GPU</th>
+              <th className={th}>XID</th>
+              <th className={th}>Times</th>
+              <th className={th}>What to do (NVIDIA&rsquo;s resolution bucket)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {s.gpus.xidEvents.map((e) => (
+              <tr
+                key={`${e.gpuId}-${e.xid}`}
+                data-xid={e.xid}
+                data-xid-bucket={e.bucket ?? 'unknown'}
+                className="border-b border-slate-100"
+              >
+                <td className={`${td} font-mono text-xs`}>{e.host ?? NOT_REPORTED}</td>
+                <td className={td}>{e.index ?? '?'}</td>
+                <td className={td}>
+                  XID {e.xid} <span className="text-xs text-slate-600">{e.name}</span>
+                </td>
+                <td className={`${td} tabular-nums ${e.count > 1 ? 'font-semibold' : ''}`}>
+                  {count(e.count)}
+                </td>
+                <td className={`${td} ${e.bucket === 'IGNORE' ? '' : 'font-semibold text-red-800'}`}>
+                  {e.action}
+                  {e.bucket && <span className="ml-1 font-mono text-xs text-slate-600">{e.bucket}</span>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p className="mt-2 text-xs text-slate-600">
+        Counted from the changes of DCGM_FI_DEV_XID_ERRORS, which holds each GPU&rsquo;s last XID: an XID
+        older than an hour stays in the GPU table&rsquo;s &ldquo;Last XID&rdquo; but raises no alert, and the
+        same XID twice in a row counts once.
+      </p>
+    </Panel>
   );
 }
 

@@ -64,6 +64,22 @@ const readyNode = (node: string) =>
 const onNode = (field: string) =>
   `label_replace(label_replace(${field}, "node", "$1", "Hostname", "(.+)"), "node", "$1", "hostname", "(.+)")`;
 
+/** How far back the XID counts look: an XID older than this no longer raises the alert. */
+export const XID_WINDOW = '1h';
+/** The resolution of the XID counts: two changes of the gauge closer than this count as one. */
+const XID_STEP = '30s';
+
+/**
+ * Per GPU and XID code (label `xid`), how many times the GPU reported that XID over `window`.
+ * DCGM_FI_DEV_XID_ERRORS holds the last XID and keeps it until the next one (or a driver reload sets 0), so
+ * its value alone would alert forever. Each change of the gauge to a non-zero value is one XID event: the
+ * gauge is compared with itself one step earlier, the new value becomes the `xid` label (count_values),
+ * and the steps where that happened are counted over the window. A repeat shows as a count above 1 when
+ * another XID came in between; the same XID twice in a row leaves the gauge unchanged and counts once.
+ */
+const xidEvents = (window: string) =>
+  `count_over_time((count_values without () ("xid", (DCGM_FI_DEV_XID_ERRORS != DCGM_FI_DEV_XID_ERRORS offset ${XID_STEP}) > 0))[${window}:${XID_STEP}])`;
+
 /** Requests per second that text-embeddings-inference received, over `window`, summed over replicas. */
 const requests = (window: string) => eitherCounter('te_request_count', (m) => `rate(${m}[${window}])`);
 /** Failed requests per second, with TEI's `err` label (overloaded, backend, tokenizer, validation…). */
@@ -108,8 +124,10 @@ export function instantQueries(o: PoolQueryOptions) {
     hottestTempC: 'max(DCGM_FI_DEV_GPU_TEMP)',
     /** How many GPUs have more than 90 % of their framebuffer in use (0 when none, nothing when no data). */
     gpusOverMemory: `sum(${FB_USED_RATIO} > bool 0.9)`,
-    /** How many GPUs report an XID error (the gauge holds the last XID seen; 0 means none). */
+    /** How many GPUs have a last XID (the gauge holds the last XID seen, however old; 0 means none). */
     gpusWithXid: 'sum(DCGM_FI_DEV_XID_ERRORS > bool 0)',
+    /** Per GPU and XID code, the XIDs reported in the last XID_WINDOW. */
+    xidEvents: xidEvents(XID_WINDOW),
     /** Every per-GPU field of the GPU table, one sample per GPU and field. */
     gpuFields: `{__name__=~${promString(GPU_FIELDS.join('|'))}}`,
     /** Per GPU, the share of the last 5 minutes it was throttled by its power cap (µs per s / 10⁶). */

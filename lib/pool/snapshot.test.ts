@@ -10,6 +10,7 @@ import {
   type RawSnapshot,
   readRaw,
   shapeSnapshot,
+  xidEventRows,
 } from './snapshot';
 
 const T4 = { gpu: '0', device: 'nvidia0', modelName: 'Tesla T4' };
@@ -117,6 +118,7 @@ function emptyRaw(): RawSnapshot {
     nodes: [],
     gpuCapacity: [],
     gpuFields: [],
+    xidEvents: [],
     powerThrottle: [],
     thermalThrottle: [],
     errorRatioByReason: [],
@@ -241,8 +243,9 @@ describe('alerts', () => {
       detail:
         '0 of 2 expected GPUs serve: n1 GPU 0 (XID 79: GPU has fallen off the bus), n1 (not reported by dcgm-exporter).',
     });
-    // The GPU that does not report cannot be known to be free of XIDs or memory pressure.
-    expect(s.unknown.map((u) => u.id)).toEqual(['gpu_memory']);
+    // The GPU that does not report cannot be known to be free of XIDs or memory pressure; the 79 the gauge
+    // holds was reported before the window, so it raises no XID alert of its own (it is a missing GPU).
+    expect(s.unknown.map((u) => u.id)).toEqual(['xid', 'gpu_memory']);
   });
 
   it('raises an alert for a scrape target that is down, naming the job and instance', () => {
@@ -277,6 +280,7 @@ describe('alerts', () => {
       snapshot((s) => {
         s.gpus.withXid = 1;
         s.gpus.list = gpuRows([field('DCGM_FI_DEV_XID_ERRORS', { ...T4, UUID: 'GPU-a', hostname: 'a' }, 79)]);
+        s.gpus.xidEvents = xidEventRows([{ labels: { UUID: 'GPU-a', hostname: 'a', xid: '79' }, value: 1 }]);
         s.gpus.missing = [{ node: 'a', gpu: '0', reason: 'XID 79' }];
         s.gpus.overMemory = 2;
         s.inference.p95Ms = 251;
@@ -285,13 +289,48 @@ describe('alerts', () => {
     ).toEqual(['xid', 'missing_gpu', 'gpu_memory', 'p95', 'fail_closed']);
     expect(
       snapshot((s) => {
-        s.gpus.withXid = 0;
+        // A last XID from before the window, and one in it whose bucket is "no action": no alert.
+        s.gpus.withXid = 1;
+        s.gpus.xidEvents = xidEventRows([{ labels: { UUID: 'GPU-a', hostname: 'a', xid: '43' }, value: 2 }]);
         s.gpus.overMemory = 0;
         s.inference.p95Ms = 250;
         // increase() extrapolates: less than half a request is none.
         s.failClosed.last15m = 0.4;
       }),
     ).toEqual([]);
+  });
+});
+
+describe('XID events', () => {
+  it('counts each XID per GPU with its bucket, the most disruptive first, and names them in the alert', () => {
+    const gpu = { UUID: 'GPU-a', hostname: 'n1', gpu: '0' };
+    const rows = xidEventRows([
+      { labels: { ...gpu, xid: '43' }, value: 3 },
+      { labels: { ...gpu, xid: '31' }, value: 2 },
+      { labels: { ...gpu, xid: '48' }, value: 1 },
+      { labels: { ...gpu, xid: '999' }, value: 1 },
+    ]);
+    expect(rows.map((r) => [r.xid, r.count, r.bucket])).toEqual([
+      [48, 1, 'RESET_GPU'],
+      [999, 1, null],
+      [31, 2, 'RESTART_APP'],
+      [43, 3, 'IGNORE'],
+    ]);
+    const raw = freshRaw();
+    raw.xidEvents = [{ labels: { ...gpu, xid: '31' }, value: 3 }];
+    expect(shapeSnapshot(raw, 'http://p', 250, 30).alerts.find((a) => a.id === 'xid')?.detail).toBe(
+      'XID 31 3 times on n1 GPU 0 (application error: restart the application).',
+    );
+  });
+
+  it('raises no alert for a last XID the gauge still holds from before the window', () => {
+    const raw = freshRaw();
+    raw.gpuFields = [field('DCGM_FI_DEV_XID_ERRORS', { ...T4, UUID: 'GPU-a', hostname: 'n1' }, 13)];
+    const s = shapeSnapshot(raw, 'http://p', 250, 30);
+    expect(s.gpus.list[0]!.xid).toBe(13);
+    expect(s.gpus.xidEvents).toEqual([]);
+    expect(s.alerts.map((a) => a.id)).not.toContain('xid');
+    expect(s.unknown).toEqual([]);
   });
 });
 

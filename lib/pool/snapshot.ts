@@ -10,7 +10,7 @@ import {
   SCALAR_KEYS,
   type ScalarKey,
 } from './promql';
-import { offTheBus, xidName } from './xid';
+import { bySeverity, offTheBus, xidAction, xidBucket, type XidBucket, xidName } from './xid';
 
 /**
  * The pool view's figures, read from Prometheus at one moment. `null` everywhere means "not reported":
@@ -48,7 +48,7 @@ export interface GpuRow {
   fbUsedPercent: number | null;
   tempC: number | null;
   powerW: number | null;
-  /** The last XID error the GPU reported; 0 is none. */
+  /** The last XID error the GPU reported, however long ago; 0 is none. */
   xid: number | null;
   /** DCGM_FI_PROF_GR_ENGINE_ACTIVE as %, absent on T4s. */
   engineActivePercent: number | null;
@@ -62,6 +62,19 @@ export interface GpuRow {
   /** How old the GPU's samples are, in seconds. */
   ageS: number | null;
   stale: boolean;
+}
+
+/** One GPU's reports of one XID in the last XID_WINDOW, with the catalogue's bucket. */
+export interface XidEventRow {
+  gpuId: string;
+  host: string | null;
+  index: string | null;
+  xid: number;
+  name: string;
+  count: number;
+  /** null for an XID not in lib/pool/xid.ts. */
+  bucket: XidBucket | null;
+  action: string;
 }
 
 /** Where the page's inputs come from. Each alert names the source it needs (SOURCE_OF). */
@@ -130,7 +143,10 @@ export interface PoolSnapshot {
     fbUsedMiB: number | null;
     fbFreeMiB: number | null;
     hottest: { tempC: number; gpu: GpuRow | null } | null;
+    /** GPUs whose gauge holds a last XID, however old; null without the gauge. */
     withXid: number | null;
+    /** The XIDs of the last XID_WINDOW, the most disruptive action first; empty when none. */
+    xidEvents: XidEventRow[];
     overMemory: number | null;
     list: GpuRow[];
   };
@@ -176,6 +192,7 @@ export interface RawSnapshot {
   nodes: Sample[];
   gpuCapacity: Sample[];
   gpuFields: Sample[];
+  xidEvents: Sample[];
   powerThrottle: Sample[];
   thermalThrottle: Sample[];
   errorRatioByReason: Sample[];
@@ -193,6 +210,7 @@ const VECTOR_KEYS = [
   'nodes',
   'gpuCapacity',
   'gpuFields',
+  'xidEvents',
   'powerThrottle',
   'thermalThrottle',
   'errorRatioByReason',
@@ -363,7 +381,7 @@ const SOURCE_OF: Record<Exclude<AlertId, 'scrape'>, SourceId[]> = {
 
 const TITLES: Record<AlertId, string> = {
   scrape: 'Scrape targets down',
-  xid: 'XID error',
+  xid: 'XID errors in the last hour',
   missing_gpu: 'GPUs missing',
   not_ready: 'NotReady nodes',
   gpu_memory: 'GPU memory above 90 %',
@@ -399,13 +417,17 @@ export function alertsOf(s: Omit<PoolSnapshot, 'alerts' | 'unknown'>): {
       'scrape',
       `Prometheus cannot scrape ${down.map((j) => `${j.job} (${j.down.length} of ${j.targets} down: ${j.down.join(', ')})`).join('; ')}.`,
     );
-  const xids = s.gpus.list.filter((g) => g.xid);
+  // An XID whose bucket is "no action" is listed, not raised.
+  const xids = s.gpus.xidEvents.filter((e) => e.bucket !== 'IGNORE');
   if (xids.length)
     fire(
       'xid',
-      `${plural(xids.length, 'GPU')} reported an XID error: ${xids
-        .map((g) => `XID ${g.xid} on ${g.host ?? g.id} GPU ${g.index ?? '?'}`)
-        .join(', ')}.`,
+      `${xids
+        .map(
+          (e) =>
+            `XID ${e.xid} ${plural(e.count, 'time')} on ${e.host ?? e.gpuId} GPU ${e.index ?? '?'} (${e.action})`,
+        )
+        .join('; ')}.`,
     );
   if (s.gpus.missing.length)
     fire(
@@ -518,6 +540,29 @@ export function missingGpus(nodes: NodeRow[], gpus: GpuRow[]): MissingGpu[] {
   return missing;
 }
 
+/** The XID events per GPU and code, the most disruptive action first, then the most frequent. */
+export function xidEventRows(samples: Sample[]): XidEventRow[] {
+  return samples
+    .flatMap(({ labels, value }) => {
+      const xid = Number(labels.xid);
+      const count = finite(value);
+      if (!Number.isInteger(xid) || count === null || count <= 0) return [];
+      return [
+        {
+          gpuId: gpuId(labels),
+          host: hostOf(labels),
+          index: labels.gpu ?? null,
+          xid,
+          name: xidName(xid),
+          count,
+          bucket: xidBucket(xid),
+          action: xidAction(xid),
+        },
+      ];
+    })
+    .sort((a, b) => bySeverity(a.xid, b.xid) || b.count - a.count || a.gpuId.localeCompare(b.gpuId));
+}
+
 export function shapeSnapshot(
   raw: RawSnapshot,
   source: string,
@@ -572,6 +617,7 @@ export function shapeSnapshot(
       fbFreeMiB: v.fbFreeMiB,
       hottest,
       withXid: v.gpusWithXid,
+      xidEvents: xidEventRows(raw.xidEvents),
       overMemory: v.gpusOverMemory,
       list,
     },
