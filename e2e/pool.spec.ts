@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import type { Page } from '@playwright/test';
 import * as fmt from '../components/pool/format';
 import { EXPECTED, NODES, STICKY_XID, SYSTEM_NODE, XID_CYCLE } from './fixtures/metrics/model';
+import { BURN_PAIRS, burnRate } from '../lib/pool/burn';
 import { instantQueries } from '../lib/pool/promql';
 import { type PoolHarness, startPoolHarness } from '../test/prometheus';
 import { expectAccessible } from './a11y';
@@ -95,6 +96,33 @@ test('/pool shows the figures Prometheus computes for the same PromQL, with the 
   await expect(figure('p50')).toHaveText(fmt.ms(p50 === null ? null : p50 * 1000));
   await expect(figure('p95')).toHaveText(fmt.ms(p95 === null ? null : p95 * 1000));
   await expect(figure('error-ratio')).toHaveText(fmt.share(await at('errorRatio')));
+  // The latency breakdown by stage, and the batch size.
+  for (const stage of ['queue', 'tokenization', 'inference'] as const) {
+    const cells = page.locator(`tr[data-stage="${stage}"] td`);
+    for (const [i, key] of [
+      [1, `${stage}P50Seconds`],
+      [2, `${stage}P95Seconds`],
+    ] as const) {
+      const v = await at(key);
+      await expect(cells.nth(i)).toHaveText(fmt.ms(v === null ? null : v * 1000));
+    }
+    await expect(cells.nth(1)).not.toHaveText(fmt.NOT_REPORTED);
+  }
+  await expect(figure('batch-mean')).toHaveText(fmt.decimal(await at('batchSizeMean')));
+  await expect(figure('batch-p95')).toHaveText(fmt.decimal(await at('batchSizeP95')));
+  // The burn rate of each window, from the buckets Prometheus has over it; both pairs fire here.
+  for (const pair of BURN_PAIRS) {
+    const row = page.locator(`tr[data-burn-pair="${pair.long}-${pair.short}"] td`);
+    for (const [i, w] of [
+      [1, pair.long],
+      [2, pair.short],
+    ] as const) {
+      const rate = burnRate(await prometheusVector(q[`durationBuckets${w}`], time), POOL_P95_TARGET_MS);
+      expect(rate).toBeGreaterThan(pair.threshold);
+      await expect(row.nth(i)).toHaveText(fmt.burn(rate));
+    }
+    await expect(row.nth(4)).toHaveText('Fires');
+  }
   await expect(figure('fail-closed-rate')).toHaveText(fmt.perSecond(await at('failClosedRate')));
   await expect(figure('fail-closed-15m')).toHaveText(fmt.count(await at('failClosed15m')));
   await expect(figure('fail-closed-24h')).toHaveText(fmt.count(await at('failClosed24h')));

@@ -7,17 +7,22 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BATCH_MEAN,
   EXPECTED,
   FAIL_CLOSED,
   GPUS,
   NODES,
+  latencyShare,
   REPLICAS,
+  STAGES,
   STICKY_XID,
+  TEI_BUCKETS,
   TARGETS,
   type Target,
   XID_CYCLE,
   xidReports,
 } from '@/e2e/fixtures/metrics/model';
+import type { BurnWindow } from '@/lib/pool/burn';
 import { PrometheusClient, PrometheusError } from '@/lib/pool/client';
 import { instantQueries, SCALAR_KEYS } from '@/lib/pool/promql';
 import { gpuRows, type RawSnapshot, readHistory, readRaw, shapeSnapshot } from '@/lib/pool/snapshot';
@@ -107,6 +112,20 @@ async function increase(
     total += pick(await rendered(target, to)) - pick(await rendered(target, from));
   }
   return total;
+}
+
+/** The buckets' increases of a TEI histogram between two moments, summed over both replicas. */
+async function bucketIncreases(name: string, from: number, to: number) {
+  const buckets = new Map<number, number>();
+  for (const target of targetsOf('text-embeddings-inference')) {
+    const [now, then] = [await rendered(target, to), await rendered(target, from)];
+    for (const s of now.filter((x) => x.name === `${name}_bucket`)) {
+      const before = then.find((x) => x.name === s.name && x.labels.le === s.labels.le)!.value;
+      const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+      buckets.set(le, (buckets.get(le) ?? 0) + s.value - before);
+    }
+  }
+  return buckets;
 }
 
 /** Prometheus's histogram_quantile over bucket counts (upper bound → count), as Prometheus 2 computes it. */
@@ -314,15 +333,7 @@ describe('lib/pool against a real Prometheus', () => {
     expect(Object.keys(byReason).sort()).toEqual(['backend', 'overloaded', 'tokenizer']);
 
     // The buckets' increases over the window, summed over both replicas, then Prometheus's interpolation.
-    const buckets = new Map<number, number>();
-    for (const target of tei) {
-      const [now, then] = [await rendered(target, to), await rendered(target, from)];
-      for (const s of now.filter((x) => x.name === 'te_request_duration_bucket')) {
-        const before = then.find((x) => x.name === s.name && x.labels.le === s.labels.le)!.value;
-        const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
-        buckets.set(le, (buckets.get(le) ?? 0) + s.value - before);
-      }
-    }
+    const buckets = await bucketIncreases('te_request_duration', from, to);
     for (const [key, q] of [
       ['p50Seconds', 0.5],
       ['p95Seconds', 0.95],
@@ -331,6 +342,89 @@ describe('lib/pool against a real Prometheus', () => {
       expect(Math.abs(raw.scalars[key]! - expected) / expected, key).toBeLessThan(0.01);
     }
     expect(REPLICAS).toHaveLength(tei.length);
+  });
+
+  it('breaks latency down into queue, tokenisation and inference, with the batch size, as the TEI histograms grew', async () => {
+    const [to, from] = [raw.time, raw.time - 300];
+    for (const stage of Object.keys(STAGES) as Array<keyof typeof STAGES>) {
+      const buckets = await bucketIncreases(`te_request_${stage}_duration`, from, to);
+      for (const [q, key] of [
+        [0.5, `${stage}P50Seconds`],
+        [0.95, `${stage}P95Seconds`],
+      ] as const) {
+        const expected = bucketQuantile(q, buckets);
+        expect(Math.abs(raw.scalars[key]! - expected) / expected, key).toBeLessThan(0.01);
+      }
+    }
+    const s = shapeSnapshot(raw, harness.url, 250, 30);
+    expect(s.inference.stages.map((x) => x.stage)).toEqual(['queue', 'tokenization', 'inference']);
+    expect(s.inference.stages.map((x) => x.p50Ms)).toEqual([
+      raw.scalars.queueP50Seconds! * 1000,
+      raw.scalars.tokenizationP50Seconds! * 1000,
+      raw.scalars.inferenceP50Seconds! * 1000,
+    ]);
+
+    const batches = await increase(
+      targetsOf('text-embeddings-inference'),
+      ['te_batch_next_size_count'],
+      from,
+      to,
+    );
+    const requests = await increase(
+      targetsOf('text-embeddings-inference'),
+      ['te_batch_next_size_sum'],
+      from,
+      to,
+    );
+    expect(Math.abs(raw.scalars.batchSizeMean! - requests / batches) / (requests / batches)).toBeLessThan(
+      0.01,
+    );
+    expect(Math.abs(raw.scalars.batchSizeMean! - BATCH_MEAN) / BATCH_MEAN).toBeLessThan(0.01);
+    const sizes = await bucketIncreases('te_batch_next_size', from, to);
+    expect(raw.scalars.batchSizeP95).toBeCloseTo(bucketQuantile(0.95, sizes), 1);
+  });
+
+  it('burns the latency objective as histogram_quantile agrees, over each window of the alert', async () => {
+    const q = instantQueries(OPTIONS);
+    const sorted = (xs: Array<{ labels: Record<string, string>; value: number }>) =>
+      xs.map((x) => JSON.stringify([x.labels, x.value])).sort();
+    const windows: BurnWindow[] = ['5m', '30m', '1h', '6h'];
+    for (const w of windows) {
+      const key = `durationBuckets${w}` as const;
+      expect(raw[key].length, w).toBe(TEI_BUCKETS.length + 1);
+      expect(sorted(raw[key]), w).toEqual(sorted(await direct(q[key], raw.time)));
+    }
+    for (const targetMs of [250, 25]) {
+      const s = shapeSnapshot(raw, harness.url, targetMs, 30);
+      // The fixture's requests are log-normal: the share within the target, interpolated in its bucket.
+      const upper = TEI_BUCKETS.find((le) => le >= targetMs / 1000)!;
+      const lower = TEI_BUCKETS[TEI_BUCKETS.indexOf(upper) - 1]!;
+      const within =
+        latencyShare(lower) +
+        ((latencyShare(upper) - latencyShare(lower)) * (targetMs / 1000 - lower)) / (upper - lower);
+      for (const w of windows) {
+        const rate = s.inference.burn.rates[w]!;
+        // The share of requests within the target is the quantile whose value is the target.
+        const [back] = await direct(
+          `histogram_quantile(${1 - rate * 0.05}, ${q[`durationBuckets${w}`]})`,
+          raw.time,
+        );
+        expect(back!.value * 1000, `${w} at ${targetMs} ms`).toBeCloseTo(targetMs, 4);
+        // Within 0.25 % of requests (the counters are whole numbers, and few requests are slow at 250 ms).
+        expect(Math.abs(rate - (1 - within) / 0.05), w).toBeLessThan(0.05);
+      }
+      const fires = s.inference.burn.pairs.map((p) => p.fires);
+      if (targetMs === 250) {
+        // p95 is about 111 ms: well within 250 ms, no budget burnt to speak of, and nothing to tell apart.
+        expect(fires).toEqual([false, false]);
+        expect(s.alerts.map((a) => a.id)).not.toContain('p95');
+        expect(s.unknown.map((u) => u.id)).not.toContain('p95');
+      } else {
+        // About 85 % of requests are slower than 25 ms, in every window: both pairs fire.
+        expect(fires).toEqual([true, true]);
+        expect(s.alerts.find((a) => a.id === 'p95')?.detail).toContain('over 1 h and');
+      }
+    }
   });
 
   it('counts fail-closed blocks from both gateway builds (with and without _total)', async () => {

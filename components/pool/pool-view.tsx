@@ -6,9 +6,11 @@ import { type ApiError, apiGet } from '@/components/api';
 import { Chart } from '@/components/pool/chart';
 import {
   age,
+  burn,
   celsius,
   clock,
   count,
+  decimal,
   gib,
   ms,
   NOT_REPORTED,
@@ -19,6 +21,7 @@ import {
 } from '@/components/pool/format';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
+import { LATENCY_OBJECTIVE, WINDOW_WORDS } from '@/lib/pool/burn';
 import type { PoolHistory, PoolSnapshot, SourceId } from '@/lib/pool/snapshot';
 
 type Range = '1h' | '24h';
@@ -118,6 +121,7 @@ export function PoolView(props: { refreshS: number; prometheusUrl: string }) {
           <Alerts s={data} stale={stale} />
           <Summary s={data} stale={stale} />
           <Charts range={range} setRange={setRange} history={history.data} error={history.error} />
+          <LatencyPanel s={data} />
           <ScrapeHealth s={data} />
           <NodesTable s={data} />
           <GpusTable s={data} />
@@ -335,7 +339,7 @@ function Summary({ s, stale }: { s: PoolSnapshot; stale: boolean }) {
             name="p95 latency"
             metric="p95"
             value={ms(s.inference.p95Ms)}
-            note={`target ${s.p95TargetMs} ms`}
+            note={`objective: ${s.p95TargetMs} ms`}
           />
           <Figure name="Error ratio" metric="error-ratio" value={share(s.inference.errorRatio)} />
         </dl>
@@ -750,6 +754,103 @@ function XidTable({ s }: { s: PoolSnapshot }) {
         older than an hour stays in the GPU table&rsquo;s &ldquo;Last XID&rdquo; but raises no alert, and the
         same XID twice in a row counts once.
       </p>
+    </Panel>
+  );
+}
+
+const STAGE_NAMES = { queue: 'Queue', tokenization: 'Tokenisation', inference: 'Inference' } as const;
+
+function LatencyPanel({ s }: { s: PoolSnapshot }) {
+  const i = s.inference;
+  return (
+    <Panel id="latency" title="Latency breakdown and objective" stale={sourceStale(s, 'inference')}>
+      <div className="grid gap-4 lg:grid-cols-2">
+        <div>
+          <table className="w-full border-collapse text-left text-sm">
+            <caption className="mb-1 text-left text-xs text-slate-600">
+              Where a request&rsquo;s time goes (5 min)
+            </caption>
+            <thead className="border-b border-slate-200 text-slate-600">
+              <tr>
+                <th className={th}>Stage</th>
+                <th className={th}>p50</th>
+                <th className={th}>p95</th>
+              </tr>
+            </thead>
+            <tbody>
+              {i.stages.map((x) => (
+                <tr key={x.stage} data-stage={x.stage} className="border-b border-slate-100">
+                  <td className={td}>{STAGE_NAMES[x.stage]}</td>
+                  <td className={td}>{ms(x.p50Ms)}</td>
+                  <td className={td}>{ms(x.p95Ms)}</td>
+                </tr>
+              ))}
+              <tr data-stage="request" className="font-medium">
+                <td className={td}>Whole request</td>
+                <td className={td}>{ms(i.p50Ms)}</td>
+                <td className={td}>{ms(i.p95Ms)}</td>
+              </tr>
+            </tbody>
+          </table>
+          <dl className="mt-3 grid grid-cols-2 gap-3">
+            <Figure
+              name="Mean batch size"
+              metric="batch-mean"
+              value={decimal(i.batchSizeMean)}
+              note="requests per batch"
+            />
+            <Figure
+              name="p95 batch size"
+              metric="batch-p95"
+              value={decimal(i.batchSizeP95)}
+              note="requests per batch"
+            />
+          </dl>
+        </div>
+        <div>
+          <table className="w-full border-collapse text-left text-sm">
+            <caption className="mb-1 text-left text-xs text-slate-600">
+              Objective: {Math.round(LATENCY_OBJECTIVE * 100)} % of requests within {s.p95TargetMs} ms. Burn
+              rate: how many times as fast as allowed the {Math.round((1 - LATENCY_OBJECTIVE) * 100)} % error
+              budget is spent.
+            </caption>
+            <thead className="border-b border-slate-200 text-slate-600">
+              <tr>
+                <th className={th}>Windows</th>
+                <th className={th}>Long</th>
+                <th className={th}>Short</th>
+                <th className={th}>Alert above</th>
+                <th className={th}>State</th>
+              </tr>
+            </thead>
+            <tbody>
+              {i.burn.pairs.map((p) => (
+                <tr
+                  key={p.long}
+                  data-burn-pair={`${p.long}-${p.short}`}
+                  className="border-b border-slate-100"
+                >
+                  <td className={td}>
+                    {WINDOW_WORDS[p.long]} and {WINDOW_WORDS[p.short]}
+                  </td>
+                  <td className={td}>{burn(p.longRate)}</td>
+                  <td className={td}>{burn(p.shortRate)}</td>
+                  <td className={td}>{burn(p.threshold)}</td>
+                  <td
+                    className={`${td} ${p.fires ? 'font-semibold text-red-800' : p.fires === null ? 'text-amber-900' : ''}`}
+                  >
+                    {p.fires ? 'Fires' : p.fires === null ? 'Cannot tell' : 'Below'}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="mt-2 text-xs text-slate-600">
+            A pair fires when both of its windows burn above its rate: the long one shows enough budget went,
+            the short one that it is still going.
+          </p>
+        </div>
+      </div>
     </Panel>
   );
 }

@@ -88,9 +88,22 @@ const failures = (window: string) => eitherCounter('te_request_failure', (m) => 
 const failClosed = (fn: 'rate' | 'increase', window: string) =>
   eitherCounter('arbitex_dlp_failclosed', (m) => `${fn}(${m}[${window}])`);
 
-/** A latency quantile in seconds from TEI's request-duration histogram, over `window`, all replicas. */
-const latency = (q: number, window: string) =>
-  `histogram_quantile(${q}, sum by (le) (rate(te_request_duration_bucket[${window}])))`;
+/** A quantile of one of TEI's histograms over `window`, all replicas (seconds for the durations). */
+const quantile = (q: number, histogram: string, window: string) =>
+  `histogram_quantile(${q}, sum by (le) (rate(${histogram}_bucket[${window}])))`;
+/** A latency quantile in seconds from TEI's request-duration histogram (the whole request). */
+const latency = (q: number, window: string) => quantile(q, 'te_request_duration', window);
+
+/** TEI's histograms of each stage of a request: waiting in the queue, tokenisation, inference. */
+export const STAGE_HISTOGRAMS = {
+  queue: 'te_request_queue_duration',
+  tokenization: 'te_request_tokenization_duration',
+  inference: 'te_request_inference_duration',
+} as const;
+export type Stage = keyof typeof STAGE_HISTOGRAMS;
+
+/** The request-duration buckets' rates over `window`, by `le`: the burn-rate alert reads them (lib/pool/burn.ts). */
+const durationBuckets = (window: string) => `sum by (le) (rate(te_request_duration_bucket[${window}]))`;
 
 /**
  * The instant queries of one snapshot. Each answers one unlabelled sample, or none ("not reported"),
@@ -143,6 +156,22 @@ export function instantQueries(o: PoolQueryOptions) {
     p50Seconds: latency(0.5, '5m'),
     /** 95th-percentile inference latency over the last 5 minutes, in seconds. */
     p95Seconds: latency(0.95, '5m'),
+    /** The same quantiles of each stage (seconds): where the time goes. */
+    queueP50Seconds: quantile(0.5, STAGE_HISTOGRAMS.queue, '5m'),
+    queueP95Seconds: quantile(0.95, STAGE_HISTOGRAMS.queue, '5m'),
+    tokenizationP50Seconds: quantile(0.5, STAGE_HISTOGRAMS.tokenization, '5m'),
+    tokenizationP95Seconds: quantile(0.95, STAGE_HISTOGRAMS.tokenization, '5m'),
+    inferenceP50Seconds: quantile(0.5, STAGE_HISTOGRAMS.inference, '5m'),
+    inferenceP95Seconds: quantile(0.95, STAGE_HISTOGRAMS.inference, '5m'),
+    /** The mean number of requests in the batches TEI formed over the last 5 minutes. */
+    batchSizeMean: 'sum(rate(te_batch_next_size_sum[5m])) / sum(rate(te_batch_next_size_count[5m]))',
+    /** The 95th-percentile batch size over the last 5 minutes (TEI's buckets are powers of two). */
+    batchSizeP95: quantile(0.95, 'te_batch_next_size', '5m'),
+    /** The request-duration buckets over each window of the burn-rate alert. */
+    durationBuckets5m: durationBuckets('5m'),
+    durationBuckets30m: durationBuckets('30m'),
+    durationBuckets1h: durationBuckets('1h'),
+    durationBuckets6h: durationBuckets('6h'),
     /**
      * The share of requests that failed over the last 5 minutes. TEI creates its failure counter at the
      * first failure, so with requests counted and no failure counter the share is a measured 0.
@@ -194,6 +223,14 @@ export const SCALAR_KEYS = [
   'requestRate',
   'p50Seconds',
   'p95Seconds',
+  'queueP50Seconds',
+  'queueP95Seconds',
+  'tokenizationP50Seconds',
+  'tokenizationP95Seconds',
+  'inferenceP50Seconds',
+  'inferenceP95Seconds',
+  'batchSizeMean',
+  'batchSizeP95',
   'errorRatio',
   'failClosedRate',
   'failClosed15m',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as fmt from '@/components/pool/format';
 import { PrometheusClient, type Sample } from './client';
+import { burnPairs, type BurnWindow } from './burn';
 import { eitherCounter, instantQueries, SCALAR_KEYS } from './promql';
 import {
   alertsOf,
@@ -119,6 +120,10 @@ function emptyRaw(): RawSnapshot {
     gpuCapacity: [],
     gpuFields: [],
     xidEvents: [],
+    durationBuckets5m: [],
+    durationBuckets30m: [],
+    durationBuckets1h: [],
+    durationBuckets6h: [],
     powerThrottle: [],
     thermalThrottle: [],
     errorRatioByReason: [],
@@ -146,7 +151,14 @@ function freshRaw(ageS = 1): RawSnapshot {
     field('DCGM_FI_DEV_GPU_UTIL', { ...T4, UUID: 'GPU-a', hostname: 'n1' }, 50),
     field('DCGM_FI_DEV_XID_ERRORS', { ...T4, UUID: 'GPU-a', hostname: 'n1' }, 0),
   ];
+  // 1 % of requests slower than 250 ms: a burn rate of 0.2 in every window.
+  const buckets = durationBuckets({ '0.1': 95, '0.25': 99, '+Inf': 100 });
+  raw.durationBuckets5m = raw.durationBuckets30m = raw.durationBuckets1h = raw.durationBuckets6h = buckets;
   return raw;
+}
+
+function durationBuckets(counts: Record<string, number>): Sample[] {
+  return Object.entries(counts).map(([le, value]) => ({ labels: { le }, value }));
 }
 
 describe('shapeSnapshot: missing series', () => {
@@ -283,7 +295,7 @@ describe('alerts', () => {
         s.gpus.xidEvents = xidEventRows([{ labels: { UUID: 'GPU-a', hostname: 'a', xid: '79' }, value: 1 }]);
         s.gpus.missing = [{ node: 'a', gpu: '0', reason: 'XID 79' }];
         s.gpus.overMemory = 2;
-        s.inference.p95Ms = 251;
+        s.inference.burn = burnOf({ '5m': 15, '30m': 1, '1h': 15, '6h': 1 });
         s.failClosed.last15m = 3;
       }),
     ).toEqual(['xid', 'missing_gpu', 'gpu_memory', 'p95', 'fail_closed']);
@@ -293,11 +305,50 @@ describe('alerts', () => {
         s.gpus.withXid = 1;
         s.gpus.xidEvents = xidEventRows([{ labels: { UUID: 'GPU-a', hostname: 'a', xid: '43' }, value: 2 }]);
         s.gpus.overMemory = 0;
-        s.inference.p95Ms = 250;
+        // The last hour burnt, but the last 5 minutes no longer do: recovered, no alert.
+        s.inference.burn = burnOf({ '5m': 2, '30m': 7, '1h': 15, '6h': 5 });
         // increase() extrapolates: less than half a request is none.
         s.failClosed.last15m = 0.4;
       }),
     ).toEqual([]);
+  });
+});
+
+function burnOf(rates: Record<BurnWindow, number | null>) {
+  return { rates, pairs: burnPairs(rates) };
+}
+
+describe('the burn-rate alert', () => {
+  it('fires on the latency objective from the request-duration buckets, naming both windows', () => {
+    const raw = freshRaw();
+    // 30 % of requests slower than 150 ms: 6 times the 5 % budget; 50 % slower than 100 ms: 10 times.
+    raw.durationBuckets5m = raw.durationBuckets1h = durationBuckets({ '0.1': 50, '0.2': 90, '+Inf': 100 });
+    // 99 % within 10 ms over 30 min and 6 h.
+    raw.durationBuckets30m = raw.durationBuckets6h = durationBuckets({ '0.01': 99, '+Inf': 100 });
+    const s = shapeSnapshot(raw, 'http://p', 100, 30);
+    expect(s.inference.burn.rates['1h']).toBeCloseTo(10);
+    expect(s.inference.burn.pairs.map((p) => p.fires)).toEqual([false, false]);
+    const fast = shapeSnapshot(raw, 'http://p', 50, 30);
+    // 75 % slower than 50 ms: 15 times the budget, above 14.4 in 1 h and 5 min.
+    expect(fast.inference.burn.pairs.map((p) => p.fires)).toEqual([true, false]);
+    expect(fast.alerts.find((a) => a.id === 'p95')?.detail).toBe(
+      'Requests slower than the 50 ms target (5 % may be) spend the error budget 15.0× as fast as allowed over 1 h and 15.0× over 5 min (alert above 14.4×).',
+    );
+  });
+
+  it('says "cannot tell" when a window has no histogram and no other pair fires', () => {
+    const raw = freshRaw();
+    raw.durationBuckets6h = [];
+    const s = shapeSnapshot(raw, 'http://p', 250, 30);
+    expect(s.inference.burn.rates['6h']).toBeNull();
+    expect(s.unknown.map((u) => [u.id, u.reason])).toEqual([
+      ['p95', 'cannot tell: no request-duration histogram from text-embeddings-inference over 6 h / 30 min'],
+    ]);
+    // A pair that fires is enough, whatever the other one.
+    raw.durationBuckets5m = raw.durationBuckets1h = durationBuckets({ '0.01': 10, '+Inf': 100 });
+    const firing = shapeSnapshot(raw, 'http://p', 10, 30);
+    expect(firing.alerts.map((a) => a.id)).toContain('p95');
+    expect(firing.unknown).toEqual([]);
   });
 });
 
