@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { Page } from '@playwright/test';
 import * as fmt from '../components/pool/format';
-import { EXPECTED, NODES, STICKY_XID, SYSTEM_NODE, XID_CYCLE } from './fixtures/metrics/model';
+import { BLOCKED_BY, EXPECTED, NODES, STICKY_XID, SYSTEM_NODE, XID_CYCLE } from './fixtures/metrics/model';
 import { BURN_PAIRS, burnRate } from '../lib/pool/burn';
 import { instantQueries } from '../lib/pool/promql';
 import { type PoolHarness, startPoolHarness } from '../test/prometheus';
@@ -207,6 +207,45 @@ test('/pool shows the figures Prometheus computes for the same PromQL, with the 
   });
 });
 
+test('/pool names who is blocked, by organisation and Outpost, each linked to its organisation page', async ({
+  page,
+  authenticator,
+}) => {
+  await asSuperadmin(page, authenticator);
+  const time = await openPaused(page);
+  const q = instantQueries({ nodePattern: 'aks-gpupool-.*' });
+  const [day, quarter] = [
+    await prometheusVector(q.failClosed24hByOrg, time),
+    await prometheusVector(q.failClosed15mByOrg, time),
+  ];
+  const blocked = (xs: typeof day, org: string, outpost = '') =>
+    xs.find((x) => (x.labels.org ?? '') === org && (x.labels.outpost ?? '') === outpost)!.value;
+  const panel = page.getByRole('region', { name: 'Who is blocked (fail-closed)' });
+  for (const b of BLOCKED_BY) {
+    const cells = panel.locator(
+      `tr[data-blocked-org="${b.org}"][data-blocked-outpost="${b.outpost ?? ''}"] td`,
+    );
+    await expect(cells.nth(1)).toHaveText(b.outpost ?? 'SaaS');
+    await expect(cells.nth(2)).toHaveText(fmt.count(blocked(quarter, b.org, b.outpost)));
+    await expect(cells.nth(3)).toHaveText(fmt.count(blocked(day, b.org, b.outpost)));
+    await expect(cells.nth(0).getByRole('link')).toHaveAttribute('href', /^\/orgs\/[0-9a-f-]{36}$/);
+  }
+  // The older gateway build labels no organisation: its blocks are listed, not dropped.
+  const unlabelled = panel.locator('tr[data-blocked-org=""] td');
+  await expect(unlabelled.nth(0)).toContainText('not labelled');
+  await expect(unlabelled.nth(3)).toHaveText(fmt.count(blocked(day, '')));
+  await expectAccessible(page);
+
+  // Each row leads to the organisation's page.
+  const link = panel
+    .locator('tr[data-blocked-org="national-reserve-trust"]')
+    .getByRole('link', { name: 'National Reserve Trust Bank' });
+  const href = (await link.getAttribute('href'))!;
+  await link.click();
+  await expect(page).toHaveURL(new RegExp(`${href}$`));
+  await expect(page.getByRole('heading', { name: 'National Reserve Trust Bank', level: 1 })).toBeVisible();
+});
+
 test('with kube-state-metrics down, /pool gives no all-clear: the node alert says "cannot tell" and the scrape health names the job', async ({
   page,
   authenticator,
@@ -302,6 +341,18 @@ test('a superadmin acting for the organisation switches an Outpost from the pool
     'dr-centralus now runs in GPU mode.',
   );
   await expect(row.getByTestId('inference-mode')).toHaveText('GPU');
+
+  // Both switches are marked on the charts' time axis, and listed with the organisation's link.
+  await p.goto('/pool');
+  const marks = p.getByTestId('staff-actions').locator('li[data-mark="org.outpost.inference_mode.updated"]');
+  await expect(marks.filter({ hasText: 'dr-centralus' })).toHaveCount(2);
+  await expect(marks.last()).toContainText(member.email);
+  await expect(marks.last().getByRole('link', { name: org })).toHaveAttribute('href', `/orgs/${orgId}`);
+  await expect(p.locator('[data-chart-loaded="true"]')).toHaveCount(4);
+  for (const chart of await p.locator('[data-marks]').all())
+    expect(Number(await chart.getAttribute('data-marks'))).toBeGreaterThanOrEqual(2);
+  await expectAccessible(p);
+
   await p.goto(`/orgs/${orgId}`);
   await stopActing(p);
   await member.close();

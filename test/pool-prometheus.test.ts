@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BATCH_MEAN,
+  BLOCKED_BY,
   EXPECTED,
   FAIL_CLOSED,
   GPUS,
@@ -442,6 +443,34 @@ describe('lib/pool against a real Prometheus', () => {
     const byReason = Object.fromEntries(raw.failClosed24hByReason.map((s) => [s.labels.reason, s.value]));
     expect(Object.keys(byReason).sort()).toEqual(Object.keys(FAIL_CLOSED[0]!).sort());
     expect(raw.scalars.demo).toBe(1);
+  });
+
+  it('breaks fail-closed blocks down by organisation and Outpost, as Prometheus does and as the gateways counted them', async () => {
+    const q = instantQueries(OPTIONS);
+    const sorted = (xs: Array<{ labels: Record<string, string>; value: number }>) =>
+      xs.map((x) => JSON.stringify([x.labels, x.value])).sort();
+    for (const key of ['failClosed15mByOrg', 'failClosed24hByOrg'] as const)
+      expect(sorted(raw[key]), key).toEqual(sorted(await direct(q[key], raw.time)));
+
+    const s = shapeSnapshot(raw, harness.url, 250, 30);
+    const gateways = targetsOf('arbitex-gateway');
+    const names = ['arbitex_dlp_failclosed_total', 'arbitex_dlp_failclosed'];
+    for (const b of BLOCKED_BY) {
+      const row = s.failClosed.byOrg.find((r) => r.org === b.org && r.outpost === (b.outpost ?? null));
+      const day = await increase(gateways, names, raw.time - 86_400, raw.time, (l) => l.org === b.org);
+      expect(Math.abs(row!.last24h! - day) / day, b.org).toBeLessThan(0.01);
+      expect(row!.last15m!, b.org).toBeGreaterThan(0);
+      // Not linked yet: lib/pool/index.ts names the organisation from the database.
+      expect([row!.orgId, row!.orgName]).toEqual([null, null]);
+    }
+    // The older build labels no organisation: its blocks are one unlabelled row, and still counted.
+    const unlabelled = s.failClosed.byOrg.find((r) => r.org === null)!;
+    const old = await increase(gateways.slice(1), names, raw.time - 86_400, raw.time);
+    expect(Math.abs(unlabelled.last24h! - old) / old).toBeLessThan(0.01);
+    expect(s.failClosed.byOrg).toHaveLength(BLOCKED_BY.length + 1);
+    // Every block is in exactly one row.
+    const rows = sum(s.failClosed.byOrg.map((r) => r.last24h!));
+    expect(Math.abs(rows - raw.scalars.failClosed24h!) / raw.scalars.failClosed24h!).toBeLessThan(1e-9);
   });
 
   it('reports a pool it cannot see as not reported, not 0', async () => {

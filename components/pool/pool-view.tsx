@@ -22,7 +22,10 @@ import {
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
 import { LATENCY_OBJECTIVE, WINDOW_WORDS } from '@/lib/pool/burn';
-import type { PoolHistory, PoolSnapshot, SourceId } from '@/lib/pool/snapshot';
+import Link from 'next/link';
+import { utc } from '@/lib/format';
+import type { PoolCharts, PoolMark } from '@/lib/pool';
+import type { PoolSnapshot, SourceId } from '@/lib/pool/snapshot';
 
 type Range = '1h' | '24h';
 
@@ -42,9 +45,9 @@ export function PoolView(props: { refreshS: number; prometheusUrl: string }) {
     refetchInterval: interval,
     retry: false,
   });
-  const history = useQuery<PoolHistory, ApiError>({
+  const history = useQuery<PoolCharts, ApiError>({
     queryKey: ['pool', 'history', range],
-    queryFn: () => apiGet<PoolHistory>(`/api/pool/history/${range}`),
+    queryFn: () => apiGet<PoolCharts>(`/api/pool/history/${range}`),
     refetchInterval: interval,
     retry: false,
   });
@@ -361,11 +364,12 @@ function Summary({ s, stale }: { s: PoolSnapshot; stale: boolean }) {
 function Charts(props: {
   range: Range;
   setRange: (r: Range) => void;
-  history: PoolHistory | undefined;
+  history: PoolCharts | undefined;
   error: ApiError | null;
 }) {
   const h = props.history;
   const times = h?.times ?? [];
+  const marks = h?.marks.map((m) => Date.parse(m.at) / 1000);
   return (
     <Panel
       id="charts"
@@ -398,6 +402,7 @@ function Charts(props: {
           <Chart
             title="Nodes"
             times={times}
+            marks={marks}
             series={[
               { label: 'Ready', values: h.series.readyNodes, color: '#047857', format: count, unit: 'nodes' },
               {
@@ -412,6 +417,7 @@ function Charts(props: {
           <Chart
             title="GPUs"
             times={times}
+            marks={marks}
             series={[
               {
                 label: 'Mean utilisation (serving GPUs)',
@@ -432,6 +438,7 @@ function Charts(props: {
           <Chart
             title="Inference"
             times={times}
+            marks={marks}
             series={[
               {
                 label: 'Requests',
@@ -446,6 +453,7 @@ function Charts(props: {
           <Chart
             title="Fail-closed blocks"
             times={times}
+            marks={marks}
             series={[
               {
                 label: 'Blocked',
@@ -458,7 +466,53 @@ function Charts(props: {
           />
         </div>
       )}
+      {h && h.range === props.range && <StaffActions marks={h.marks} />}
     </Panel>
+  );
+}
+
+const MARK_NAMES: Record<PoolMark['action'], string> = {
+  'org.outpost.inference_mode.updated': 'Outpost inference mode changed',
+  'org.suspended': 'Organisation suspended',
+  'org.resumed': 'Organisation resumed',
+};
+
+/** The staff actions of the charts' range, which the charts mark with dashed lines. */
+function StaffActions({ marks }: { marks: PoolMark[] }) {
+  return (
+    <div className="mt-3 text-sm" data-testid="staff-actions">
+      <h3 className="text-xs font-semibold text-slate-700">
+        Staff actions in this range{' '}
+        <span className="font-normal text-slate-600">(dashed green lines on the charts)</span>
+      </h3>
+      {marks.length === 0 ? (
+        <p className="text-xs text-slate-600 italic">
+          No Outpost inference mode change, suspension or resume in this range.
+        </p>
+      ) : (
+        <ol className="mt-1 space-y-0.5 text-xs">
+          {marks.map((m, i) => (
+            <li key={`${m.at}-${i}`} data-mark={m.action}>
+              <time dateTime={m.at} className="tabular-nums">
+                {utc(m.at)}
+              </time>{' '}
+              {MARK_NAMES[m.action]}
+              {m.outpost && <span className="font-mono"> {m.outpost}</span>}
+              {m.orgId && (
+                <>
+                  {' '}
+                  ·{' '}
+                  <Link href={`/orgs/${m.orgId}`} className="text-blue-800 underline">
+                    {m.orgName ?? m.orgId}
+                  </Link>
+                </>
+              )}
+              {m.actorEmail && <span className="text-slate-600"> · by {m.actorEmail}</span>}
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
   );
 }
 
@@ -855,6 +909,65 @@ function LatencyPanel({ s }: { s: PoolSnapshot }) {
   );
 }
 
+function BlockedByOrg({ s }: { s: PoolSnapshot }) {
+  const rows = s.failClosed.byOrg;
+  return (
+    <Panel id="blocked-by-org" title="Who is blocked (fail-closed)" stale={sourceStale(s, 'gateway')}>
+      {rows.length === 0 ? (
+        <p className="text-sm text-slate-600 italic">The gateway reports no fail-closed counter.</p>
+      ) : (
+        <table className="w-full border-collapse text-left text-sm">
+          <thead className="border-b border-slate-200 text-slate-600">
+            <tr>
+              <th className={th}>Organisation</th>
+              <th className={th}>Outpost</th>
+              <th className={th}>Last 15 min</th>
+              <th className={th}>Last 24 h</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr
+                key={`${r.org ?? ''}/${r.outpost ?? ''}`}
+                data-blocked-org={r.org ?? ''}
+                data-blocked-outpost={r.outpost ?? ''}
+                className="border-b border-slate-100"
+              >
+                <td className={td}>
+                  {r.orgId ? (
+                    <Link href={`/orgs/${r.orgId}`} className="text-blue-800 underline">
+                      {r.orgName ?? r.org}
+                    </Link>
+                  ) : r.org ? (
+                    <>
+                      <span className="font-mono text-xs">{r.org}</span>{' '}
+                      <span className="text-xs text-slate-600">(no organisation has this slug)</span>
+                    </>
+                  ) : (
+                    <span className="text-slate-600 italic">
+                      not labelled (a gateway build without the org label)
+                    </span>
+                  )}
+                </td>
+                <td className={td}>
+                  {r.outpost ? <span className="font-mono text-xs">{r.outpost}</span> : r.org ? 'SaaS' : '—'}
+                </td>
+                <td className={`${td} ${(r.last15m ?? 0) >= 0.5 ? 'font-semibold text-red-800' : ''}`}>
+                  {count(r.last15m)}
+                </td>
+                <td className={td}>{count(r.last24h)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p className="mt-2 text-xs text-slate-600">
+        The gateway&rsquo;s <code>org</code> and <code>outpost</code> labels (docs/PLATFORM_CONTRACT.md).
+      </p>
+    </Panel>
+  );
+}
+
 function Breakdowns({ s }: { s: PoolSnapshot }) {
   return (
     <div className="grid gap-4 md:grid-cols-2">
@@ -882,6 +995,7 @@ function Breakdowns({ s }: { s: PoolSnapshot }) {
           </table>
         )}
       </Panel>
+      <BlockedByOrg s={s} />
       <Panel id="fail-closed" title="Fail-closed blocks by reason (24 h)" stale={sourceStale(s, 'gateway')}>
         {s.failClosed.byReason24h.length === 0 ? (
           <p className="text-sm text-slate-600 italic">The gateway reports no fail-closed counter.</p>

@@ -188,6 +188,9 @@ export function instantQueries(o: PoolQueryOptions) {
     failClosed24h: `sum(${failClosed('increase', '24h')})`,
     /** Requests the gateway blocked in the last 24 hours, by the gateway's `reason` label. */
     failClosed24hByReason: `sum by (reason) (${failClosed('increase', '24h')})`,
+    /** Requests the gateway blocked, by organisation (slug) and Outpost (name), in 15 minutes and 24 hours. */
+    failClosed15mByOrg: `sum by (org, outpost) (${failClosed('increase', '15m')})`,
+    failClosed24hByOrg: `sum by (org, outpost) (${failClosed('increase', '24h')})`,
 
     /** Every scrape target: 1 when its last scrape succeeded, 0 when it failed. */
     up: 'up',

@@ -10,7 +10,9 @@ import {
   type PoolSnapshot,
   type RawSnapshot,
   readRaw,
+  blockedRows,
   shapeSnapshot,
+  withOrgs,
   xidEventRows,
 } from './snapshot';
 
@@ -128,6 +130,8 @@ function emptyRaw(): RawSnapshot {
     thermalThrottle: [],
     errorRatioByReason: [],
     failClosed24hByReason: [],
+    failClosed15mByOrg: [],
+    failClosed24hByOrg: [],
     up: [],
     upTimes: [],
     nodeTimes: [],
@@ -382,6 +386,36 @@ describe('XID events', () => {
     expect(s.gpus.xidEvents).toEqual([]);
     expect(s.alerts.map((a) => a.id)).not.toContain('xid');
     expect(s.unknown).toEqual([]);
+  });
+});
+
+describe('fail-closed blocks by organisation and Outpost', () => {
+  it('joins both windows per organisation and Outpost, the most blocked now first, and links known slugs', () => {
+    const rows = blockedRows(
+      [
+        { labels: { org: 'acme', outpost: 'east' }, value: 4 },
+        { labels: { org: 'globex' }, value: 9 },
+      ],
+      [
+        { labels: { org: 'acme', outpost: 'east' }, value: 40 },
+        { labels: { org: 'globex' }, value: 90 },
+        { labels: { org: 'acme' }, value: 7 },
+        { labels: {}, value: 12 },
+      ],
+    );
+    expect(rows.map((r) => [r.org, r.outpost, r.last15m, r.last24h])).toEqual([
+      ['globex', null, 9, 90],
+      ['acme', 'east', 4, 40],
+      [null, null, null, 12],
+      ['acme', null, null, 7],
+    ]);
+    const named = withOrgs(rows, new Map([['acme', { id: 'id-acme', name: 'Acme Ltd' }]]));
+    expect(named.map((r) => [r.org, r.orgId, r.orgName])).toEqual([
+      ['globex', null, null],
+      ['acme', 'id-acme', 'Acme Ltd'],
+      [null, null, null],
+      ['acme', 'id-acme', 'Acme Ltd'],
+    ]);
   });
 });
 

@@ -79,6 +79,19 @@ export interface XidEventRow {
   action: string;
 }
 
+/** Whose requests the gateway blocked: one organisation, or one of its Outposts. */
+export interface BlockedRow {
+  /** The `org` label (the organisation's slug); null for a gateway build without the label. */
+  org: string | null;
+  /** The `outpost` label (the Outpost's name); null for SaaS requests. */
+  outpost: string | null;
+  last15m: number | null;
+  last24h: number | null;
+  /** The organisation the slug names in the portal's database (lib/pool/index.ts looks it up); null if none. */
+  orgId: string | null;
+  orgName: string | null;
+}
+
 /** Where the page's inputs come from. Each alert names the source it needs (SOURCE_OF). */
 export type SourceId = 'nodes' | 'gpus' | 'inference' | 'gateway';
 
@@ -172,6 +185,8 @@ export interface PoolSnapshot {
     last15m: number | null;
     last24h: number | null;
     byReason24h: Array<{ reason: string; count: number | null }>;
+    /** Blocks by organisation and Outpost, the most blocked now first (docs/PLATFORM_CONTRACT.md). */
+    byOrg: BlockedRow[];
   };
   /** The alerts that fire. */
   alerts: PoolAlert[];
@@ -210,6 +225,8 @@ export interface RawSnapshot {
   thermalThrottle: Sample[];
   errorRatioByReason: Sample[];
   failClosed24hByReason: Sample[];
+  failClosed15mByOrg: Sample[];
+  failClosed24hByOrg: Sample[];
   up: Sample[];
   upTimes: Sample[];
   nodeTimes: Sample[];
@@ -232,6 +249,8 @@ const VECTOR_KEYS = [
   'thermalThrottle',
   'errorRatioByReason',
   'failClosed24hByReason',
+  'failClosed15mByOrg',
+  'failClosed24hByOrg',
   'up',
   'upTimes',
   'nodeTimes',
@@ -596,6 +615,42 @@ export function xidEventRows(samples: Sample[]): XidEventRow[] {
     .sort((a, b) => bySeverity(a.xid, b.xid) || b.count - a.count || a.gpuId.localeCompare(b.gpuId));
 }
 
+/** One row per organisation and Outpost in either window; a window without the row's series is null. */
+export function blockedRows(last15m: Sample[], last24h: Sample[]): BlockedRow[] {
+  const key = (l: Record<string, string>) => `${l.org ?? ''}\u0000${l.outpost ?? ''}`;
+  const rows = new Map<string, BlockedRow>();
+  for (const [samples, field] of [
+    [last24h, 'last24h'],
+    [last15m, 'last15m'],
+  ] as const)
+    for (const { labels, value } of samples) {
+      const row = rows.get(key(labels)) ?? {
+        org: labels.org ?? null,
+        outpost: labels.outpost ?? null,
+        last15m: null,
+        last24h: null,
+        orgId: null,
+        orgName: null,
+      };
+      row[field] = finite(value);
+      rows.set(key(labels), row);
+    }
+  return [...rows.values()].sort(
+    (a, b) =>
+      (b.last15m ?? 0) - (a.last15m ?? 0) ||
+      (b.last24h ?? 0) - (a.last24h ?? 0) ||
+      (a.org ?? '').localeCompare(b.org ?? ''),
+  );
+}
+
+/** Names each row's organisation from the portal's own records, by slug; an unknown slug stays unnamed. */
+export function withOrgs(rows: BlockedRow[], orgs: Map<string, { id: string; name: string }>): BlockedRow[] {
+  return rows.map((r) => {
+    const org = r.org === null ? undefined : orgs.get(r.org);
+    return { ...r, orgId: org?.id ?? null, orgName: org?.name ?? null };
+  });
+}
+
 /** The burn rate of the latency objective over each window, and which window pairs fire. */
 function burnOf(raw: RawSnapshot, targetMs: number): PoolSnapshot['inference']['burn'] {
   const rates: Record<BurnWindow, number | null> = {
@@ -690,6 +745,7 @@ export function shapeSnapshot(
       byReason24h: raw.failClosed24hByReason
         .map((s) => ({ reason: s.labels.reason ?? '(no reason)', count: finite(s.value) }))
         .sort((a, b) => (b.count ?? 0) - (a.count ?? 0)),
+      byOrg: blockedRows(raw.failClosed15mByOrg, raw.failClosed24hByOrg),
     },
   };
   return { ...base, ...alertsOf(base) };
