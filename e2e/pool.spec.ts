@@ -38,18 +38,7 @@ test.afterAll(async () => {
   await harness?.stop();
 });
 
-/** One instant query straight to Prometheus, at `time` (unix seconds): the value, or null for no sample. */
-async function prometheus(expr: string, time: number): Promise<number | null> {
-  const res = await fetch(`${harness.url}/api/v1/query`, {
-    method: 'POST',
-    body: new URLSearchParams({ query: expr, time: String(time) }),
-  });
-  const body = (await res.json()) as { data: { result: Array<{ value: [number, string] }> } };
-  const v = body.data.result[0] ? Number(body.data.result[0].value[1]) : null;
-  return v !== null && Number.isFinite(v) ? v : null;
-}
-
-/** One instant query straight to Prometheus: every sample, with its labels. */
+/** One instant query straight to Prometheus, at `time` (unix seconds): every sample, with its labels. */
 async function prometheusVector(expr: string, time: number) {
   const res = await fetch(`${harness.url}/api/v1/query`, {
     method: 'POST',
@@ -59,6 +48,12 @@ async function prometheusVector(expr: string, time: number) {
     data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
   };
   return body.data.result.map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
+}
+
+/** The first sample's value, or null for no sample (or NaN, a quantile of nothing). */
+async function prometheus(expr: string, time: number): Promise<number | null> {
+  const [first] = await prometheusVector(expr, time);
+  return first && Number.isFinite(first.value) ? first.value : null;
 }
 
 /** Opens /pool, waits for the figures, and pauses the refresh so that they stay put; returns their time. */
