@@ -9,7 +9,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { Page } from '@playwright/test';
 import * as fmt from '../components/pool/format';
-import { EXPECTED, NODES, SYSTEM_NODE } from './fixtures/metrics/model';
+import { BLOCKED_BY, EXPECTED, NODES, STICKY_XID, SYSTEM_NODE, XID_CYCLE } from './fixtures/metrics/model';
+import { BURN_PAIRS, burnRate } from '../lib/pool/burn';
 import { instantQueries } from '../lib/pool/promql';
 import { type PoolHarness, startPoolHarness } from '../test/prometheus';
 import { expectAccessible } from './a11y';
@@ -37,15 +38,22 @@ test.afterAll(async () => {
   await harness?.stop();
 });
 
-/** One instant query straight to Prometheus, at `time` (unix seconds): the value, or null for no sample. */
-async function prometheus(expr: string, time: number): Promise<number | null> {
+/** One instant query straight to Prometheus, at `time` (unix seconds): every sample, with its labels. */
+async function prometheusVector(expr: string, time: number) {
   const res = await fetch(`${harness.url}/api/v1/query`, {
     method: 'POST',
     body: new URLSearchParams({ query: expr, time: String(time) }),
   });
-  const body = (await res.json()) as { data: { result: Array<{ value: [number, string] }> } };
-  const v = body.data.result[0] ? Number(body.data.result[0].value[1]) : null;
-  return v !== null && Number.isFinite(v) ? v : null;
+  const body = (await res.json()) as {
+    data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+  };
+  return body.data.result.map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
+}
+
+/** The first sample's value, or null for no sample (or NaN, a quantile of nothing). */
+async function prometheus(expr: string, time: number): Promise<number | null> {
+  const [first] = await prometheusVector(expr, time);
+  return first && Number.isFinite(first.value) ? first.value : null;
 }
 
 /** Opens /pool, waits for the figures, and pauses the refresh so that they stay put; returns their time. */
@@ -83,6 +91,33 @@ test('/pool shows the figures Prometheus computes for the same PromQL, with the 
   await expect(figure('p50')).toHaveText(fmt.ms(p50 === null ? null : p50 * 1000));
   await expect(figure('p95')).toHaveText(fmt.ms(p95 === null ? null : p95 * 1000));
   await expect(figure('error-ratio')).toHaveText(fmt.share(await at('errorRatio')));
+  // The latency breakdown by stage, and the batch size.
+  for (const stage of ['queue', 'tokenization', 'inference'] as const) {
+    const cells = page.locator(`tr[data-stage="${stage}"] td`);
+    for (const [i, key] of [
+      [1, `${stage}P50Seconds`],
+      [2, `${stage}P95Seconds`],
+    ] as const) {
+      const v = await at(key);
+      await expect(cells.nth(i)).toHaveText(fmt.ms(v === null ? null : v * 1000));
+    }
+    await expect(cells.nth(1)).not.toHaveText(fmt.NOT_REPORTED);
+  }
+  await expect(figure('batch-mean')).toHaveText(fmt.decimal(await at('batchSizeMean')));
+  await expect(figure('batch-p95')).toHaveText(fmt.decimal(await at('batchSizeP95')));
+  // The burn rate of each window, from the buckets Prometheus has over it; both pairs fire here.
+  for (const pair of BURN_PAIRS) {
+    const row = page.locator(`tr[data-burn-pair="${pair.long}-${pair.short}"] td`);
+    for (const [i, w] of [
+      [1, pair.long],
+      [2, pair.short],
+    ] as const) {
+      const rate = burnRate(await prometheusVector(q[`durationBuckets${w}`], time), POOL_P95_TARGET_MS);
+      expect(rate).toBeGreaterThan(pair.threshold);
+      await expect(row.nth(i)).toHaveText(fmt.burn(rate));
+    }
+    await expect(row.nth(4)).toHaveText('Fires');
+  }
   await expect(figure('fail-closed-rate')).toHaveText(fmt.perSecond(await at('failClosedRate')));
   await expect(figure('fail-closed-15m')).toHaveText(fmt.count(await at('failClosed15m')));
   await expect(figure('fail-closed-24h')).toHaveText(fmt.count(await at('failClosed24h')));
@@ -90,7 +125,7 @@ test('/pool shows the figures Prometheus computes for the same PromQL, with the 
   // And what the fixtures were built to show.
   await expect(figure('ready-nodes')).toHaveText(String(EXPECTED.ready));
   await expect(figure('not-ready-nodes')).toHaveText(String(EXPECTED.notReady));
-  await expect(figure('xid')).toHaveText(`XID ${EXPECTED.xid}`);
+  await expect(figure('xid')).toHaveText(fmt.count(await prometheus(`sum(${q.xidEvents})`, time)));
   await expect(page.locator('[data-node]')).toHaveCount(NODES.length);
   await expect(page.locator(`[data-node="${SYSTEM_NODE}"]`)).toHaveCount(0);
   await expect(page.locator(`[data-node="${NODES[2]}"]`)).toContainText('NotReady');
@@ -121,7 +156,25 @@ test('/pool shows the figures Prometheus computes for the same PromQL, with the 
 
   const alerts = page.locator('[data-alert]');
   await expect(alerts).toHaveCount(4);
-  await expect(page.locator('[data-alert="xid"]')).toContainText(`XID ${EXPECTED.xid}`);
+  await expect(page.locator('[data-alert="xid"]')).toContainText('XID 31 ');
+  await expect(page.locator('[data-alert="xid"]')).not.toContainText('XID 43 ');
+
+  // XIDs of the last hour, per code with NVIDIA's bucket, counted as Prometheus counts them.
+  const xids = await prometheusVector(`sum by (xid) (${q.xidEvents})`, time);
+  for (const xid of XID_CYCLE) {
+    const row = page.locator(`tr[data-xid="${xid}"]`);
+    await expect(row.locator('td').nth(3)).toHaveText(
+      fmt.count(xids.find((x) => x.labels.xid === String(xid))!.value),
+    );
+  }
+  await expect(page.locator('tr[data-xid="31"]')).toHaveAttribute('data-xid-bucket', 'RESTART_APP');
+  await expect(page.locator('tr[data-xid="31"]')).toContainText('application error: restart the application');
+  await expect(page.locator('tr[data-xid="43"]')).toHaveAttribute('data-xid-bucket', 'IGNORE');
+  await expect(page.locator(`tr[data-xid="${STICKY_XID}"]`)).toHaveCount(0);
+  // Node 0's gauge still holds an old XID: shown as its last XID, not counted, no alert.
+  await expect(page.locator('[data-gpu]').filter({ hasText: NODES[0] })).toContainText(
+    `XID ${STICKY_XID}not in the last hour`,
+  );
   await expect(page.locator('[data-alert="gpu_memory"]')).toBeVisible();
   await expect(page.locator('[data-alert="p95"]')).toContainText(`${POOL_P95_TARGET_MS} ms target`);
   await expect(page.locator('[data-alert="fail_closed"]')).toBeVisible();
@@ -147,6 +200,45 @@ test('/pool shows the figures Prometheus computes for the same PromQL, with the 
   await expect(page.getByTestId('as-of').locator('time')).not.toHaveAttribute('datetime', before!, {
     timeout: (POOL_REFRESH_S + 10) * 1000,
   });
+});
+
+test('/pool names who is blocked, by organisation and Outpost, each linked to its organisation page', async ({
+  page,
+  authenticator,
+}) => {
+  await asSuperadmin(page, authenticator);
+  const time = await openPaused(page);
+  const q = instantQueries({ nodePattern: 'aks-gpupool-.*' });
+  const [day, quarter] = [
+    await prometheusVector(q.failClosed24hByOrg, time),
+    await prometheusVector(q.failClosed15mByOrg, time),
+  ];
+  const blocked = (xs: typeof day, org: string, outpost = '') =>
+    xs.find((x) => (x.labels.org ?? '') === org && (x.labels.outpost ?? '') === outpost)!.value;
+  const panel = page.getByRole('region', { name: 'Who is blocked (fail-closed)' });
+  for (const b of BLOCKED_BY) {
+    const cells = panel.locator(
+      `tr[data-blocked-org="${b.org}"][data-blocked-outpost="${b.outpost ?? ''}"] td`,
+    );
+    await expect(cells.nth(1)).toHaveText(b.outpost ?? 'SaaS');
+    await expect(cells.nth(2)).toHaveText(fmt.count(blocked(quarter, b.org, b.outpost)));
+    await expect(cells.nth(3)).toHaveText(fmt.count(blocked(day, b.org, b.outpost)));
+    await expect(cells.nth(0).getByRole('link')).toHaveAttribute('href', /^\/orgs\/[0-9a-f-]{36}$/);
+  }
+  // The older gateway build labels no organisation: its blocks are listed, not dropped.
+  const unlabelled = panel.locator('tr[data-blocked-org=""] td');
+  await expect(unlabelled.nth(0)).toContainText('not labelled');
+  await expect(unlabelled.nth(3)).toHaveText(fmt.count(blocked(day, '')));
+  await expectAccessible(page);
+
+  // Each row leads to the organisation's page.
+  const link = panel
+    .locator('tr[data-blocked-org="national-reserve-trust"]')
+    .getByRole('link', { name: 'National Reserve Trust Bank' });
+  const href = (await link.getAttribute('href'))!;
+  await link.click();
+  await expect(page).toHaveURL(new RegExp(`${href}$`));
+  await expect(page.getByRole('heading', { name: 'National Reserve Trust Bank', level: 1 })).toBeVisible();
 });
 
 test('with kube-state-metrics down, /pool gives no all-clear: the node alert says "cannot tell" and the scrape health names the job', async ({
@@ -244,6 +336,18 @@ test('a superadmin acting for the organisation switches an Outpost from the pool
     'dr-centralus now runs in GPU mode.',
   );
   await expect(row.getByTestId('inference-mode')).toHaveText('GPU');
+
+  // Both switches are marked on the charts' time axis, and listed with the organisation's link.
+  await p.goto('/pool');
+  const marks = p.getByTestId('staff-actions').locator('li[data-mark="org.outpost.inference_mode.updated"]');
+  await expect(marks.filter({ hasText: 'dr-centralus' })).toHaveCount(2);
+  await expect(marks.last()).toContainText(member.email);
+  await expect(marks.last().getByRole('link', { name: org })).toHaveAttribute('href', `/orgs/${orgId}`);
+  await expect(p.locator('[data-chart-loaded="true"]')).toHaveCount(4);
+  for (const chart of await p.locator('[data-marks]').all())
+    expect(Number(await chart.getAttribute('data-marks'))).toBeGreaterThanOrEqual(2);
+  await expectAccessible(p);
+
   await p.goto(`/orgs/${orgId}`);
   await stopActing(p);
   await member.close();

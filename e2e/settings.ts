@@ -45,9 +45,12 @@ export function testPortalEnv(port: string): Record<string, string> {
 export const PROMETHEUS_PORT = Number(process.env.E2E_PROMETHEUS_PORT ?? 19090);
 export const FIXTURE_PORT = Number(process.env.E2E_FIXTURE_PORT ?? 19091);
 export const BARE_PORTAL_PORT = Number(process.env.E2E_BARE_PORT ?? 19092);
-/** How often /pool refreshes in the e2e portal, and its p95 target (below the fixtures' ~112 ms). */
+/**
+ * How often /pool refreshes in the e2e portal, and its p95 target: far below the fixtures' ~112 ms p95, so
+ * that about 85 % of requests are slower and both window pairs of the burn-rate alert fire.
+ */
 export const POOL_REFRESH_S = 3;
-export const POOL_P95_TARGET_MS = 100;
+export const POOL_P95_TARGET_MS = 25;
 
 /**
  * SIEM delivery: the e2e portal sends to a Splunk HEC stand-in on this port (E2E_HEC_PORT, default 19100),

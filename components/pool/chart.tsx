@@ -27,9 +27,18 @@ function lastValue(values: Array<number | null> | null): number | null {
  * A small time-series chart (uPlot on a canvas). Screen readers get the caption with each series'
  * latest value as text; the canvas itself is hidden from them.
  */
-export function Chart(props: { title: string; times: number[]; series: ChartSeries[]; height?: number }) {
+export function Chart(props: {
+  title: string;
+  times: number[];
+  series: ChartSeries[];
+  height?: number;
+  /** Moments (unix seconds) to mark with a dashed vertical line: the staff actions of the range. */
+  marks?: number[];
+}) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  // Read by the draw hook, so that new marks redraw the chart without rebuilding it.
+  const marks = useRef<number[]>([]);
   const [loaded, setLoaded] = useState(false);
   const height = props.height ?? 140;
   // The chart is rebuilt only when its series change; new data goes through setData below.
@@ -80,6 +89,26 @@ export function Chart(props: { title: string; times: number[]; series: ChartSeri
             })),
           ],
           series: [{}, ...series.map(([label, stroke, scale]) => ({ label, stroke, width: 2, scale }))],
+          hooks: {
+            draw: [
+              (u: uPlot) => {
+                const { left, top, width, height: h } = u.bbox;
+                u.ctx.save();
+                u.ctx.strokeStyle = '#0f766e';
+                u.ctx.lineWidth = 2;
+                u.ctx.setLineDash([6, 4]);
+                for (const t of marks.current) {
+                  const x = u.valToPos(t, 'x', true);
+                  if (x < left || x > left + width) continue;
+                  u.ctx.beginPath();
+                  u.ctx.moveTo(x, top);
+                  u.ctx.lineTo(x, top + h);
+                  u.ctx.stroke();
+                }
+                u.ctx.restore();
+              },
+            ],
+          },
         },
         [[], ...series.map(() => [])],
         el,
@@ -96,6 +125,11 @@ export function Chart(props: { title: string; times: number[]; series: ChartSeri
       setLoaded(false);
     };
   }, [shape, height]);
+
+  useEffect(() => {
+    marks.current = props.marks ?? [];
+    if (loaded) plot.current?.redraw();
+  }, [loaded, props.marks]);
 
   useEffect(() => {
     if (!loaded) return;
@@ -120,7 +154,13 @@ export function Chart(props: { title: string; times: number[]; series: ChartSeri
           ))}
         </span>
       </figcaption>
-      <div ref={box} aria-hidden="true" style={{ height }} data-chart-loaded={loaded} />
+      <div
+        ref={box}
+        aria-hidden="true"
+        style={{ height }}
+        data-chart-loaded={loaded}
+        data-marks={props.marks?.length ?? 0}
+      />
     </figure>
   );
 }

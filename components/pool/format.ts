@@ -22,6 +22,16 @@ export function share(v: number | null): string {
   return v === null ? NOT_REPORTED : `${fixed(v * 100, 2)} %`;
 }
 
+/** A figure with one decimal, e.g. a mean batch size. */
+export function decimal(v: number | null): string {
+  return v === null ? NOT_REPORTED : fixed(v, 1);
+}
+
+/** A burn rate: how many times as fast as allowed the error budget is spent. */
+export function burn(v: number | null): string {
+  return v === null ? NOT_REPORTED : `${fixed(v, 1)}×`;
+}
+
 export function perSecond(v: number | null): string {
   return v === null ? NOT_REPORTED : `${fixed(v, v < 10 ? 2 : 1)} /s`;
 }

@@ -6,9 +6,11 @@ import { type ApiError, apiGet } from '@/components/api';
 import { Chart } from '@/components/pool/chart';
 import {
   age,
+  burn,
   celsius,
   clock,
   count,
+  decimal,
   gib,
   ms,
   NOT_REPORTED,
@@ -19,7 +21,11 @@ import {
 } from '@/components/pool/format';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
-import type { PoolHistory, PoolSnapshot, SourceId } from '@/lib/pool/snapshot';
+import { LATENCY_OBJECTIVE, WINDOW_WORDS } from '@/lib/pool/burn';
+import Link from 'next/link';
+import { utc } from '@/lib/format';
+import type { PoolCharts, PoolMark } from '@/lib/pool';
+import type { PoolSnapshot, SourceId } from '@/lib/pool/snapshot';
 
 type Range = '1h' | '24h';
 
@@ -39,9 +45,9 @@ export function PoolView(props: { refreshS: number; prometheusUrl: string }) {
     refetchInterval: interval,
     retry: false,
   });
-  const history = useQuery<PoolHistory, ApiError>({
+  const history = useQuery<PoolCharts, ApiError>({
     queryKey: ['pool', 'history', range],
-    queryFn: () => apiGet<PoolHistory>(`/api/pool/history/${range}`),
+    queryFn: () => apiGet<PoolCharts>(`/api/pool/history/${range}`),
     refetchInterval: interval,
     retry: false,
   });
@@ -118,10 +124,12 @@ export function PoolView(props: { refreshS: number; prometheusUrl: string }) {
           <Alerts s={data} stale={stale} />
           <Summary s={data} stale={stale} />
           <Charts range={range} setRange={setRange} history={history.data} error={history.error} />
+          <LatencyPanel s={data} />
           <ScrapeHealth s={data} />
           <NodesTable s={data} />
           <GpusTable s={data} />
           <GpuHealthTable s={data} />
+          <XidTable s={data} />
           <Breakdowns s={data} />
         </div>
       )}
@@ -259,7 +267,7 @@ function Summary({ s, stale }: { s: PoolSnapshot; stale: boolean }) {
   const hot = s.gpus.hottest;
   const fbTotal =
     s.gpus.fbUsedMiB !== null && s.gpus.fbFreeMiB !== null ? s.gpus.fbUsedMiB + s.gpus.fbFreeMiB : null;
-  const xids = s.gpus.list.filter((g) => g.xid);
+  const xidCount = s.gpus.xidEvents.reduce((n, e) => n + e.count, 0);
   return (
     <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-4">
       <Panel id="nodes-summary" title="Nodes" stale={stale || sourceStale(s, 'nodes')}>
@@ -305,16 +313,10 @@ function Summary({ s, stale }: { s: PoolSnapshot; stale: boolean }) {
             note={hot?.gpu ? `${hot.gpu.host ?? hot.gpu.id}, GPU ${hot.gpu.index ?? '?'}` : undefined}
           />
           <Figure
-            name="XID errors"
+            name="XID errors (last hour)"
             metric="xid"
-            value={
-              s.gpus.withXid === null
-                ? NOT_REPORTED
-                : xids.length
-                  ? xids.map((g) => `XID ${g.xid}`).join(', ')
-                  : 'none'
-            }
-            note={xids.length ? xids.map((g) => g.host ?? g.id).join(', ') : undefined}
+            value={s.gpus.withXid === null ? NOT_REPORTED : xidCount ? count(xidCount) : 'none'}
+            note={xidCount ? [...new Set(s.gpus.xidEvents.map((e) => `XID ${e.xid}`))].join(', ') : undefined}
           />
         </dl>
         {s.gpus.missing.length > 0 && (
@@ -340,7 +342,7 @@ function Summary({ s, stale }: { s: PoolSnapshot; stale: boolean }) {
             name="p95 latency"
             metric="p95"
             value={ms(s.inference.p95Ms)}
-            note={`target ${s.p95TargetMs} ms`}
+            note={`objective: ${s.p95TargetMs} ms`}
           />
           <Figure name="Error ratio" metric="error-ratio" value={share(s.inference.errorRatio)} />
         </dl>
@@ -362,11 +364,12 @@ function Summary({ s, stale }: { s: PoolSnapshot; stale: boolean }) {
 function Charts(props: {
   range: Range;
   setRange: (r: Range) => void;
-  history: PoolHistory | undefined;
+  history: PoolCharts | undefined;
   error: ApiError | null;
 }) {
   const h = props.history;
   const times = h?.times ?? [];
+  const marks = h?.marks.map((m) => Date.parse(m.at) / 1000);
   return (
     <Panel
       id="charts"
@@ -399,6 +402,7 @@ function Charts(props: {
           <Chart
             title="Nodes"
             times={times}
+            marks={marks}
             series={[
               { label: 'Ready', values: h.series.readyNodes, color: '#047857', format: count, unit: 'nodes' },
               {
@@ -413,6 +417,7 @@ function Charts(props: {
           <Chart
             title="GPUs"
             times={times}
+            marks={marks}
             series={[
               {
                 label: 'Mean utilisation (serving GPUs)',
@@ -433,6 +438,7 @@ function Charts(props: {
           <Chart
             title="Inference"
             times={times}
+            marks={marks}
             series={[
               {
                 label: 'Requests',
@@ -447,6 +453,7 @@ function Charts(props: {
           <Chart
             title="Fail-closed blocks"
             times={times}
+            marks={marks}
             series={[
               {
                 label: 'Blocked',
@@ -459,7 +466,53 @@ function Charts(props: {
           />
         </div>
       )}
+      {h && h.range === props.range && <StaffActions marks={h.marks} />}
     </Panel>
+  );
+}
+
+const MARK_NAMES: Record<PoolMark['action'], string> = {
+  'org.outpost.inference_mode.updated': 'Outpost inference mode changed',
+  'org.suspended': 'Organisation suspended',
+  'org.resumed': 'Organisation resumed',
+};
+
+/** The staff actions of the charts' range, which the charts mark with dashed lines. */
+function StaffActions({ marks }: { marks: PoolMark[] }) {
+  return (
+    <div className="mt-3 text-sm" data-testid="staff-actions">
+      <h3 className="text-xs font-semibold text-slate-700">
+        Staff actions in this range{' '}
+        <span className="font-normal text-slate-600">(dashed green lines on the charts)</span>
+      </h3>
+      {marks.length === 0 ? (
+        <p className="text-xs text-slate-600 italic">
+          No Outpost inference mode change, suspension or resume in this range.
+        </p>
+      ) : (
+        <ol className="mt-1 space-y-0.5 text-xs">
+          {marks.map((m, i) => (
+            <li key={`${m.at}-${i}`} data-mark={m.action}>
+              <time dateTime={m.at} className="tabular-nums">
+                {utc(m.at)}
+              </time>{' '}
+              {MARK_NAMES[m.action]}
+              {m.outpost && <span className="font-mono"> {m.outpost}</span>}
+              {m.orgId && (
+                <>
+                  {' '}
+                  ·{' '}
+                  <Link href={`/orgs/${m.orgId}`} className="text-blue-800 underline">
+                    {m.orgName ?? m.orgId}
+                  </Link>
+                </>
+              )}
+              {m.actorEmail && <span className="text-slate-600"> · by {m.actorEmail}</span>}
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
   );
 }
 
@@ -644,8 +697,11 @@ function GpusTable({ s }: { s: PoolSnapshot }) {
             <td className={td}>{gib(g.fbFreeMiB)}</td>
             <td className={td}>{celsius(g.tempC)}</td>
             <td className={td}>{watts(g.powerW)}</td>
-            <td className={`${td} ${g.xid ? 'font-semibold text-red-800' : ''}`}>
+            <td className={td}>
               {g.xid === null ? NOT_REPORTED : g.xid === 0 ? 'none' : `XID ${g.xid}`}
+              {!!g.xid && !s.gpus.xidEvents.some((e) => e.gpuId === g.id && e.xid === g.xid) && (
+                <span className="block text-xs text-slate-600">not in the last hour</span>
+              )}
             </td>
             <td className={`${td} ${g.engineActivePercent === null ? 'text-slate-600 italic' : ''}`}>
               {percent(g.engineActivePercent)}
@@ -701,6 +757,217 @@ function GpuHealthTable({ s }: { s: PoolSnapshot }) {
   );
 }
 
+function XidTable({ s }: { s: PoolSnapshot }) {
+  const gpusStale = s.gpus.list.some((g) => g.stale);
+  return (
+    <Panel id="xids" title="XID errors in the last hour" stale={gpusStale}>
+      {s.gpus.withXid === null ? (
+        <p className="text-sm text-slate-600 italic">
+          Not reported: dcgm-exporter reports no DCGM_FI_DEV_XID_ERRORS.
+        </p>
+      ) : s.gpus.xidEvents.length === 0 ? (
+        <p className="text-sm text-slate-600 italic">No GPU reported an XID in the last hour.</p>
+      ) : (
+        <table className="w-full border-collapse text-left text-sm">
+          <thead className="border-b border-slate-200 text-slate-600">
+            <tr>
+              <th className={th}>Host</th>
+              <th className={th}>GPU</th>
+              <th className={th}>XID</th>
+              <th className={th}>Times</th>
+              <th className={th}>What to do (NVIDIA&rsquo;s resolution bucket)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {s.gpus.xidEvents.map((e) => (
+              <tr
+                key={`${e.gpuId}-${e.xid}`}
+                data-xid={e.xid}
+                data-xid-bucket={e.bucket ?? 'unknown'}
+                className="border-b border-slate-100"
+              >
+                <td className={`${td} font-mono text-xs`}>{e.host ?? NOT_REPORTED}</td>
+                <td className={td}>{e.index ?? '?'}</td>
+                <td className={td}>
+                  XID {e.xid} <span className="text-xs text-slate-600">{e.name}</span>
+                </td>
+                <td className={`${td} tabular-nums ${e.count > 1 ? 'font-semibold' : ''}`}>
+                  {count(e.count)}
+                </td>
+                <td className={`${td} ${e.bucket === 'IGNORE' ? '' : 'font-semibold text-red-800'}`}>
+                  {e.action}
+                  {e.bucket && <span className="ml-1 font-mono text-xs text-slate-600">{e.bucket}</span>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p className="mt-2 text-xs text-slate-600">
+        Counted from the changes of DCGM_FI_DEV_XID_ERRORS, which holds each GPU&rsquo;s last XID: an XID
+        older than an hour stays in the GPU table&rsquo;s &ldquo;Last XID&rdquo; but raises no alert, and the
+        same XID twice in a row counts once.
+      </p>
+    </Panel>
+  );
+}
+
+const STAGE_NAMES = { queue: 'Queue', tokenization: 'Tokenisation', inference: 'Inference' } as const;
+
+function LatencyPanel({ s }: { s: PoolSnapshot }) {
+  const i = s.inference;
+  return (
+    <Panel id="latency" title="Latency breakdown and objective" stale={sourceStale(s, 'inference')}>
+      <div className="grid gap-4 lg:grid-cols-2">
+        <div>
+          <table className="w-full border-collapse text-left text-sm">
+            <caption className="mb-1 text-left text-xs text-slate-600">
+              Where a request&rsquo;s time goes (5 min)
+            </caption>
+            <thead className="border-b border-slate-200 text-slate-600">
+              <tr>
+                <th className={th}>Stage</th>
+                <th className={th}>p50</th>
+                <th className={th}>p95</th>
+              </tr>
+            </thead>
+            <tbody>
+              {i.stages.map((x) => (
+                <tr key={x.stage} data-stage={x.stage} className="border-b border-slate-100">
+                  <td className={td}>{STAGE_NAMES[x.stage]}</td>
+                  <td className={td}>{ms(x.p50Ms)}</td>
+                  <td className={td}>{ms(x.p95Ms)}</td>
+                </tr>
+              ))}
+              <tr data-stage="request" className="font-medium">
+                <td className={td}>Whole request</td>
+                <td className={td}>{ms(i.p50Ms)}</td>
+                <td className={td}>{ms(i.p95Ms)}</td>
+              </tr>
+            </tbody>
+          </table>
+          <dl className="mt-3 grid grid-cols-2 gap-3">
+            <Figure
+              name="Mean batch size"
+              metric="batch-mean"
+              value={decimal(i.batchSizeMean)}
+              note="requests per batch"
+            />
+            <Figure
+              name="p95 batch size"
+              metric="batch-p95"
+              value={decimal(i.batchSizeP95)}
+              note="requests per batch"
+            />
+          </dl>
+        </div>
+        <div>
+          <table className="w-full border-collapse text-left text-sm">
+            <caption className="mb-1 text-left text-xs text-slate-600">
+              Objective: {Math.round(LATENCY_OBJECTIVE * 100)} % of requests within {s.p95TargetMs} ms. Burn
+              rate: how many times as fast as allowed the {Math.round((1 - LATENCY_OBJECTIVE) * 100)} % error
+              budget is spent.
+            </caption>
+            <thead className="border-b border-slate-200 text-slate-600">
+              <tr>
+                <th className={th}>Windows</th>
+                <th className={th}>Long</th>
+                <th className={th}>Short</th>
+                <th className={th}>Alert above</th>
+                <th className={th}>State</th>
+              </tr>
+            </thead>
+            <tbody>
+              {i.burn.pairs.map((p) => (
+                <tr
+                  key={p.long}
+                  data-burn-pair={`${p.long}-${p.short}`}
+                  className="border-b border-slate-100"
+                >
+                  <td className={td}>
+                    {WINDOW_WORDS[p.long]} and {WINDOW_WORDS[p.short]}
+                  </td>
+                  <td className={td}>{burn(p.longRate)}</td>
+                  <td className={td}>{burn(p.shortRate)}</td>
+                  <td className={td}>{burn(p.threshold)}</td>
+                  <td
+                    className={`${td} ${p.fires ? 'font-semibold text-red-800' : p.fires === null ? 'text-amber-900' : ''}`}
+                  >
+                    {p.fires ? 'Fires' : p.fires === null ? 'Cannot tell' : 'Below'}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="mt-2 text-xs text-slate-600">
+            A pair fires when both of its windows burn above its rate: the long one shows enough budget went,
+            the short one that it is still going.
+          </p>
+        </div>
+      </div>
+    </Panel>
+  );
+}
+
+function BlockedByOrg({ s }: { s: PoolSnapshot }) {
+  const rows = s.failClosed.byOrg;
+  return (
+    <Panel id="blocked-by-org" title="Who is blocked (fail-closed)" stale={sourceStale(s, 'gateway')}>
+      {rows.length === 0 ? (
+        <p className="text-sm text-slate-600 italic">The gateway reports no fail-closed counter.</p>
+      ) : (
+        <table className="w-full border-collapse text-left text-sm">
+          <thead className="border-b border-slate-200 text-slate-600">
+            <tr>
+              <th className={th}>Organisation</th>
+              <th className={th}>Outpost</th>
+              <th className={th}>Last 15 min</th>
+              <th className={th}>Last 24 h</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr
+                key={`${r.org ?? ''}/${r.outpost ?? ''}`}
+                data-blocked-org={r.org ?? ''}
+                data-blocked-outpost={r.outpost ?? ''}
+                className="border-b border-slate-100"
+              >
+                <td className={td}>
+                  {r.orgId ? (
+                    <Link href={`/orgs/${r.orgId}`} className="text-blue-800 underline">
+                      {r.orgName ?? r.org}
+                    </Link>
+                  ) : r.org ? (
+                    <>
+                      <span className="font-mono text-xs">{r.org}</span>{' '}
+                      <span className="text-xs text-slate-600">(no organisation has this slug)</span>
+                    </>
+                  ) : (
+                    <span className="text-slate-600 italic">
+                      not labelled (a gateway build without the org label)
+                    </span>
+                  )}
+                </td>
+                <td className={td}>
+                  {r.outpost ? <span className="font-mono text-xs">{r.outpost}</span> : r.org ? 'SaaS' : '—'}
+                </td>
+                <td className={`${td} ${(r.last15m ?? 0) >= 0.5 ? 'font-semibold text-red-800' : ''}`}>
+                  {count(r.last15m)}
+                </td>
+                <td className={td}>{count(r.last24h)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p className="mt-2 text-xs text-slate-600">
+        The gateway&rsquo;s <code>org</code> and <code>outpost</code> labels (docs/PLATFORM_CONTRACT.md).
+      </p>
+    </Panel>
+  );
+}
+
 function Breakdowns({ s }: { s: PoolSnapshot }) {
   return (
     <div className="grid gap-4 md:grid-cols-2">
@@ -728,6 +995,7 @@ function Breakdowns({ s }: { s: PoolSnapshot }) {
           </table>
         )}
       </Panel>
+      <BlockedByOrg s={s} />
       <Panel id="fail-closed" title="Fail-closed blocks by reason (24 h)" stale={sourceStale(s, 'gateway')}>
         {s.failClosed.byReason24h.length === 0 ? (
           <p className="text-sm text-slate-600 italic">The gateway reports no fail-closed counter.</p>

@@ -1,13 +1,22 @@
 import { z } from 'zod';
-import { requirePermission } from '@/lib/auth/permissions';
+import { can, requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
 import { config } from '@/lib/config';
 import { AppError, parseInput } from '@/lib/errors';
 import { log } from '@/lib/log';
+import { type PoolMark, poolMarks } from '@/lib/queries/audit';
+import { orgsBySlug } from '@/lib/queries/outposts';
 import { readOptionalSecret } from '@/lib/secrets';
 import { PrometheusClient, PrometheusError } from './client';
 import { RANGES } from './promql';
-import { type PoolHistory, type PoolSnapshot, readHistory, readRaw, shapeSnapshot } from './snapshot';
+import {
+  type PoolHistory,
+  type PoolSnapshot,
+  readHistory,
+  readRaw,
+  shapeSnapshot,
+  withOrgs,
+} from './snapshot';
 
 /**
  * lib/pool: the GPU inference pool view's adapter to the Prometheus HTTP API (DESIGN section 7).
@@ -15,6 +24,9 @@ import { type PoolHistory, type PoolSnapshot, readHistory, readRaw, shapeSnapsho
  */
 
 export type { PoolHistory, PoolSnapshot } from './snapshot';
+export type { PoolMark } from '@/lib/queries/audit';
+/** What /api/pool/history answers: the charts' series and the staff actions to mark on them. */
+export type PoolCharts = PoolHistory & { marks: PoolMark[] };
 
 /** The variable to set; the page and the API name it when it is missing. */
 export const PROMETHEUS_URL_VARIABLE = 'PROMETHEUS_URL';
@@ -76,18 +88,25 @@ export async function poolSnapshot(ctx: StaffCtx): Promise<PoolSnapshot> {
   const raw = await reading('pool snapshot: Prometheus failed', () =>
     readRaw(prometheus, { nodePattern: c.POOL_NODE_PATTERN }, Date.now() / 1000 - EVALUATION_LAG_S),
   );
-  return shapeSnapshot(raw, prometheus.url, c.POOL_P95_TARGET_MS, c.POOL_STALE_AFTER_S);
+  const snapshot = shapeSnapshot(raw, prometheus.url, c.POOL_P95_TARGET_MS, c.POOL_STALE_AFTER_S);
+  const slugs = [...new Set(snapshot.failClosed.byOrg.flatMap((r) => (r.org === null ? [] : [r.org])))];
+  snapshot.failClosed.byOrg = withOrgs(snapshot.failClosed.byOrg, await orgsBySlug(ctx, slugs));
+  return snapshot;
 }
 
 const Range = z.enum(Object.keys(RANGES) as [keyof typeof RANGES], 'The range is 1h or 24h.');
 
-/** The charts' series over the last hour or day. */
-export async function poolHistory(ctx: StaffCtx, range: unknown): Promise<PoolHistory> {
+/** The charts' series over the last hour or day, with the staff actions of that time marked on them. */
+export async function poolHistory(ctx: StaffCtx, range: unknown): Promise<PoolCharts> {
   requirePermission(ctx, 'pool.read');
   const key = parseInput(Range, range);
   const prometheus = client();
   const c = config();
-  return reading('pool history: Prometheus failed', () =>
+  const history = await reading('pool history: Prometheus failed', () =>
     readHistory(prometheus, { nodePattern: c.POOL_NODE_PATTERN }, key, Date.now() / 1000),
   );
+  const marks = can(ctx.role, 'audit.read')
+    ? await poolMarks(ctx, new Date(history.start * 1000), new Date(history.end * 1000 + 1000 * history.step))
+    : [];
+  return { ...history, marks };
 }

@@ -64,6 +64,22 @@ const readyNode = (node: string) =>
 const onNode = (field: string) =>
   `label_replace(label_replace(${field}, "node", "$1", "Hostname", "(.+)"), "node", "$1", "hostname", "(.+)")`;
 
+/** How far back the XID counts look: an XID older than this no longer raises the alert. */
+export const XID_WINDOW = '1h';
+/** The resolution of the XID counts: two changes of the gauge closer than this count as one. */
+const XID_STEP = '30s';
+
+/**
+ * Per GPU and XID code (label `xid`), how many times the GPU reported that XID over `window`.
+ * DCGM_FI_DEV_XID_ERRORS holds the last XID and keeps it until the next one (or a driver reload sets 0), so
+ * its value alone would alert forever. Each change of the gauge to a non-zero value is one XID event: the
+ * gauge is compared with itself one step earlier, the new value becomes the `xid` label (count_values),
+ * and the steps where that happened are counted over the window. A repeat shows as a count above 1 when
+ * another XID came in between; the same XID twice in a row leaves the gauge unchanged and counts once.
+ */
+const xidEvents = (window: string) =>
+  `count_over_time((count_values without () ("xid", (DCGM_FI_DEV_XID_ERRORS != DCGM_FI_DEV_XID_ERRORS offset ${XID_STEP}) > 0))[${window}:${XID_STEP}])`;
+
 /** Requests per second that text-embeddings-inference received, over `window`, summed over replicas. */
 const requests = (window: string) => eitherCounter('te_request_count', (m) => `rate(${m}[${window}])`);
 /** Failed requests per second, with TEI's `err` label (overloaded, backend, tokenizer, validation…). */
@@ -72,9 +88,22 @@ const failures = (window: string) => eitherCounter('te_request_failure', (m) => 
 const failClosed = (fn: 'rate' | 'increase', window: string) =>
   eitherCounter('arbitex_dlp_failclosed', (m) => `${fn}(${m}[${window}])`);
 
-/** A latency quantile in seconds from TEI's request-duration histogram, over `window`, all replicas. */
-const latency = (q: number, window: string) =>
-  `histogram_quantile(${q}, sum by (le) (rate(te_request_duration_bucket[${window}])))`;
+/** A quantile of one of TEI's histograms over `window`, all replicas (seconds for the durations). */
+const quantile = (q: number, histogram: string, window: string) =>
+  `histogram_quantile(${q}, sum by (le) (rate(${histogram}_bucket[${window}])))`;
+/** A latency quantile in seconds from TEI's request-duration histogram (the whole request). */
+const latency = (q: number, window: string) => quantile(q, 'te_request_duration', window);
+
+/** TEI's histograms of each stage of a request: waiting in the queue, tokenisation, inference. */
+export const STAGE_HISTOGRAMS = {
+  queue: 'te_request_queue_duration',
+  tokenization: 'te_request_tokenization_duration',
+  inference: 'te_request_inference_duration',
+} as const;
+export type Stage = keyof typeof STAGE_HISTOGRAMS;
+
+/** The request-duration buckets' rates over `window`, by `le`: the burn-rate alert reads them (lib/pool/burn.ts). */
+const durationBuckets = (window: string) => `sum by (le) (rate(te_request_duration_bucket[${window}]))`;
 
 /**
  * The instant queries of one snapshot. Each answers one unlabelled sample, or none ("not reported"),
@@ -108,8 +137,10 @@ export function instantQueries(o: PoolQueryOptions) {
     hottestTempC: 'max(DCGM_FI_DEV_GPU_TEMP)',
     /** How many GPUs have more than 90 % of their framebuffer in use (0 when none, nothing when no data). */
     gpusOverMemory: `sum(${FB_USED_RATIO} > bool 0.9)`,
-    /** How many GPUs report an XID error (the gauge holds the last XID seen; 0 means none). */
+    /** How many GPUs have a last XID (the gauge holds the last XID seen, however old; 0 means none). */
     gpusWithXid: 'sum(DCGM_FI_DEV_XID_ERRORS > bool 0)',
+    /** Per GPU and XID code, the XIDs reported in the last XID_WINDOW. */
+    xidEvents: xidEvents(XID_WINDOW),
     /** Every per-GPU field of the GPU table, one sample per GPU and field. */
     gpuFields: `{__name__=~${promString(GPU_FIELDS.join('|'))}}`,
     /** Per GPU, the share of the last 5 minutes it was throttled by its power cap (µs per s / 10⁶). */
@@ -125,6 +156,22 @@ export function instantQueries(o: PoolQueryOptions) {
     p50Seconds: latency(0.5, '5m'),
     /** 95th-percentile inference latency over the last 5 minutes, in seconds. */
     p95Seconds: latency(0.95, '5m'),
+    /** The same quantiles of each stage (seconds): where the time goes. */
+    queueP50Seconds: quantile(0.5, STAGE_HISTOGRAMS.queue, '5m'),
+    queueP95Seconds: quantile(0.95, STAGE_HISTOGRAMS.queue, '5m'),
+    tokenizationP50Seconds: quantile(0.5, STAGE_HISTOGRAMS.tokenization, '5m'),
+    tokenizationP95Seconds: quantile(0.95, STAGE_HISTOGRAMS.tokenization, '5m'),
+    inferenceP50Seconds: quantile(0.5, STAGE_HISTOGRAMS.inference, '5m'),
+    inferenceP95Seconds: quantile(0.95, STAGE_HISTOGRAMS.inference, '5m'),
+    /** The mean number of requests in the batches TEI formed over the last 5 minutes. */
+    batchSizeMean: 'sum(rate(te_batch_next_size_sum[5m])) / sum(rate(te_batch_next_size_count[5m]))',
+    /** The 95th-percentile batch size over the last 5 minutes (TEI's buckets are powers of two). */
+    batchSizeP95: quantile(0.95, 'te_batch_next_size', '5m'),
+    /** The request-duration buckets over each window of the burn-rate alert. */
+    durationBuckets5m: durationBuckets('5m'),
+    durationBuckets30m: durationBuckets('30m'),
+    durationBuckets1h: durationBuckets('1h'),
+    durationBuckets6h: durationBuckets('6h'),
     /**
      * The share of requests that failed over the last 5 minutes. TEI creates its failure counter at the
      * first failure, so with requests counted and no failure counter the share is a measured 0.
@@ -141,6 +188,9 @@ export function instantQueries(o: PoolQueryOptions) {
     failClosed24h: `sum(${failClosed('increase', '24h')})`,
     /** Requests the gateway blocked in the last 24 hours, by the gateway's `reason` label. */
     failClosed24hByReason: `sum by (reason) (${failClosed('increase', '24h')})`,
+    /** Requests the gateway blocked, by organisation (slug) and Outpost (name), in 15 minutes and 24 hours. */
+    failClosed15mByOrg: `sum by (org, outpost) (${failClosed('increase', '15m')})`,
+    failClosed24hByOrg: `sum by (org, outpost) (${failClosed('increase', '24h')})`,
 
     /** Every scrape target: 1 when its last scrape succeeded, 0 when it failed. */
     up: 'up',
@@ -176,6 +226,14 @@ export const SCALAR_KEYS = [
   'requestRate',
   'p50Seconds',
   'p95Seconds',
+  'queueP50Seconds',
+  'queueP95Seconds',
+  'tokenizationP50Seconds',
+  'tokenizationP95Seconds',
+  'inferenceP50Seconds',
+  'inferenceP95Seconds',
+  'batchSizeMean',
+  'batchSizeP95',
   'errorRatio',
   'failClosedRate',
   'failClosed15m',

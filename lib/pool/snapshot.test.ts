@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as fmt from '@/components/pool/format';
 import { PrometheusClient, type Sample } from './client';
+import { burnPairs, type BurnWindow } from './burn';
 import { eitherCounter, instantQueries, SCALAR_KEYS } from './promql';
 import {
   alertsOf,
@@ -9,7 +10,10 @@ import {
   type PoolSnapshot,
   type RawSnapshot,
   readRaw,
+  blockedRows,
   shapeSnapshot,
+  withOrgs,
+  xidEventRows,
 } from './snapshot';
 
 const T4 = { gpu: '0', device: 'nvidia0', modelName: 'Tesla T4' };
@@ -117,10 +121,17 @@ function emptyRaw(): RawSnapshot {
     nodes: [],
     gpuCapacity: [],
     gpuFields: [],
+    xidEvents: [],
+    durationBuckets5m: [],
+    durationBuckets30m: [],
+    durationBuckets1h: [],
+    durationBuckets6h: [],
     powerThrottle: [],
     thermalThrottle: [],
     errorRatioByReason: [],
     failClosed24hByReason: [],
+    failClosed15mByOrg: [],
+    failClosed24hByOrg: [],
     up: [],
     upTimes: [],
     nodeTimes: [],
@@ -144,7 +155,14 @@ function freshRaw(ageS = 1): RawSnapshot {
     field('DCGM_FI_DEV_GPU_UTIL', { ...T4, UUID: 'GPU-a', hostname: 'n1' }, 50),
     field('DCGM_FI_DEV_XID_ERRORS', { ...T4, UUID: 'GPU-a', hostname: 'n1' }, 0),
   ];
+  // 1 % of requests slower than 250 ms: a burn rate of 0.2 in every window.
+  const buckets = durationBuckets({ '0.1': 95, '0.25': 99, '+Inf': 100 });
+  raw.durationBuckets5m = raw.durationBuckets30m = raw.durationBuckets1h = raw.durationBuckets6h = buckets;
   return raw;
+}
+
+function durationBuckets(counts: Record<string, number>): Sample[] {
+  return Object.entries(counts).map(([le, value]) => ({ labels: { le }, value }));
 }
 
 describe('shapeSnapshot: missing series', () => {
@@ -241,8 +259,9 @@ describe('alerts', () => {
       detail:
         '0 of 2 expected GPUs serve: n1 GPU 0 (XID 79: GPU has fallen off the bus), n1 (not reported by dcgm-exporter).',
     });
-    // The GPU that does not report cannot be known to be free of XIDs or memory pressure.
-    expect(s.unknown.map((u) => u.id)).toEqual(['gpu_memory']);
+    // The GPU that does not report cannot be known to be free of XIDs or memory pressure; the 79 the gauge
+    // holds was reported before the window, so it raises no XID alert of its own (it is a missing GPU).
+    expect(s.unknown.map((u) => u.id)).toEqual(['xid', 'gpu_memory']);
   });
 
   it('raises an alert for a scrape target that is down, naming the job and instance', () => {
@@ -277,21 +296,126 @@ describe('alerts', () => {
       snapshot((s) => {
         s.gpus.withXid = 1;
         s.gpus.list = gpuRows([field('DCGM_FI_DEV_XID_ERRORS', { ...T4, UUID: 'GPU-a', hostname: 'a' }, 79)]);
+        s.gpus.xidEvents = xidEventRows([{ labels: { UUID: 'GPU-a', hostname: 'a', xid: '79' }, value: 1 }]);
         s.gpus.missing = [{ node: 'a', gpu: '0', reason: 'XID 79' }];
         s.gpus.overMemory = 2;
-        s.inference.p95Ms = 251;
+        s.inference.burn = burnOf({ '5m': 15, '30m': 1, '1h': 15, '6h': 1 });
         s.failClosed.last15m = 3;
       }),
     ).toEqual(['xid', 'missing_gpu', 'gpu_memory', 'p95', 'fail_closed']);
     expect(
       snapshot((s) => {
-        s.gpus.withXid = 0;
+        // A last XID from before the window, and one in it whose bucket is "no action": no alert.
+        s.gpus.withXid = 1;
+        s.gpus.xidEvents = xidEventRows([{ labels: { UUID: 'GPU-a', hostname: 'a', xid: '43' }, value: 2 }]);
         s.gpus.overMemory = 0;
-        s.inference.p95Ms = 250;
+        // The last hour burnt, but the last 5 minutes no longer do: recovered, no alert.
+        s.inference.burn = burnOf({ '5m': 2, '30m': 7, '1h': 15, '6h': 5 });
         // increase() extrapolates: less than half a request is none.
         s.failClosed.last15m = 0.4;
       }),
     ).toEqual([]);
+  });
+});
+
+function burnOf(rates: Record<BurnWindow, number | null>) {
+  return { rates, pairs: burnPairs(rates) };
+}
+
+describe('the burn-rate alert', () => {
+  it('fires on the latency objective from the request-duration buckets, naming both windows', () => {
+    const raw = freshRaw();
+    // 30 % of requests slower than 150 ms: 6 times the 5 % budget; 50 % slower than 100 ms: 10 times.
+    raw.durationBuckets5m = raw.durationBuckets1h = durationBuckets({ '0.1': 50, '0.2': 90, '+Inf': 100 });
+    // 99 % within 10 ms over 30 min and 6 h.
+    raw.durationBuckets30m = raw.durationBuckets6h = durationBuckets({ '0.01': 99, '+Inf': 100 });
+    const s = shapeSnapshot(raw, 'http://p', 100, 30);
+    expect(s.inference.burn.rates['1h']).toBeCloseTo(10);
+    expect(s.inference.burn.pairs.map((p) => p.fires)).toEqual([false, false]);
+    const fast = shapeSnapshot(raw, 'http://p', 50, 30);
+    // 75 % slower than 50 ms: 15 times the budget, above 14.4 in 1 h and 5 min.
+    expect(fast.inference.burn.pairs.map((p) => p.fires)).toEqual([true, false]);
+    expect(fast.alerts.find((a) => a.id === 'p95')?.detail).toBe(
+      'Requests slower than the 50 ms target (5 % may be) spend the error budget 15.0× as fast as allowed over 1 h and 15.0× over 5 min (alert above 14.4×).',
+    );
+  });
+
+  it('says "cannot tell" when a window has no histogram and no other pair fires', () => {
+    const raw = freshRaw();
+    raw.durationBuckets6h = [];
+    const s = shapeSnapshot(raw, 'http://p', 250, 30);
+    expect(s.inference.burn.rates['6h']).toBeNull();
+    expect(s.unknown.map((u) => [u.id, u.reason])).toEqual([
+      ['p95', 'cannot tell: no request-duration histogram from text-embeddings-inference over 6 h / 30 min'],
+    ]);
+    // A pair that fires is enough, whatever the other one.
+    raw.durationBuckets5m = raw.durationBuckets1h = durationBuckets({ '0.01': 10, '+Inf': 100 });
+    const firing = shapeSnapshot(raw, 'http://p', 10, 30);
+    expect(firing.alerts.map((a) => a.id)).toContain('p95');
+    expect(firing.unknown).toEqual([]);
+  });
+});
+
+describe('XID events', () => {
+  it('counts each XID per GPU with its bucket, the most disruptive first, and names them in the alert', () => {
+    const gpu = { UUID: 'GPU-a', hostname: 'n1', gpu: '0' };
+    const rows = xidEventRows([
+      { labels: { ...gpu, xid: '43' }, value: 3 },
+      { labels: { ...gpu, xid: '31' }, value: 2 },
+      { labels: { ...gpu, xid: '48' }, value: 1 },
+      { labels: { ...gpu, xid: '999' }, value: 1 },
+    ]);
+    expect(rows.map((r) => [r.xid, r.count, r.bucket])).toEqual([
+      [48, 1, 'RESET_GPU'],
+      [999, 1, null],
+      [31, 2, 'RESTART_APP'],
+      [43, 3, 'IGNORE'],
+    ]);
+    const raw = freshRaw();
+    raw.xidEvents = [{ labels: { ...gpu, xid: '31' }, value: 3 }];
+    expect(shapeSnapshot(raw, 'http://p', 250, 30).alerts.find((a) => a.id === 'xid')?.detail).toBe(
+      'XID 31 3 times on n1 GPU 0 (application error: restart the application).',
+    );
+  });
+
+  it('raises no alert for a last XID the gauge still holds from before the window', () => {
+    const raw = freshRaw();
+    raw.gpuFields = [field('DCGM_FI_DEV_XID_ERRORS', { ...T4, UUID: 'GPU-a', hostname: 'n1' }, 13)];
+    const s = shapeSnapshot(raw, 'http://p', 250, 30);
+    expect(s.gpus.list[0]!.xid).toBe(13);
+    expect(s.gpus.xidEvents).toEqual([]);
+    expect(s.alerts.map((a) => a.id)).not.toContain('xid');
+    expect(s.unknown).toEqual([]);
+  });
+});
+
+describe('fail-closed blocks by organisation and Outpost', () => {
+  it('joins both windows per organisation and Outpost, the most blocked now first, and links known slugs', () => {
+    const rows = blockedRows(
+      [
+        { labels: { org: 'acme', outpost: 'east' }, value: 4 },
+        { labels: { org: 'globex' }, value: 9 },
+      ],
+      [
+        { labels: { org: 'acme', outpost: 'east' }, value: 40 },
+        { labels: { org: 'globex' }, value: 90 },
+        { labels: { org: 'acme' }, value: 7 },
+        { labels: {}, value: 12 },
+      ],
+    );
+    expect(rows.map((r) => [r.org, r.outpost, r.last15m, r.last24h])).toEqual([
+      ['globex', null, 9, 90],
+      ['acme', 'east', 4, 40],
+      [null, null, null, 12],
+      ['acme', null, null, 7],
+    ]);
+    const named = withOrgs(rows, new Map([['acme', { id: 'id-acme', name: 'Acme Ltd' }]]));
+    expect(named.map((r) => [r.org, r.orgId, r.orgName])).toEqual([
+      ['globex', null, null],
+      ['acme', 'id-acme', 'Acme Ltd'],
+      [null, null, null],
+      ['acme', 'id-acme', 'Acme Ltd'],
+    ]);
   });
 });
 

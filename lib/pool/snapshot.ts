@@ -1,3 +1,4 @@
+import { type BurnPair, burnPairs, burnRate, type BurnWindow, WINDOW_WORDS } from './burn';
 import type { PrometheusClient, Sample } from './client';
 import {
   GPU_FIELDS,
@@ -9,8 +10,9 @@ import {
   rangeQueries,
   SCALAR_KEYS,
   type ScalarKey,
+  type Stage,
 } from './promql';
-import { offTheBus, xidName } from './xid';
+import { bySeverity, offTheBus, xidAction, xidBucket, type XidBucket, xidName } from './xid';
 
 /**
  * The pool view's figures, read from Prometheus at one moment. `null` everywhere means "not reported":
@@ -48,7 +50,7 @@ export interface GpuRow {
   fbUsedPercent: number | null;
   tempC: number | null;
   powerW: number | null;
-  /** The last XID error the GPU reported; 0 is none. */
+  /** The last XID error the GPU reported, however long ago; 0 is none. */
   xid: number | null;
   /** DCGM_FI_PROF_GR_ENGINE_ACTIVE as %, absent on T4s. */
   engineActivePercent: number | null;
@@ -62,6 +64,32 @@ export interface GpuRow {
   /** How old the GPU's samples are, in seconds. */
   ageS: number | null;
   stale: boolean;
+}
+
+/** One GPU's reports of one XID in the last XID_WINDOW, with the catalogue's bucket. */
+export interface XidEventRow {
+  gpuId: string;
+  host: string | null;
+  index: string | null;
+  xid: number;
+  name: string;
+  count: number;
+  /** null for an XID not in lib/pool/xid.ts. */
+  bucket: XidBucket | null;
+  action: string;
+}
+
+/** Whose requests the gateway blocked: one organisation, or one of its Outposts. */
+export interface BlockedRow {
+  /** The `org` label (the organisation's slug); null for a gateway build without the label. */
+  org: string | null;
+  /** The `outpost` label (the Outpost's name); null for SaaS requests. */
+  outpost: string | null;
+  last15m: number | null;
+  last24h: number | null;
+  /** The organisation the slug names in the portal's database (lib/pool/index.ts looks it up); null if none. */
+  orgId: string | null;
+  orgName: string | null;
 }
 
 /** Where the page's inputs come from. Each alert names the source it needs (SOURCE_OF). */
@@ -130,7 +158,10 @@ export interface PoolSnapshot {
     fbUsedMiB: number | null;
     fbFreeMiB: number | null;
     hottest: { tempC: number; gpu: GpuRow | null } | null;
+    /** GPUs whose gauge holds a last XID, however old; null without the gauge. */
     withXid: number | null;
+    /** The XIDs of the last XID_WINDOW, the most disruptive action first; empty when none. */
+    xidEvents: XidEventRow[];
     overMemory: number | null;
     list: GpuRow[];
   };
@@ -139,6 +170,13 @@ export interface PoolSnapshot {
     requestRate: number | null;
     p50Ms: number | null;
     p95Ms: number | null;
+    /** p50 and p95 of each stage of a request over 5 minutes, in ms. */
+    stages: Array<{ stage: Stage; p50Ms: number | null; p95Ms: number | null }>;
+    /** Requests per batch TEI formed over 5 minutes: the mean and the p95. */
+    batchSizeMean: number | null;
+    batchSizeP95: number | null;
+    /** The burn rate of the p95 latency objective over each window, and the alert's window pairs. */
+    burn: { rates: Record<BurnWindow, number | null>; pairs: BurnPair[] };
     errorRatio: number | null;
     errorsByReason: Array<{ reason: string; ratio: number | null }>;
   };
@@ -147,6 +185,8 @@ export interface PoolSnapshot {
     last15m: number | null;
     last24h: number | null;
     byReason24h: Array<{ reason: string; count: number | null }>;
+    /** Blocks by organisation and Outpost, the most blocked now first (docs/PLATFORM_CONTRACT.md). */
+    byOrg: BlockedRow[];
   };
   /** The alerts that fire. */
   alerts: PoolAlert[];
@@ -176,10 +216,17 @@ export interface RawSnapshot {
   nodes: Sample[];
   gpuCapacity: Sample[];
   gpuFields: Sample[];
+  xidEvents: Sample[];
+  durationBuckets5m: Sample[];
+  durationBuckets30m: Sample[];
+  durationBuckets1h: Sample[];
+  durationBuckets6h: Sample[];
   powerThrottle: Sample[];
   thermalThrottle: Sample[];
   errorRatioByReason: Sample[];
   failClosed24hByReason: Sample[];
+  failClosed15mByOrg: Sample[];
+  failClosed24hByOrg: Sample[];
   up: Sample[];
   upTimes: Sample[];
   nodeTimes: Sample[];
@@ -193,10 +240,17 @@ const VECTOR_KEYS = [
   'nodes',
   'gpuCapacity',
   'gpuFields',
+  'xidEvents',
+  'durationBuckets5m',
+  'durationBuckets30m',
+  'durationBuckets1h',
+  'durationBuckets6h',
   'powerThrottle',
   'thermalThrottle',
   'errorRatioByReason',
   'failClosed24hByReason',
+  'failClosed15mByOrg',
+  'failClosed24hByOrg',
   'up',
   'upTimes',
   'nodeTimes',
@@ -363,15 +417,16 @@ const SOURCE_OF: Record<Exclude<AlertId, 'scrape'>, SourceId[]> = {
 
 const TITLES: Record<AlertId, string> = {
   scrape: 'Scrape targets down',
-  xid: 'XID error',
+  xid: 'XID errors in the last hour',
   missing_gpu: 'GPUs missing',
   not_ready: 'NotReady nodes',
   gpu_memory: 'GPU memory above 90 %',
-  p95: 'p95 latency above target',
+  p95: 'p95 latency objective: error budget burning fast',
   fail_closed: 'Requests blocked (fail-closed)',
 };
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const burnText = (rate: number | null) => `${rate === null ? '?' : rate.toFixed(1)}×`;
 
 /** Why an alert on these sources cannot be evaluated, or null when every one is there and fresh. */
 function cannotTell(sources: SourceState[], ids: SourceId[], staleAfterS: number): string | null {
@@ -399,13 +454,17 @@ export function alertsOf(s: Omit<PoolSnapshot, 'alerts' | 'unknown'>): {
       'scrape',
       `Prometheus cannot scrape ${down.map((j) => `${j.job} (${j.down.length} of ${j.targets} down: ${j.down.join(', ')})`).join('; ')}.`,
     );
-  const xids = s.gpus.list.filter((g) => g.xid);
+  // An XID whose bucket is "no action" is listed, not raised.
+  const xids = s.gpus.xidEvents.filter((e) => e.bucket !== 'IGNORE');
   if (xids.length)
     fire(
       'xid',
-      `${plural(xids.length, 'GPU')} reported an XID error: ${xids
-        .map((g) => `XID ${g.xid} on ${g.host ?? g.id} GPU ${g.index ?? '?'}`)
-        .join(', ')}.`,
+      `${xids
+        .map(
+          (e) =>
+            `XID ${e.xid} ${plural(e.count, 'time')} on ${e.host ?? e.gpuId} GPU ${e.index ?? '?'} (${e.action})`,
+        )
+        .join('; ')}.`,
     );
   if (s.gpus.missing.length)
     fire(
@@ -426,10 +485,16 @@ export function alertsOf(s: Omit<PoolSnapshot, 'alerts' | 'unknown'>): {
       'gpu_memory',
       `${plural(s.gpus.overMemory, 'GPU has', 'GPUs have')} more than 90 % of the framebuffer in use.`,
     );
-  if (s.inference.p95Ms !== null && s.inference.p95Ms > s.p95TargetMs)
+  const burning = s.inference.burn.pairs.filter((p) => p.fires);
+  if (burning.length)
     fire(
       'p95',
-      `p95 inference latency is ${Math.round(s.inference.p95Ms)} ms, above the ${s.p95TargetMs} ms target.`,
+      `Requests slower than the ${s.p95TargetMs} ms target (5 % may be) spend the error budget ${burning
+        .map(
+          (p) =>
+            `${burnText(p.longRate)} as fast as allowed over ${WINDOW_WORDS[p.long]} and ${burnText(p.shortRate)} over ${WINDOW_WORDS[p.short]} (alert above ${p.threshold}×)`,
+        )
+        .join('; ')}.`,
     );
   if (s.failClosed.last15m !== null && Math.round(s.failClosed.last15m) > 0)
     fire(
@@ -442,7 +507,16 @@ export function alertsOf(s: Omit<PoolSnapshot, 'alerts' | 'unknown'>): {
   for (const [id, sources] of Object.entries(SOURCE_OF) as Array<[keyof typeof SOURCE_OF, SourceId[]]>) {
     if (alerts.some((a) => a.id === id)) continue;
     const reason = cannotTell(s.sources, sources, s.staleAfterS);
+    const blind = s.inference.burn.pairs.filter((p) => p.fires === null);
     if (reason) unknown.push({ id, title: TITLES[id], reason });
+    else if (id === 'p95' && blind.length)
+      unknown.push({
+        id,
+        title: TITLES[id],
+        reason: `cannot tell: no request-duration histogram from text-embeddings-inference over ${blind
+          .map((p) => `${WINDOW_WORDS[p.long]} / ${WINDOW_WORDS[p.short]}`)
+          .join(' and ')}`,
+      });
     else if (id === 'missing_gpu' && s.gpus.expected === null)
       unknown.push({
         id,
@@ -518,6 +592,76 @@ export function missingGpus(nodes: NodeRow[], gpus: GpuRow[]): MissingGpu[] {
   return missing;
 }
 
+/** The XID events per GPU and code, the most disruptive action first, then the most frequent. */
+export function xidEventRows(samples: Sample[]): XidEventRow[] {
+  return samples
+    .flatMap(({ labels, value }) => {
+      const xid = Number(labels.xid);
+      const count = finite(value);
+      if (!Number.isInteger(xid) || count === null || count <= 0) return [];
+      return [
+        {
+          gpuId: gpuId(labels),
+          host: hostOf(labels),
+          index: labels.gpu ?? null,
+          xid,
+          name: xidName(xid),
+          count,
+          bucket: xidBucket(xid),
+          action: xidAction(xid),
+        },
+      ];
+    })
+    .sort((a, b) => bySeverity(a.xid, b.xid) || b.count - a.count || a.gpuId.localeCompare(b.gpuId));
+}
+
+/** One row per organisation and Outpost in either window; a window without the row's series is null. */
+export function blockedRows(last15m: Sample[], last24h: Sample[]): BlockedRow[] {
+  const key = (l: Record<string, string>) => `${l.org ?? ''}\u0000${l.outpost ?? ''}`;
+  const rows = new Map<string, BlockedRow>();
+  for (const [samples, field] of [
+    [last24h, 'last24h'],
+    [last15m, 'last15m'],
+  ] as const)
+    for (const { labels, value } of samples) {
+      const row = rows.get(key(labels)) ?? {
+        org: labels.org ?? null,
+        outpost: labels.outpost ?? null,
+        last15m: null,
+        last24h: null,
+        orgId: null,
+        orgName: null,
+      };
+      row[field] = finite(value);
+      rows.set(key(labels), row);
+    }
+  return [...rows.values()].sort(
+    (a, b) =>
+      (b.last15m ?? 0) - (a.last15m ?? 0) ||
+      (b.last24h ?? 0) - (a.last24h ?? 0) ||
+      (a.org ?? '').localeCompare(b.org ?? ''),
+  );
+}
+
+/** Names each row's organisation from the portal's own records, by slug; an unknown slug stays unnamed. */
+export function withOrgs(rows: BlockedRow[], orgs: Map<string, { id: string; name: string }>): BlockedRow[] {
+  return rows.map((r) => {
+    const org = r.org === null ? undefined : orgs.get(r.org);
+    return { ...r, orgId: org?.id ?? null, orgName: org?.name ?? null };
+  });
+}
+
+/** The burn rate of the latency objective over each window, and which window pairs fire. */
+function burnOf(raw: RawSnapshot, targetMs: number): PoolSnapshot['inference']['burn'] {
+  const rates: Record<BurnWindow, number | null> = {
+    '5m': burnRate(raw.durationBuckets5m, targetMs),
+    '30m': burnRate(raw.durationBuckets30m, targetMs),
+    '1h': burnRate(raw.durationBuckets1h, targetMs),
+    '6h': burnRate(raw.durationBuckets6h, targetMs),
+  };
+  return { rates, pairs: burnPairs(rates) };
+}
+
 export function shapeSnapshot(
   raw: RawSnapshot,
   source: string,
@@ -572,6 +716,7 @@ export function shapeSnapshot(
       fbFreeMiB: v.fbFreeMiB,
       hottest,
       withXid: v.gpusWithXid,
+      xidEvents: xidEventRows(raw.xidEvents),
       overMemory: v.gpusOverMemory,
       list,
     },
@@ -580,6 +725,14 @@ export function shapeSnapshot(
       requestRate: v.requestRate,
       p50Ms: ms(v.p50Seconds),
       p95Ms: ms(v.p95Seconds),
+      stages: [
+        { stage: 'queue', p50Ms: ms(v.queueP50Seconds), p95Ms: ms(v.queueP95Seconds) },
+        { stage: 'tokenization', p50Ms: ms(v.tokenizationP50Seconds), p95Ms: ms(v.tokenizationP95Seconds) },
+        { stage: 'inference', p50Ms: ms(v.inferenceP50Seconds), p95Ms: ms(v.inferenceP95Seconds) },
+      ],
+      batchSizeMean: v.batchSizeMean,
+      batchSizeP95: v.batchSizeP95,
+      burn: burnOf(raw, p95TargetMs),
       errorRatio: v.errorRatio,
       errorsByReason: raw.errorRatioByReason
         .map((s) => ({ reason: s.labels.err ?? '(no reason)', ratio: finite(s.value) }))
@@ -592,6 +745,7 @@ export function shapeSnapshot(
       byReason24h: raw.failClosed24hByReason
         .map((s) => ({ reason: s.labels.reason ?? '(no reason)', count: finite(s.value) }))
         .sort((a, b) => (b.count ?? 0) - (a.count ?? 0)),
+      byOrg: blockedRows(raw.failClosed15mByOrg, raw.failClosed24hByOrg),
     },
   };
   return { ...base, ...alertsOf(base) };

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Db, rows } from '@/db/client';
 import { type AuditFilter, filterConditions, resolveAuditSearch } from '@/lib/audit/filter';
+import type { AuditAction } from '@/lib/audit/actions';
 import { redact } from '@/lib/audit/redact';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
@@ -301,4 +302,61 @@ export async function staffEmails(ctx: StaffCtx): Promise<string[]> {
     sql`select email from staff_users order by email limit 500`,
   );
   return r.map((x) => x.email);
+}
+
+/** The staff actions the GPU pool view marks on its charts' time axis. */
+export const POOL_MARK_ACTIONS = [
+  'org.outpost.inference_mode.updated',
+  'org.suspended',
+  'org.resumed',
+] as const satisfies readonly AuditAction[];
+
+export interface PoolMark {
+  /** When (ISO). */
+  at: string;
+  action: (typeof POOL_MARK_ACTIONS)[number];
+  orgId: string | null;
+  orgName: string | null;
+  /** The Outpost's name, for an inference mode change. */
+  outpost: string | null;
+  actorEmail: string | null;
+}
+
+/** How many marks one chart range shows at most (the newest). */
+export const POOL_MARKS_LIMIT = 200;
+
+/** The successful Outpost mode changes, suspensions and resumes between two moments, oldest first. */
+export async function poolMarks(ctx: StaffCtx, from: Date, to: Date): Promise<PoolMark[]> {
+  requirePermission(ctx, 'audit.read');
+  const found = await rows<{
+    at: string;
+    action: PoolMark['action'];
+    org_id: string | null;
+    org_name: string | null;
+    outpost: string | null;
+    actor_email: string | null;
+  }>(
+    ctx.db,
+    sql`select * from (
+          select to_char(a.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, a.action,
+            a.org_id::text as org_id, o.name as org_name, op.name as outpost, a.actor_email, a.seq
+          from audit_log a
+          left join organizations o on o.id = a.org_id
+          left join outposts op on a.target_type = 'outpost' and op.id::text = a.target_id
+          where a.action in (${sql.join(
+            POOL_MARK_ACTIONS.map((x) => sql`${x}`),
+            sql`, `,
+          )})
+            and a.outcome = 'success' and a.occurred_at >= ${from.toISOString()} and a.occurred_at <= ${to.toISOString()}
+          order by a.occurred_at desc, a.seq desc limit ${POOL_MARKS_LIMIT}) m
+        order by m.at, m.seq`,
+  );
+  return found.map((r) => ({
+    at: r.at,
+    action: r.action,
+    orgId: r.org_id,
+    orgName: r.org_name,
+    outpost: r.outpost,
+    actorEmail: r.actor_email,
+  }));
 }

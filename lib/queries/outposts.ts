@@ -1,4 +1,4 @@
-import { asc, count, desc, eq } from 'drizzle-orm';
+import { asc, count, desc, eq, inArray } from 'drizzle-orm';
 import { organizations, outposts } from '@/db/schema';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
@@ -32,4 +32,18 @@ export async function listOutposts(ctx: StaffCtx) {
     ctx.db.select({ n: count() }).from(outposts),
   ]);
   return { rows, total: total?.n ?? 0 };
+}
+
+/**
+ * The organisations with these slugs, by slug: the gateway's fail-closed counter names the organisation by
+ * its slug (docs/PLATFORM_CONTRACT.md), and the pool view links each to its page.
+ */
+export async function orgsBySlug(ctx: StaffCtx, slugs: string[]) {
+  requirePermission(ctx, 'pool.read');
+  if (!slugs.length) return new Map<string, { id: string; name: string }>();
+  const rows = await ctx.db
+    .select({ id: organizations.id, slug: organizations.slug, name: organizations.name })
+    .from(organizations)
+    .where(inArray(organizations.slug, slugs));
+  return new Map(rows.map((r) => [r.slug, { id: r.id, name: r.name }]));
 }
