@@ -10,14 +10,17 @@
  */
 export async function register() {
   if (process.env.NEXT_RUNTIME !== 'nodejs' || process.env.NEXT_PHASE === 'phase-production-build') return;
-  const { exitOnStartupProblems } = await import('@/lib/startup');
+  const { exitOnStartupProblems, startupWarnings } = await import('@/lib/startup');
   exitOnStartupProblems(process.env);
-  const [{ config }, { startTracing }, { startSiemDelivery }, { startAuditTicker }] = await Promise.all([
-    import('@/lib/config'),
-    import('@/lib/tracing'),
-    import('@/lib/siem/background'),
-    import('@/lib/services/audit/ticker'),
-  ]);
+  const [{ config }, { log }, { startTracing }, { startSiemDelivery }, { startAuditTicker }] =
+    await Promise.all([
+      import('@/lib/config'),
+      import('@/lib/log'),
+      import('@/lib/tracing'),
+      import('@/lib/siem/background'),
+      import('@/lib/services/audit/ticker'),
+    ]);
+  for (const warning of startupWarnings(config())) log.warn(warning);
   await startTracing(config());
   await startAuditTicker();
   // Not awaited past the start: register() must return before the server takes requests.

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { refusalLines, startupProblems } from './startup';
+import { refusalLines, startupProblems, startupWarnings } from './startup';
 
 let dir: string;
 
@@ -168,5 +168,14 @@ describe('instrumentation register()', () => {
     vi.unstubAllEnvs();
     exit.mockRestore();
     error.mockRestore();
+  });
+});
+
+describe('startupWarnings', () => {
+  it('says loudly that WEBAUTHN_INSECURE_OVERRIDE is on, and nothing when it is off', () => {
+    expect(startupWarnings({ WEBAUTHN_INSECURE_OVERRIDE: true, PORTAL_ENV: 'production' })).toEqual([
+      expect.stringMatching(/^INSECURE: WEBAUTHN_INSECURE_OVERRIDE is on in production: /),
+    ]);
+    expect(startupWarnings({ WEBAUTHN_INSECURE_OVERRIDE: false, PORTAL_ENV: 'production' })).toEqual([]);
   });
 });

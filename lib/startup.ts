@@ -105,6 +105,19 @@ export function secretProblems(
   return problems;
 }
 
+/**
+ * Settings the portal accepts but that weaken it, one line each: instrumentation.ts logs them as warnings at
+ * every start of every process, so that they are never on quietly.
+ */
+export function startupWarnings(c: Pick<Config, 'WEBAUTHN_INSECURE_OVERRIDE' | 'PORTAL_ENV'>): string[] {
+  const warnings: string[] = [];
+  if (c.WEBAUTHN_INSECURE_OVERRIDE)
+    warnings.push(
+      `INSECURE: WEBAUTHN_INSECURE_OVERRIDE is on${c.PORTAL_ENV === 'production' ? ' in production' : ''}: security keys may enrol without attestation trust or outside the AAGUID allow-list. Switch it off as soon as the reason for it is gone.`,
+    );
+  return warnings;
+}
+
 /** One JSON log line per problem, as the rest of the portal's logs are. */
 export function refusalLines(problems: string[], now = new Date()): string[] {
   return problems.map((problem) =>
