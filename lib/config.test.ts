@@ -22,6 +22,14 @@ describe('parseConfig', () => {
     expect(parseConfig({ DATABASE_URL: 'postgres://u:p@db:5432/portal' }).dbKind).toBe('postgres');
   });
 
+  it('bounds the invitation lifetime to 5 minutes .. 7 days', () => {
+    expect(parseConfig({ INVITE_TTL_S: '900' }).INVITE_TTL_S).toBe(900);
+    expect(problems({ INVITE_TTL_S: String(8 * 86_400) })).toEqual([
+      expect.stringMatching(/^INVITE_TTL_S: /),
+    ]);
+    expect(problems({ INVITE_TTL_S: '60' })).toEqual([expect.stringMatching(/^INVITE_TTL_S: /)]);
+  });
+
   it('names the field that is wrong', () => {
     expect(problems({ PORT: 'eighty' })).toEqual([expect.stringMatching(/^PORT: /)]);
     expect(problems({ DATABASE_URL: 'mysql://x' })).toEqual(['DATABASE_URL: must be a postgres:// URL']);

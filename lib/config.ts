@@ -55,11 +55,12 @@ const Env = z.object({
     .max(7 * 86_400)
     .default(8 * 3600),
   STEP_UP_MAX_AGE_S: z.coerce.number().int().min(10).max(3600).default(300),
+  /** How long an enrolment link lives: 5 minutes to 7 days. */
   INVITE_TTL_S: z.coerce
     .number()
     .int()
-    .min(60)
-    .max(30 * 86_400)
+    .min(300)
+    .max(7 * 86_400)
     .default(72 * 3600),
 
   /** Failed sign-ins allowed per window, per client address and per credential, before 429. */

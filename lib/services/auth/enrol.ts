@@ -13,7 +13,7 @@ import { hashInviteToken } from '@/lib/services/staff/invites';
 
 export type InviteState =
   | { state: 'valid'; email: string; role: string; expiresAt: Date }
-  | { state: 'used' | 'expired' | 'unknown' };
+  | { state: 'used' | 'revoked' | 'expired' | 'unknown' };
 
 const Token = z.string().regex(/^[A-Za-z0-9_-]{20,100}$/, 'This enrolment link is not valid.');
 
@@ -26,6 +26,7 @@ export async function inviteState(db: Db, token: string): Promise<InviteState> {
     .where(eq(staffInvites.tokenHash, hashInviteToken(token)));
   if (!invite) return { state: 'unknown' };
   if (invite.usedAt) return { state: 'used' };
+  if (invite.revokedAt) return { state: 'revoked' };
   if (invite.expiresAt <= new Date()) return { state: 'expired' };
   return { state: 'valid', email: invite.email, role: invite.role, expiresAt: invite.expiresAt };
 }
@@ -37,11 +38,12 @@ export async function enrolmentInvite(token: string): Promise<InviteState> {
 
 export const INVITE_MESSAGES = {
   used: 'This enrolment link has already been used. Ask a superadmin for a new invitation.',
+  revoked: 'This enrolment link was withdrawn. Ask a superadmin for a new invitation.',
   expired: 'This enrolment link has expired. Ask a superadmin for a new invitation.',
   unknown: 'This enrolment link is not valid. Check that you copied all of it, or ask for a new invitation.',
 } as const;
 
-function refuse(state: 'used' | 'expired' | 'unknown'): never {
+function refuse(state: 'used' | 'revoked' | 'expired' | 'unknown'): never {
   throw new AppError(state === 'unknown' ? 404 : 410, `invite_${state}`, INVITE_MESSAGES[state]);
 }
 
@@ -113,6 +115,7 @@ function enrol(
       .for('update');
     if (!invite) refuse('unknown');
     if (invite.usedAt) refuse('used');
+    if (invite.revokedAt) refuse('revoked');
     if (invite.expiresAt <= new Date()) refuse('expired');
 
     const taken = await tx
