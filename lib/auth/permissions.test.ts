@@ -18,6 +18,7 @@ const EXPECTED: Record<(typeof PERMISSIONS)[number], [superadmin: boolean, admin
   'orgs.mfa_policy.write':     [Y, Y, N, N, N],
   'orgs.rate_limits.write':    [Y, Y, N, N, N],
   'orgs.rate_limits.override': [Y, Y, Y, N, N],
+  'orgs.rate_limits.override_extended': [Y, Y, N, N, N],
   'orgs.entitlements.write':   [Y, Y, N, Y, N],
   'orgs.support_note.write':   [Y, Y, Y, N, N],
   'orgs.outpost_mode.write':   [Y, N, N, N, N],

@@ -17,6 +17,8 @@ export const PERMISSIONS = [
   'orgs.mfa_policy.write',
   'orgs.rate_limits.write',
   'orgs.rate_limits.override',
+  /** Overrides longer than a week (up to MAX_OVERRIDE_DAYS); without it, lib/rate-limits.ts caps them. */
+  'orgs.rate_limits.override_extended',
   'orgs.entitlements.write',
   'orgs.support_note.write',
   'orgs.outpost_mode.write',
@@ -47,6 +49,7 @@ const ADMIN: Permission[] = [
   'orgs.mfa_policy.write',
   'orgs.rate_limits.write',
   'orgs.rate_limits.override',
+  'orgs.rate_limits.override_extended',
   'orgs.entitlements.write',
   'orgs.support_note.write',
   'plans.write',
@@ -69,8 +72,11 @@ export function can(role: StaffRole, permission: Permission): boolean {
   return MATRIX[role].has(permission);
 }
 
-export function requirePermission(ctx: { role: StaffRole }, permission: Permission): void {
+/** `why` tells the refused person what needed the permission, when it is not the whole request. */
+export function requirePermission(ctx: { role: StaffRole }, permission: Permission, why?: string): void {
   if (!can(ctx.role, permission)) {
-    throw new ForbiddenError(`Your role (${ctx.role}) does not have the permission ${permission}.`);
+    throw new ForbiddenError(
+      `${why ? `${why} ` : ''}Your role (${ctx.role}) does not have the permission ${permission}.`,
+    );
   }
 }
