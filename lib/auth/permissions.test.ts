@@ -28,6 +28,7 @@ const EXPECTED: Record<(typeof PERMISSIONS)[number], [superadmin: boolean, admin
   'acting.list':               [Y, N, N, N, Y],
   'acting.end_any':            [Y, N, N, N, N],
   'platform_token.mint':       [Y, Y, Y, Y, N],
+  'platform_token.mint_admin': [Y, Y, N, N, N],
   'audit.verify':              [Y, N, N, N, Y],
   'audit.export':              [Y, N, N, N, Y],
   'staff.read':                [Y, N, N, N, Y],

@@ -29,6 +29,7 @@ export const PERMISSIONS = [
   'acting.list',
   'acting.end_any',
   'platform_token.mint',
+  'platform_token.mint_admin',
   // The audit chain.
   'audit.verify',
   'audit.export',
@@ -53,6 +54,7 @@ const ADMIN: Permission[] = [
   'orgs.entitlements.write',
   'orgs.support_note.write',
   'plans.write',
+  'platform_token.mint_admin',
 ];
 
 export const MATRIX: Readonly<Record<StaffRole, ReadonlySet<Permission>>> = {
@@ -61,6 +63,14 @@ export const MATRIX: Readonly<Record<StaffRole, ReadonlySet<Permission>>> = {
   support: new Set([...READ, ...ACT, 'orgs.rate_limits.override', 'orgs.support_note.write']),
   billing: new Set([...READ, ...ACT, 'orgs.plan_tier.write', 'orgs.entitlements.write']),
   auditor: new Set([...READ, 'acting.list', 'audit.verify', 'audit.export', 'staff.read']),
+};
+
+/** The scopes of a platform API token, and the permission that mints each (besides platform_token.mint). */
+export const PLATFORM_SCOPES = ['org:read', 'org:admin'] as const;
+export type PlatformScope = (typeof PLATFORM_SCOPES)[number];
+export const SCOPE_PERMISSION: Readonly<Record<PlatformScope, Permission>> = {
+  'org:read': 'platform_token.mint',
+  'org:admin': 'platform_token.mint_admin',
 };
 
 /** The roles that hold a permission, for "who may edit this" on the screens. */
