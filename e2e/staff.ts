@@ -66,8 +66,9 @@ export async function enrolError(
   return (await alert.textContent()) ?? '';
 }
 
-export async function signIn(page: Page, opts: { email?: string } = {}) {
-  await page.goto('/login');
+/** `next` is sent as the login page's `next=` parameter, exactly as given (encoded). */
+export async function signIn(page: Page, opts: { email?: string; next?: string } = {}) {
+  await page.goto(opts.next === undefined ? '/login' : `/login?next=${encodeURIComponent(opts.next)}`);
   if (opts.email) await page.getByLabel(/E-mail/).fill(opts.email);
   await page.getByRole('button', { name: 'Sign in with security key' }).click();
   await expect(page).not.toHaveURL(/\/login/);
