@@ -10,12 +10,13 @@ import type { RequestMeta } from '@/lib/auth/session';
 import { RegistrationResponse } from '@/lib/auth/webauthn-json';
 import { AppError, parseInput } from '@/lib/errors';
 import { hashInviteToken } from '@/lib/services/staff/invites';
+import { text } from '@/lib/text';
 
 export type InviteState =
   | { state: 'valid'; email: string; role: string; expiresAt: Date }
   | { state: 'used' | 'revoked' | 'expired' | 'unknown' };
 
-const Token = z.string().regex(/^[A-Za-z0-9_-]{20,100}$/, 'This enrolment link is not valid.');
+const Token = text().regex(/^[A-Za-z0-9_-]{20,100}$/, 'This enrolment link is not valid.');
 
 /** What an enrolment link leads to. A forged token looks exactly like an unknown one. */
 export async function inviteState(db: Db, token: string): Promise<InviteState> {
@@ -49,7 +50,7 @@ function refuse(state: 'used' | 'revoked' | 'expired' | 'unknown'): never {
 
 const BeginInput = z.object({
   token: Token,
-  displayName: z.string().trim().min(2, 'Enter your name (at least 2 characters).').max(100),
+  displayName: text().trim().min(2, 'Enter your name (at least 2 characters).').max(100),
 });
 
 export async function beginEnrolment(db: Db, raw: unknown) {
@@ -60,7 +61,7 @@ export async function beginEnrolment(db: Db, raw: unknown) {
 }
 
 const FinishInput = BeginInput.extend({
-  nickname: z.string().trim().min(1, 'Name this key, for example "YubiKey on my keyring".').max(60),
+  nickname: text().trim().min(1, 'Name this key, for example "YubiKey on my keyring".').max(60),
   response: RegistrationResponse,
 });
 

@@ -8,9 +8,10 @@ import { beginRegistration, storeRegistration } from '@/lib/auth/registration';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { RegistrationResponse } from '@/lib/auth/webauthn-json';
 import { AppError, NotFoundError, parseInput } from '@/lib/errors';
+import { text } from '@/lib/text';
 
-const Nickname = z.string().trim().min(1, 'Name this key, for example "YubiKey on my keyring".').max(60);
-const CredentialId = z.string().regex(/^[A-Za-z0-9_-]{16,1400}$/, 'Not a credential id.');
+const Nickname = text().trim().min(1, 'Name this key, for example "YubiKey on my keyring".').max(60);
+const CredentialId = text().regex(/^[A-Za-z0-9_-]{16,1400}$/, 'Not a credential id.');
 
 /** Adding a key to your own account needs a recent security-key check, so a stolen session cannot. */
 export async function beginAddKey(ctx: StaffCtx) {
@@ -122,7 +123,7 @@ export async function unlockKey(ctx: StaffCtx, raw: unknown) {
   const input = parseInput(
     z.object({
       credentialId: CredentialId,
-      reason: z.string().trim().min(10, 'Say why (at least 10 characters).').max(500),
+      reason: text().trim().min(10, 'Say why (at least 10 characters).').max(500),
     }),
     raw,
   );

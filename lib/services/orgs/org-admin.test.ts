@@ -18,6 +18,7 @@ import { setOutpostInferenceMode } from './outpost-mode';
 import { createRateLimitOverride, revokeRateLimitOverride } from './rate-limit-override';
 import { setRateLimits } from './rate-limits';
 import { setSuspended } from './suspension';
+import { addSupportNote } from './support-notes';
 
 const kit = orgServiceKit();
 const { newOrg, actingFor, staffFor, auditCount, lastEntry, notifiedOf } = kit;
@@ -728,6 +729,42 @@ describe('setSuspended', () => {
       'suspended',
       () => setSuspended(ctx, { orgId: org.id, suspended: false, reason: REASON, version: 1 }),
       /already active/,
+    );
+  });
+});
+
+describe('text with a NUL character', () => {
+  it('is refused with 400 naming the field, and nothing is written', async () => {
+    const org = await newOrg();
+    const support = await actingFor('support', org.id);
+    const superadmin = await actingFor('superadmin', org.id);
+    await badField(
+      'body',
+      () => addSupportNote(support, { orgId: org.id, body: 'Called\u0000 the customer' }),
+      /NUL/,
+    );
+    await badField(
+      'reason',
+      () =>
+        createRateLimitOverride(support, {
+          orgId: org.id,
+          requestsPerMinute: 10,
+          expiresAt: inDays(1),
+          reason: 'Quarter-end\u0000 batch run',
+          activeOverrideId: null,
+        }),
+      /NUL/,
+    );
+    await badField(
+      'reason',
+      () =>
+        setSuspended(superadmin, {
+          orgId: org.id,
+          suspended: true,
+          reason: 'Fraud\u0000 investigation',
+          version: 1,
+        }),
+      /NUL/,
     );
   });
 });

@@ -9,8 +9,9 @@ import type { StaffCtx } from '@/lib/auth/session';
 import { ConflictError, NotFoundError, parseInput, ValidationError } from '@/lib/errors';
 import { LIMIT_KEYS, limitSchema, overrideMaxDays, pickLimits } from '@/lib/rate-limits';
 import { checkBlocking, lockOrg, notifyOrgChanged } from './common';
+import { text } from '@/lib/text';
 
-const Reason = z.string().trim().min(10, 'Say why (at least 10 characters).').max(500);
+const Reason = text().trim().min(10, 'Say why (at least 10 characters).').max(500);
 
 const CreateInput = z.object({
   orgId: z.uuid('Choose an organisation.'),
