@@ -82,11 +82,12 @@ export async function finishEnrolment(db: Db, meta: RequestMeta, raw: unknown) {
     actor: { staffId, email: peek?.email ?? null, actingOrgId: null, actingContextId: null },
     ...meta,
   };
-  // Consumed before the transaction, so that a refused key still uses the challenge up.
   const challenge = challengeOf(input.response);
-  await consumeChallenge(db, challenge, 'registration');
   const entry = { action: 'staff.enrolled', targetType: 'staff_user', targetId: staffId } as const;
   try {
+    // Consumed before the transaction, so that a refused key still uses the challenge up; a refused
+    // challenge is audited like any other refusal.
+    await consumeChallenge(db, challenge, 'registration');
     return await enrol(ctx, entry, tokenHash, challenge, input);
   } catch (err) {
     if (err instanceof AppError) {

@@ -1,7 +1,7 @@
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { staffCredentials } from '@/db/schema';
-import { withAudit } from '@/lib/audit';
+import { recordAudit, withAudit } from '@/lib/audit';
 import { challengeOf, consumeChallenge } from '@/lib/auth/challenges';
 import { requirePermission } from '@/lib/auth/permissions';
 import { beginRegistration, storeRegistration } from '@/lib/auth/registration';
@@ -31,18 +31,33 @@ export async function finishAddKey(ctx: StaffCtx, raw: unknown) {
   requireFreshAuth(ctx);
   const input = parseInput(z.object({ nickname: Nickname, response: RegistrationResponse }), raw);
   const challenge = challengeOf(input.response);
-  await consumeChallenge(ctx.db, challenge, 'registration', ctx.staffId);
-  return withAudit(ctx, { action: 'staff.key.added', targetType: 'staff_credential' }, async (tx, audit) => {
-    const { cred, fmt } = await storeRegistration(tx, ctx.staffId, input.response, challenge, input.nickname);
-    audit.target('staff_credential', cred.id);
-    audit.detail({
-      staff_id: ctx.staffId,
-      aaguid: cred.aaguid,
-      nickname: cred.nickname,
-      attestation_format: fmt,
+  const entry = { action: 'staff.key.added', targetType: 'staff_credential' } as const;
+  try {
+    await consumeChallenge(ctx.db, challenge, 'registration', ctx.staffId);
+    return await withAudit(ctx, entry, async (tx, audit) => {
+      const { cred, fmt } = await storeRegistration(
+        tx,
+        ctx.staffId,
+        input.response,
+        challenge,
+        input.nickname,
+      );
+      audit.target('staff_credential', cred.id);
+      audit.detail({
+        staff_id: ctx.staffId,
+        aaguid: cred.aaguid,
+        nickname: cred.nickname,
+        attestation_format: fmt,
+      });
+      return { id: cred.id, nickname: cred.nickname };
     });
-    return { id: cred.id, nickname: cred.nickname };
-  });
+  } catch (err) {
+    if (err instanceof AppError) {
+      const reason = typeof err.extra.reason === 'string' ? err.extra.reason : err.code;
+      await recordAudit(ctx, { ...entry, outcome: 'failure' }, { reason, message: err.message });
+    }
+    throw err;
+  }
 }
 
 /** A key the caller may manage: their own, or anyone's with staff.manage. */
