@@ -215,7 +215,32 @@ export class ConfigError extends Error {
   }
 }
 
+/** The documented bounds (DESIGN section 4) that production may tighten but never loosen. */
+export const PRODUCTION_BOUNDS = {
+  STEP_UP_MAX_AGE_S: 300,
+  SESSION_IDLE_TIMEOUT_S: 15 * 60,
+  SESSION_ABSOLUTE_TIMEOUT_S: 8 * 3600,
+} as const;
+
+/** A ticket pattern that is unanchored, or takes an empty or free-text reference, checks nothing. */
+function weakTicketPattern(pattern: string): boolean {
+  const re = new RegExp(pattern);
+  const anchored = pattern.startsWith('^') && pattern.endsWith('$') && !pattern.endsWith('\\$');
+  return !anchored || ['', ' ', 'x', 'no ticket', 'see chat'].some((s) => re.test(s));
+}
+
 export function parseConfig(env: Record<string, string | undefined>): Config {
+  // `next start` (and the image) run with NODE_ENV=production; without PORTAL_ENV the profile would
+  // silently be local. `next build` evaluates modules with it too, and is not a start-up.
+  if (
+    env.NODE_ENV === 'production' &&
+    env.NEXT_PHASE !== 'phase-production-build' &&
+    env.PORTAL_ENV === undefined
+  ) {
+    throw new ConfigError([
+      'PORTAL_ENV is not set under a production build (NODE_ENV=production): set PORTAL_ENV=production, or local for a local run',
+    ]);
+  }
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
@@ -266,6 +291,22 @@ function productionProblems(c: Config): string[] {
   if (!c.PORTAL_URL.startsWith('https://')) problems.push('PORTAL_URL must be an https:// URL in production');
   if (c.TRUSTED_CIDRS.length === 0 && !(c.CF_ACCESS_JWKS_URL && c.CF_ACCESS_AUD))
     problems.push('no network gate: set TRUSTED_CIDRS, or CF_ACCESS_JWKS_URL and CF_ACCESS_AUD, or both');
+  for (const any of c.TRUSTED_CIDRS.filter((cidr) => /\/0+$/.test(cidr)))
+    problems.push(`TRUSTED_CIDRS contains ${any}, which lets every address in: the gate would check nothing`);
+  if (c.CF_ACCESS_JWKS_URL && !c.CF_ACCESS_JWKS_URL.startsWith('https://'))
+    problems.push(
+      'CF_ACCESS_JWKS_URL must be an https:// URL in production: the keys decide who passes the gate',
+    );
+  if ((c.CF_ACCESS_JWKS_URL || c.CF_ACCESS_AUD) && !c.CF_ACCESS_ISSUER)
+    problems.push('CF_ACCESS_ISSUER is not set: with Cloudflare Access on, the token issuer must be checked');
+  for (const key of Object.keys(PRODUCTION_BOUNDS) as (keyof typeof PRODUCTION_BOUNDS)[]) {
+    if (c[key] > PRODUCTION_BOUNDS[key])
+      problems.push(`${key} is above ${PRODUCTION_BOUNDS[key]}, the documented bound (DESIGN section 4)`);
+  }
+  if (weakTicketPattern(c.ACTING_TICKET_PATTERN))
+    problems.push(
+      'ACTING_TICKET_PATTERN is weaker than a ticket reference: anchor it (^…$) and refuse empty or free text',
+    );
   if (!c.WEBAUTHN_INSECURE_OVERRIDE) {
     if (c.WEBAUTHN_ATTESTATION_TRUST !== 'mds')
       problems.push('WEBAUTHN_ATTESTATION_TRUST is not mds: attestation trust is off');
