@@ -108,6 +108,18 @@ describe('parseConfig', () => {
     expect(problems(env)).toEqual([expect.stringMatching(message)]);
   });
 
+  it('refuses production settings that leave the client address unknown, and takes Access alone', () => {
+    const { TRUSTED_CIDRS: _cidrs, ...rest } = SECURE;
+    expect(problems({ ...rest, TRUSTED_PROXY_COUNT: '0' })).toEqual([
+      expect.stringMatching(/^no network gate, and the client address would be unknown/),
+    ]);
+    expect(problems({ ...SECURE, TRUSTED_PROXY_COUNT: '0' })).toEqual([
+      expect.stringMatching(/^TRUSTED_CIDRS needs TRUSTED_PROXY_COUNT/),
+    ]);
+    // Access alone: CF-Connecting-IP, believed once the Access token verifies.
+    expect(problems({ ...rest, ...CF, TRUSTED_PROXY_COUNT: '0' })).toEqual([]);
+  });
+
   it("never lets production trust Chromium's virtual test authenticator, override or not", () => {
     const aaguids = `${SECURE.WEBAUTHN_AAGUID_ALLOWLIST},${VIRTUAL_AUTHENTICATOR_AAGUID}`;
     expect(problems({ ...SECURE, WEBAUTHN_AAGUID_ALLOWLIST: aaguids })).toEqual([

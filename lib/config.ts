@@ -290,7 +290,11 @@ function productionProblems(c: Config): string[] {
     problems.push('WEBAUTHN_RP_ID is localhost: set PORTAL_URL (or WEBAUTHN_RP_ID) to the real host');
   if (!c.PORTAL_URL.startsWith('https://')) problems.push('PORTAL_URL must be an https:// URL in production');
   if (c.TRUSTED_CIDRS.length === 0 && !(c.CF_ACCESS_JWKS_URL && c.CF_ACCESS_AUD))
-    problems.push('no network gate: set TRUSTED_CIDRS, or CF_ACCESS_JWKS_URL and CF_ACCESS_AUD, or both');
+    // Every gate also gives the client address (lib/auth/network-gate.ts): after the trusted proxies with
+    // TRUSTED_CIDRS, which needs TRUSTED_PROXY_COUNT (checked below), or CF-Connecting-IP behind Access.
+    problems.push(
+      'no network gate, and the client address would be unknown: set TRUSTED_CIDRS (with TRUSTED_PROXY_COUNT), or CF_ACCESS_JWKS_URL and CF_ACCESS_AUD, or both',
+    );
   for (const any of c.TRUSTED_CIDRS.filter((cidr) => /\/0+$/.test(cidr)))
     problems.push(`TRUSTED_CIDRS contains ${any}, which lets every address in: the gate would check nothing`);
   if (c.CF_ACCESS_JWKS_URL && !c.CF_ACCESS_JWKS_URL.startsWith('https://'))
