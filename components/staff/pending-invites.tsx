@@ -25,7 +25,7 @@ export function PendingInvites({ invites, canRevoke }: { invites: PendingInvite[
       {invites.length === 0 ? (
         <p className="text-sm text-slate-600">No pending invitations.</p>
       ) : (
-        <table className="w-full border-collapse text-left text-sm">
+        <table aria-label="Pending invitations" className="w-full border-collapse text-left text-sm">
           <thead className="border-b border-slate-200 text-slate-500">
             <tr>
               <th className="py-2 pr-4 font-medium">E-mail</th>

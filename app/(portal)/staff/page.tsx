@@ -25,7 +25,7 @@ export default async function StaffPage() {
           expiresAt: i.expiresAt.toISOString(),
         }))}
       />
-      <table className="w-full border-collapse text-left text-sm">
+      <table aria-label="Staff members" className="w-full border-collapse text-left text-sm">
         <thead className="border-b border-slate-200 text-slate-500">
           <tr>
             <th className="py-2 pr-4 font-medium">Name</th>
