@@ -1,5 +1,5 @@
 import { type NextRequest, NextResponse } from 'next/server';
-import { checkNetworkGate } from '@/lib/auth/network-gate';
+import { checkNetworkGate, CLIENT_IP_HEADER } from '@/lib/auth/network-gate';
 import { SESSION_COOKIES } from '@/lib/auth/session-cookie';
 import { config as portalConfig } from '@/lib/config';
 import { securityHeaders } from '@/lib/http/security-headers';
@@ -37,7 +37,7 @@ export async function middleware(request: NextRequest) {
   const requestId = sent && REQUEST_ID.test(sent) ? sent : crypto.randomUUID();
 
   const gate = GATE_EXEMPT.test(pathname)
-    ? { ok: true as const }
+    ? { ok: true as const, clientIp: null }
     : await checkNetworkGate(request, portalConfig());
   const hasSession = SESSION_COOKIES.some((name) => request.cookies.has(name));
   let response: NextResponse;
@@ -80,6 +80,8 @@ export async function middleware(request: NextRequest) {
     requestHeaders.set('x-nonce', nonce);
     requestHeaders.set('Content-Security-Policy', headers['Content-Security-Policy']!);
     requestHeaders.set('x-request-id', requestId);
+    if (gate.clientIp) requestHeaders.set(CLIENT_IP_HEADER, gate.clientIp);
+    else requestHeaders.delete(CLIENT_IP_HEADER);
     // Pages that redirect to /login use it for next=.
     requestHeaders.set('x-request-path', `${pathname}${search}`);
     response = NextResponse.next({ request: { headers: requestHeaders } });

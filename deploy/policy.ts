@@ -129,6 +129,16 @@ export function deploymentProblems(objects: K8sObject[]): string[] {
   const jobs = objects.filter((o) => o.kind === 'Job');
   if (!jobs.some((j) => j.metadata.labels?.['app.kubernetes.io/component'] === 'migrate'))
     problems.push('no migration Job');
+  // Set on the container itself, so that no ConfigMap edit can turn a pod into a local one.
+  for (const o of objects.filter((x) => x.kind === 'Deployment' || x.kind === 'Job')) {
+    for (const c of list(podSpecOf(o)?.containers)) {
+      const env = list(c.env).map(obj);
+      if (!env.some((e) => e.name === 'PORTAL_ENV' && e.value === 'production'))
+        problems.push(
+          `${o.kind} ${o.metadata.name}, container ${String(c.name)}: set PORTAL_ENV=production in env`,
+        );
+    }
+  }
   for (const config of objects.filter(
     (o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('portal-config'),
   )) {

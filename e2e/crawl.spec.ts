@@ -209,6 +209,12 @@ const ROUTES: Record<string, Expectation> = {
     auditor: '403 forbidden',
     body: () => ({ email: 'crawler@arbitex.local', role: 'superadmin' }),
   },
+  'POST /api/staff/invite/revoke': {
+    ...STAFF_ONLY,
+    support: '403 forbidden',
+    auditor: '403 forbidden',
+    body: () => ({ inviteId: crypto.randomUUID() }),
+  },
   'POST /api/staff/role': {
     ...STAFF_ONLY,
     support: '403 forbidden',

@@ -54,6 +54,7 @@ export function portalEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...testPortalEnv(PORT),
+    PORTAL_ENV: 'local',
     SECRETS_BACKEND: 'files',
     SECRETS_DIR,
     // The Prometheus that e2e/pool.spec.ts starts and stops.

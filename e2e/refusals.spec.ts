@@ -35,7 +35,8 @@ async function expectNotEnrolled(superadmin: Page, invitee: Page, link: string, 
   await expect(invitee.getByRole('main')).toContainText(`with ${email}`);
   await expect(invitee.getByRole('button', { name: 'Register security key' })).toBeVisible();
   await superadmin.goto('/staff');
-  await expect(superadmin.getByRole('main')).not.toContainText(email);
+  await expect(superadmin.getByRole('table', { name: 'Staff members' })).not.toContainText(email);
+  await expect(superadmin.getByRole('table', { name: 'Pending invitations' })).toContainText(email);
 }
 
 /** Not signed in: the portal still sends this browser to /login. */

@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures';
-import { asSuperadmin, enrol, newStaffBrowser, origin, signIn, uniqueEmail } from './staff';
+import { asSuperadmin, enrol, invite, newStaffBrowser, origin, signIn, uniqueEmail } from './staff';
 
 test('a superadmin invites a support user, who enrols in their own browser and is refused /staff (403)', async ({
   page,
@@ -54,4 +54,32 @@ test('a superadmin invites a support user, who enrols in their own browser and i
   await expect(page.locator('tr[data-action]', { hasText: email })).toHaveCount(1);
   await expect(page.locator('tr[data-action]', { hasText: 'sneaky' })).toHaveCount(0);
   await support.context.close();
+});
+
+test('a superadmin sees a pending invitation with its lifetime and revokes it; its link stops working', async ({
+  page,
+  authenticator,
+}) => {
+  await asSuperadmin(page, authenticator);
+  const email = uniqueEmail('withdrawn');
+  const link = await invite(page, { email, role: 'billing' });
+  await page.goto('/staff');
+  await expect(page.locator('form', { hasText: 'Invite a staff member' })).toContainText(
+    'expires after 72 hours',
+  );
+  const again = await page.request.post('/api/staff/invite', {
+    data: { email, role: 'admin' },
+    headers: origin(page),
+  });
+  expect(again.status()).toBe(409);
+  expect(await again.json()).toMatchObject({ error: 'invite_pending' });
+
+  const row = page.getByRole('row', { name: new RegExp(email) });
+  await row.getByRole('button', { name: `Revoke the invitation for ${email}` }).click();
+  await expect(page.getByRole('status')).toContainText(`The invitation for ${email} is revoked.`);
+  await expect(page.getByRole('row', { name: new RegExp(email) })).toHaveCount(0);
+  await page.goto(link);
+  await expect(page.getByRole('main')).toContainText('This enrolment link was withdrawn.');
+  await page.goto('/audit?action=staff.invite_revoked');
+  await expect(page.locator('tr[data-action]', { hasText: email })).toHaveCount(1);
 });

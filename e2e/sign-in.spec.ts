@@ -42,3 +42,27 @@ test('bootstrap invite → enrol (setup) → sign in → sign out → sign in ag
   await page.goto(bootstrapLink());
   await expect(page.getByRole('main').getByRole('alert')).toHaveText(/already been used/);
 });
+
+test('after sign-in, next= never leaves the portal: tab, newline, backslash and // variants land on /', async ({
+  page,
+  authenticator,
+  baseURL,
+}) => {
+  await importCredential(authenticator, SUPERADMIN_CREDENTIAL_FILE);
+  const portal = new URL(baseURL!).origin;
+  for (const next of [
+    '/\t/evil.example',
+    '/\n/evil.example',
+    '/\\evil.example',
+    '//evil.example',
+    '\\\\evil.example',
+    'https://evil.example/',
+  ]) {
+    await signIn(page, { next });
+    await expect(page, JSON.stringify(next)).toHaveURL(`${portal}/`);
+    await signOut(page);
+  }
+  // A path on the portal is followed.
+  await signIn(page, { next: '/staff?x=1' });
+  await expect(page).toHaveURL(`${portal}/staff?x=1`);
+});

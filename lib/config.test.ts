@@ -22,11 +22,25 @@ describe('parseConfig', () => {
     expect(parseConfig({ DATABASE_URL: 'postgres://u:p@db:5432/portal' }).dbKind).toBe('postgres');
   });
 
+  it('bounds the invitation lifetime to 5 minutes .. 7 days', () => {
+    expect(parseConfig({ INVITE_TTL_S: '900' }).INVITE_TTL_S).toBe(900);
+    expect(problems({ INVITE_TTL_S: String(8 * 86_400) })).toEqual([
+      expect.stringMatching(/^INVITE_TTL_S: /),
+    ]);
+    expect(problems({ INVITE_TTL_S: '60' })).toEqual([expect.stringMatching(/^INVITE_TTL_S: /)]);
+  });
+
   it('names the field that is wrong', () => {
     expect(problems({ PORT: 'eighty' })).toEqual([expect.stringMatching(/^PORT: /)]);
     expect(problems({ DATABASE_URL: 'mysql://x' })).toEqual(['DATABASE_URL: must be a postgres:// URL']);
     expect(problems({ PORTAL_ENV: 'staging' })).toEqual([expect.stringMatching(/^PORTAL_ENV: /)]);
   });
+
+  const CF = {
+    CF_ACCESS_JWKS_URL: 'https://team.cloudflareaccess.com/cdn-cgi/access/certs',
+    CF_ACCESS_AUD: 'aud-tag',
+    CF_ACCESS_ISSUER: 'https://team.cloudflareaccess.com',
+  };
 
   const SECURE = {
     PORTAL_ENV: 'production',
@@ -39,6 +53,13 @@ describe('parseConfig', () => {
     WEBAUTHN_AAGUID_ALLOWLIST: 'ee882879-721c-4913-9775-3dfcce97072a',
   };
 
+  it('refuses a production build (NODE_ENV=production, as next start sets it) without PORTAL_ENV', () => {
+    expect(problems({ NODE_ENV: 'production' })).toEqual([expect.stringMatching(/^PORTAL_ENV is not set/)]);
+    expect(problems({ NODE_ENV: 'production', PORTAL_ENV: 'local' })).toEqual([]);
+    // `next build` evaluates modules with NODE_ENV=production too; it is not a start-up.
+    expect(problems({ NODE_ENV: 'production', NEXT_PHASE: 'phase-production-build' })).toEqual([]);
+  });
+
   it('accepts a secure production configuration', () => {
     expect(problems(SECURE)).toEqual([]);
     expect(parseConfig(SECURE)).toMatchObject({
@@ -49,10 +70,12 @@ describe('parseConfig', () => {
     expect(
       problems({
         ...cloudflare,
-        CF_ACCESS_JWKS_URL: 'https://team.cloudflareaccess.com/cdn-cgi/access/certs',
-        CF_ACCESS_AUD: 'aud-tag',
+        ...CF,
       }),
     ).toEqual([]);
+    expect(problems({ ...SECURE, ...CF, STEP_UP_MAX_AGE_S: '120', SESSION_IDLE_TIMEOUT_S: '600' })).toEqual(
+      [],
+    );
   });
 
   it.each([
@@ -66,11 +89,35 @@ describe('parseConfig', () => {
     [{ WEBAUTHN_ATTESTATION_TRUST: 'relaxed' }, /attestation trust is off/],
     [{ WEBAUTHN_MDS_FILE: undefined }, /^WEBAUTHN_MDS_FILE is not set/],
     [{ WEBAUTHN_AAGUID_ALLOWLIST: undefined }, /the AAGUID policy is off/],
+    [{ TRUSTED_CIDRS: '10.20.0.0/16,0.0.0.0/0' }, /^TRUSTED_CIDRS contains 0\.0\.0\.0\/0/],
+    [{ TRUSTED_CIDRS: '::/0' }, /^TRUSTED_CIDRS contains ::\/0/],
+    [
+      { ...CF, CF_ACCESS_JWKS_URL: 'http://team.cloudflareaccess.com/cdn-cgi/access/certs' },
+      /^CF_ACCESS_JWKS_URL must be an https/,
+    ],
+    [{ ...CF, CF_ACCESS_ISSUER: undefined }, /^CF_ACCESS_ISSUER is not set/],
+    [{ STEP_UP_MAX_AGE_S: '301' }, /^STEP_UP_MAX_AGE_S is above 300/],
+    [{ SESSION_IDLE_TIMEOUT_S: '901' }, /^SESSION_IDLE_TIMEOUT_S is above 900/],
+    [{ SESSION_ABSOLUTE_TIMEOUT_S: '28801' }, /^SESSION_ABSOLUTE_TIMEOUT_S is above 28800/],
+    [{ ACTING_TICKET_PATTERN: '.*' }, /^ACTING_TICKET_PATTERN is weaker/],
+    [{ ACTING_TICKET_PATTERN: '[A-Z]+-\\d+' }, /^ACTING_TICKET_PATTERN is weaker/],
   ] as const)('refuses production with %o, in one line naming it', (change, message) => {
     const env = Object.fromEntries(
       Object.entries({ ...SECURE, ...change }).filter(([, v]) => v !== undefined),
     ) as Record<string, string>;
     expect(problems(env)).toEqual([expect.stringMatching(message)]);
+  });
+
+  it('refuses production settings that leave the client address unknown, and takes Access alone', () => {
+    const { TRUSTED_CIDRS: _cidrs, ...rest } = SECURE;
+    expect(problems({ ...rest, TRUSTED_PROXY_COUNT: '0' })).toEqual([
+      expect.stringMatching(/^no network gate, and the client address would be unknown/),
+    ]);
+    expect(problems({ ...SECURE, TRUSTED_PROXY_COUNT: '0' })).toEqual([
+      expect.stringMatching(/^TRUSTED_CIDRS needs TRUSTED_PROXY_COUNT/),
+    ]);
+    // Access alone: CF-Connecting-IP, believed once the Access token verifies.
+    expect(problems({ ...rest, ...CF, TRUSTED_PROXY_COUNT: '0' })).toEqual([]);
   });
 
   it("never lets production trust Chromium's virtual test authenticator, override or not", () => {

@@ -61,11 +61,12 @@ const Env = z.object({
     .max(7 * 86_400)
     .default(8 * 3600),
   STEP_UP_MAX_AGE_S: z.coerce.number().int().min(10).max(3600).default(300),
+  /** How long an enrolment link lives: 5 minutes to 7 days. */
   INVITE_TTL_S: z.coerce
     .number()
     .int()
-    .min(60)
-    .max(30 * 86_400)
+    .min(300)
+    .max(7 * 86_400)
     .default(72 * 3600),
 
   /** Failed sign-ins allowed per window, per client address and per credential, before 429. */
@@ -227,7 +228,32 @@ export class ConfigError extends Error {
   }
 }
 
+/** The documented bounds (DESIGN section 4) that production may tighten but never loosen. */
+export const PRODUCTION_BOUNDS = {
+  STEP_UP_MAX_AGE_S: 300,
+  SESSION_IDLE_TIMEOUT_S: 15 * 60,
+  SESSION_ABSOLUTE_TIMEOUT_S: 8 * 3600,
+} as const;
+
+/** A ticket pattern that is unanchored, or takes an empty or free-text reference, checks nothing. */
+function weakTicketPattern(pattern: string): boolean {
+  const re = new RegExp(pattern);
+  const anchored = pattern.startsWith('^') && pattern.endsWith('$') && !pattern.endsWith('\\$');
+  return !anchored || ['', ' ', 'x', 'no ticket', 'see chat'].some((s) => re.test(s));
+}
+
 export function parseConfig(env: Record<string, string | undefined>): Config {
+  // `next start` (and the image) run with NODE_ENV=production; without PORTAL_ENV the profile would
+  // silently be local. `next build` evaluates modules with it too, and is not a start-up.
+  if (
+    env.NODE_ENV === 'production' &&
+    env.NEXT_PHASE !== 'phase-production-build' &&
+    env.PORTAL_ENV === undefined
+  ) {
+    throw new ConfigError([
+      'PORTAL_ENV is not set under a production build (NODE_ENV=production): set PORTAL_ENV=production, or local for a local run',
+    ]);
+  }
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
@@ -277,7 +303,27 @@ function productionProblems(c: Config): string[] {
     problems.push('WEBAUTHN_RP_ID is localhost: set PORTAL_URL (or WEBAUTHN_RP_ID) to the real host');
   if (!c.PORTAL_URL.startsWith('https://')) problems.push('PORTAL_URL must be an https:// URL in production');
   if (c.TRUSTED_CIDRS.length === 0 && !(c.CF_ACCESS_JWKS_URL && c.CF_ACCESS_AUD))
-    problems.push('no network gate: set TRUSTED_CIDRS, or CF_ACCESS_JWKS_URL and CF_ACCESS_AUD, or both');
+    // Every gate also gives the client address (lib/auth/network-gate.ts): after the trusted proxies with
+    // TRUSTED_CIDRS, which needs TRUSTED_PROXY_COUNT (checked below), or CF-Connecting-IP behind Access.
+    problems.push(
+      'no network gate, and the client address would be unknown: set TRUSTED_CIDRS (with TRUSTED_PROXY_COUNT), or CF_ACCESS_JWKS_URL and CF_ACCESS_AUD, or both',
+    );
+  for (const any of c.TRUSTED_CIDRS.filter((cidr) => /\/0+$/.test(cidr)))
+    problems.push(`TRUSTED_CIDRS contains ${any}, which lets every address in: the gate would check nothing`);
+  if (c.CF_ACCESS_JWKS_URL && !c.CF_ACCESS_JWKS_URL.startsWith('https://'))
+    problems.push(
+      'CF_ACCESS_JWKS_URL must be an https:// URL in production: the keys decide who passes the gate',
+    );
+  if ((c.CF_ACCESS_JWKS_URL || c.CF_ACCESS_AUD) && !c.CF_ACCESS_ISSUER)
+    problems.push('CF_ACCESS_ISSUER is not set: with Cloudflare Access on, the token issuer must be checked');
+  for (const key of Object.keys(PRODUCTION_BOUNDS) as (keyof typeof PRODUCTION_BOUNDS)[]) {
+    if (c[key] > PRODUCTION_BOUNDS[key])
+      problems.push(`${key} is above ${PRODUCTION_BOUNDS[key]}, the documented bound (DESIGN section 4)`);
+  }
+  if (weakTicketPattern(c.ACTING_TICKET_PATTERN))
+    problems.push(
+      'ACTING_TICKET_PATTERN is weaker than a ticket reference: anchor it (^…$) and refuse empty or free text',
+    );
   if (!c.WEBAUTHN_INSECURE_OVERRIDE) {
     if (c.WEBAUTHN_ATTESTATION_TRUST !== 'mds')
       problems.push('WEBAUTHN_ATTESTATION_TRUST is not mds: attestation trust is off');

@@ -18,3 +18,14 @@ export function ago(value: Date | string | null | undefined, now = new Date()): 
 export function num(value: number | null | undefined): string {
   return value === null || value === undefined ? '—' : value.toLocaleString('en');
 }
+
+/** A length of time in its largest whole unit: `72 hours`, `45 minutes`, `90 seconds`. */
+export function duration(seconds: number): string {
+  const [n, unit] =
+    seconds % 3600 === 0
+      ? [seconds / 3600, 'hour']
+      : seconds % 60 === 0
+        ? [seconds / 60, 'minute']
+        : [seconds, 'second'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}

@@ -40,3 +40,37 @@ describe('log lines', () => {
     expect(text).not.toMatch(/abc|xyz|s3/);
   });
 });
+
+describe('database errors', () => {
+  it('are logged with the query and the PostgreSQL code, never the parameters or the values', async () => {
+    const { DrizzleQueryError } = await import('drizzle-orm/errors');
+    const cause = Object.assign(
+      new Error(
+        'duplicate key value violates unique constraint "staff_users_email" Key (email)=(ada@x.example)',
+      ),
+      {
+        name: 'PostgresError',
+        code: '23505',
+        severity: 'ERROR',
+        detail: 'Key (email)=(ada@x.example) already exists.',
+        constraint_name: 'staff_users_email',
+      },
+    );
+    const err = new DrizzleQueryError(
+      'insert into "staff_users" ("email", "note") values ($1, $2)',
+      ['ada@x.example', 'secret-note-value'],
+      cause,
+    );
+    const { lines, logger } = capture();
+    logger.error({ err, path: '/api/x' }, 'unhandled error in route');
+    const text = JSON.stringify(lines);
+    expect(text).not.toMatch(/ada@x\.example|secret-note-value|params/);
+    expect(lines[0]).toMatchObject({
+      err: {
+        message: 'Failed query: insert into "staff_users" ("email", "note") values ($1, $2)',
+        code: '23505',
+        stack: expect.stringMatching(/^DrizzleQueryError: Failed query: insert/),
+      },
+    });
+  });
+});

@@ -38,7 +38,7 @@ export function requestLog({ requestId, staffId, orgId }: RequestFields) {
 
 function scrub(value: unknown, depth = 0): unknown {
   if (depth > 6 || !value || typeof value !== 'object') return value;
-  if (value instanceof Error) return { type: value.name, message: value.message, stack: value.stack };
+  if (value instanceof Error) return loggableError(value);
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   return Object.fromEntries(
     Object.entries(value).map(([k, v]) => [
@@ -46,4 +46,37 @@ function scrub(value: unknown, depth = 0): unknown {
       isSecretField(k) && v != null ? REDACTED : scrub(v, depth + 1),
     ]),
   );
+}
+
+/** A PostgreSQL error (postgres.js, PGlite): its SQLSTATE, and a severity or routine. */
+function sqlState(err: unknown): string | undefined {
+  if (!err || typeof err !== 'object') return undefined;
+  const e = err as { code?: unknown; severity?: unknown; routine?: unknown };
+  return typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && (e.severity || e.routine)
+    ? e.code
+    : undefined;
+}
+
+/**
+ * An error as a log line shows it. A failed query (drizzle's DrizzleQueryError puts the parameters in its
+ * message) keeps its query text and the PostgreSQL code only: parameters, and PostgreSQL's own message and
+ * detail, which quote values, never reach the log.
+ */
+function loggableError(err: Error): Record<string, unknown> {
+  const frames = (err.stack ?? '').split('\n').filter((l) => l.startsWith('    at '));
+  if ('query' in err && 'params' in err) {
+    const message = `Failed query: ${String(err.query)}`;
+    return {
+      type: 'DrizzleQueryError',
+      message,
+      code: sqlState(err.cause),
+      stack: ['DrizzleQueryError: ' + message, ...frames].join('\n'),
+    };
+  }
+  const code = sqlState(err);
+  if (code) {
+    const message = `PostgreSQL error ${code}`;
+    return { type: err.name, message, code, stack: [`${err.name}: ${message}`, ...frames].join('\n') };
+  }
+  return { type: err.name, message: err.message, stack: err.stack };
 }

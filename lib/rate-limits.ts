@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { can, type Permission } from '@/lib/auth/permissions';
+import type { StaffRole } from '@/lib/auth/roles';
 
 /** The four limits an organisation has: its plan tier's default, its own value, or a time-boxed override. */
 export const LIMIT_KEYS = [
@@ -48,8 +50,29 @@ export function limitSchema(key: LimitKey) {
     .nullable();
 }
 
-/** The longest a time-boxed override may last. */
+/*
+ * How far a write of limits may go, in one place (issue 14). The services enforce it, the forms show it.
+ */
+
+/** The longest a time-boxed override may last, with `orgs.rate_limits.override_extended`. */
 export const MAX_OVERRIDE_DAYS = 30;
+/** The longest without it: support's overrides. */
+export const STANDARD_OVERRIDE_DAYS = 7;
+
+export function overrideMaxDays(role: StaffRole): number {
+  return can(role, 'orgs.rate_limits.override_extended') ? MAX_OVERRIDE_DAYS : STANDARD_OVERRIDE_DAYS;
+}
+
+/**
+ * A 0 in any limit blocks the organisation as the kill switch does, whether in its own limits or in an
+ * override, so it needs the kill switch's permission and a fresh security-key check.
+ */
+export const BLOCK_PERMISSION: Permission = 'orgs.suspend';
+export const BLOCK_RULE = 'A limit of 0 blocks the organisation, like the kill switch.';
+
+export function blocks(limits: Partial<Limits>): boolean {
+  return LIMIT_KEYS.some((k) => limits[k] === 0);
+}
 
 export const BLOCKS_ALL_TRAFFIC = '0 blocks all traffic for this organisation. Confirm that it is meant.';
 

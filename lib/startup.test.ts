@@ -39,6 +39,7 @@ function production(change: Record<string, string | undefined> = {}): Record<str
     PORTAL_URL: 'https://int.arbitex.ai',
     CF_ACCESS_JWKS_URL: 'https://team.cloudflareaccess.com/cdn-cgi/access/certs',
     CF_ACCESS_AUD: 'aud-tag',
+    CF_ACCESS_ISSUER: 'https://team.cloudflareaccess.com',
     WEBAUTHN_MDS_FILE: 'e2e/fixtures/mds/blob.jwt',
     WEBAUTHN_AAGUID_ALLOWLIST: 'ee882879-721c-4913-9775-3dfcce97072a',
     ...change,

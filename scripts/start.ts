@@ -81,6 +81,9 @@ async function prepareDatabase(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // npm start is the local launcher: `next start` runs with NODE_ENV=production, and the portal refuses
+  // that without PORTAL_ENV, so say local unless told otherwise. The image and the manifests set production.
+  process.env.PORTAL_ENV ??= 'local';
   const c = config();
   buildIfStale();
   await prepareDatabase();

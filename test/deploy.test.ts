@@ -131,6 +131,19 @@ describe('deploy/k8s: the portal’s rules', () => {
     expect(deploymentProblems(one)).toEqual(['Deployment portal: fewer than 2 replicas']);
   });
 
+  it('want PORTAL_ENV=production set on every container itself, not only in the ConfigMap', () => {
+    const unset = structuredClone(objects);
+    for (const o of unset.filter((x) => x.kind === 'Deployment' || x.kind === 'Job')) {
+      const pod = (o.spec as { template: { spec: { containers: { env?: { name: string }[] }[] } } }).template
+        .spec;
+      for (const c of pod.containers) c.env = c.env?.filter((e) => e.name !== 'PORTAL_ENV');
+    }
+    expect(deploymentProblems(unset)).toEqual([
+      expect.stringMatching(/^Deployment portal, container portal: set PORTAL_ENV=production/),
+      expect.stringMatching(/^Job [\w-]+, container migrate: set PORTAL_ENV=production/),
+    ]);
+  });
+
   it('let the web pods in only from the ingress namespace, and out only to DNS, PostgreSQL, Prometheus, Cloudflare and Splunk HEC', () => {
     const policies = byKind('NetworkPolicy');
     const web = policies.find((p) => p.metadata.name === 'portal-web')!.spec as {

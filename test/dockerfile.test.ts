@@ -53,6 +53,12 @@ describe('deploy/Dockerfile', () => {
     expect(runtime.some((l) => /apt-get install|apk add/.test(l))).toBe(false);
   });
 
+  it('sets PORTAL_ENV=production in the image: next start sets NODE_ENV, and config refuses it alone', () => {
+    const env = runtime.filter((l) => l.startsWith('ENV ')).join(' ');
+    expect(env).toMatch(/\bPORTAL_ENV=production\b/);
+    expect(env).toMatch(/\bNODE_ENV=production\b/);
+  });
+
   it('has a HEALTHCHECK written in Node against /api/health', () => {
     const check = runtime.find((l) => l.startsWith('HEALTHCHECK '));
     expect(check).toMatch(/CMD \["node", "-e", ".*\/api\/health.*"\]$/);

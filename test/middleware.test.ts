@@ -87,6 +87,17 @@ describe('middleware network gate', () => {
     expect(withSession.headers.get('x-middleware-next')).toBe('1');
   });
 
+  it('hands the routes the verified client address, never one the client sent', async () => {
+    const res = await call(
+      '/login',
+      through({ 'x-portal-client-ip': '192.0.2.66', 'cf-connecting-ip': '198.51.100.7' }),
+    );
+    expect(res.headers.get('x-middleware-next')).toBe('1');
+    expect(res.headers.get('x-middleware-request-x-portal-client-ip')).toBe('198.51.100.7');
+    const health = await call('/api/health', { 'x-portal-client-ip': '192.0.2.66' });
+    expect(health.headers.get('x-middleware-request-x-portal-client-ip')).toBeNull();
+  });
+
   it('accepts the CF_Authorization cookie', async () => {
     const res = await call('/login', { 'x-forwarded-for': '10.1.2.3', cookie: `CF_Authorization=${token}` });
     expect(res.headers.get('x-middleware-next')).toBe('1');

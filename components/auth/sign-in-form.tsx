@@ -6,13 +6,9 @@ import { useState } from 'react';
 import { apiPost, ceremonyMessage } from '@/components/api';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
+import { safeNext } from '@/lib/safe-next';
 
 type Options = Parameters<typeof startAuthentication>[0]['optionsJSON'];
-
-/** Only same-origin paths are followed after sign-in. */
-function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
-}
 
 export function SignInForm({ next }: { next: string | null }) {
   const [email, setEmail] = useState('');
@@ -28,7 +24,7 @@ export function SignInForm({ next }: { next: string | null }) {
       const response = await startAuthentication({ optionsJSON });
       const result = await signIn('webauthn', { response: JSON.stringify(response), redirect: false });
       if (!result || result.error) throw new Error(result?.error ?? 'Sign-in failed.');
-      window.location.assign(safeNext(next));
+      window.location.assign(safeNext(next, window.location.origin));
     } catch (err) {
       setError(ceremonyMessage(err));
       setBusy(false);

@@ -6,7 +6,15 @@ import { useOrgWrite } from '@/components/orgs/use-org-write';
 import { Button } from '@/components/ui/button';
 import { Feedback } from '@/components/ui/feedback';
 import { num, utc } from '@/lib/format';
-import { LIMIT_KEYS, LIMIT_LABELS, type LimitKey, type Limits } from '@/lib/rate-limits';
+import { rolesWith } from '@/lib/auth/permissions';
+import {
+  BLOCK_PERMISSION,
+  BLOCK_RULE,
+  LIMIT_KEYS,
+  LIMIT_LABELS,
+  type LimitKey,
+  type Limits,
+} from '@/lib/rate-limits';
 
 type Texts = Record<LimitKey, string>;
 
@@ -29,6 +37,8 @@ function LimitInputs(props: {
   confirmBlocked: boolean;
   onConfirmBlocked: (v: boolean) => void;
   fields: Record<string, string>;
+  /** Whether the role holds the kill switch's permission, which a 0 needs. */
+  mayBlock: boolean;
 }) {
   const anyZero = LIMIT_KEYS.some((k) => props.texts[k].trim() !== '' && Number(props.texts[k]) === 0);
   return (
@@ -50,6 +60,12 @@ function LimitInputs(props: {
           />
         ))}
       </div>
+      <p className="text-xs text-slate-500">
+        {BLOCK_RULE}{' '}
+        {props.mayBlock
+          ? 'Saving a 0 needs the confirmation below and a fresh security-key check.'
+          : `Only ${rolesWith(BLOCK_PERMISSION).join(', ')} (${BLOCK_PERMISSION}) may set one, after a fresh security-key check.`}
+      </p>
       {(anyZero || props.confirmBlocked) && (
         <CheckboxField
           label="0 is meant: it blocks all traffic for this organisation"
@@ -67,6 +83,7 @@ export function RateLimitsForm(props: {
   limits: Limits | null;
   tierDefaults: Limits;
   version: number | null;
+  mayBlock: boolean;
 }) {
   const [texts, setTexts] = useState(() => toTexts(props.limits));
   const [confirmBlocked, setConfirmBlocked] = useState(false);
@@ -94,6 +111,7 @@ export function RateLimitsForm(props: {
         confirmBlocked={confirmBlocked}
         onConfirmBlocked={setConfirmBlocked}
         fields={write.error?.fields ?? {}}
+        mayBlock={props.mayBlock}
       />
       {current !== undefined ? (
         <ConflictNote
@@ -122,7 +140,12 @@ function daysFromNow(days: number): string {
 }
 
 /** A time-boxed override (support, admin), replacing the one in force if there is one. */
-export function OverrideForm(props: { orgId: string; active: ActiveOverride | null; maxDays: number }) {
+export function OverrideForm(props: {
+  orgId: string;
+  active: ActiveOverride | null;
+  maxDays: number;
+  mayBlock: boolean;
+}) {
   const [texts, setTexts] = useState(() => toTexts(null));
   const [confirmBlocked, setConfirmBlocked] = useState(false);
   const [expires, setExpires] = useState('');
@@ -171,6 +194,7 @@ export function OverrideForm(props: { orgId: string; active: ActiveOverride | nu
         confirmBlocked={confirmBlocked}
         onConfirmBlocked={setConfirmBlocked}
         fields={fields}
+        mayBlock={props.mayBlock}
       />
       <FieldError error={fields.limits} />
       <div className="flex flex-wrap items-end gap-3">
@@ -184,7 +208,7 @@ export function OverrideForm(props: { orgId: string; active: ActiveOverride | nu
           error={fields.expiresAt}
         />
         <div className="flex gap-2 pb-0.5" role="group" aria-label="Expiry presets">
-          {[1, 7, props.maxDays].map((d) => (
+          {[...new Set([1, 7, props.maxDays])].map((d) => (
             <Button key={d} variant="secondary" onClick={() => setExpires(daysFromNow(d))}>
               {d === 1 ? '1 day' : `${d} days`}
             </Button>

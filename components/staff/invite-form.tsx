@@ -3,13 +3,16 @@
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { ApiError, apiPost, ceremonyMessage } from '@/components/api';
+import { useStepUp } from '@/components/auth/use-step-up';
 import { Alert } from '@/components/ui/alert';
 import { RoleSelect } from '@/components/staff/role-select';
 import { Button } from '@/components/ui/button';
 import type { StaffRole } from '@/lib/auth/roles';
 
-export function InviteForm() {
+/** `ttl` says how long a link lives, e.g. `72 hours`. */
+export function InviteForm({ ttl }: { ttl: string }) {
   const router = useRouter();
+  const { run, dialog } = useStepUp();
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<StaffRole>('support');
   const [busy, setBusy] = useState(false);
@@ -24,7 +27,7 @@ export function InviteForm() {
     setFields({});
     setLink(null);
     try {
-      setLink(await apiPost('/api/staff/invite', { email, role }));
+      setLink(await run(() => apiPost('/api/staff/invite', { email, role })));
       setEmail('');
       router.refresh();
     } catch (err) {
@@ -41,7 +44,12 @@ export function InviteForm() {
       className="space-y-3 rounded-lg border border-slate-200 bg-white p-4"
       noValidate
     >
+      {dialog}
       <h2 className="font-semibold">Invite a staff member</h2>
+      <p className="text-sm text-slate-600">
+        The link is single-use and expires after {ttl}. Creating one needs a fresh security-key check; an
+        address can have one pending invitation at a time.
+      </p>
       <div className="flex flex-wrap items-end gap-3">
         <div>
           <label htmlFor="invite-email" className="block text-sm font-medium text-slate-700">

@@ -11,5 +11,7 @@ export const staffInvites = pgTable('staff_invites', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   usedAt: timestamp('used_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  revokedBy: uuid('revoked_by').references(() => staffUsers.id),
   createdBy: uuid('created_by').references(() => staffUsers.id),
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 export const AuditAction = z.enum([
   'system.seed',
   'staff.invited',
+  'staff.invite_revoked',
   'staff.enrolled',
   'staff.signin.success',
   'staff.signin.failure',

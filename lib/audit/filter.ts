@@ -3,20 +3,19 @@ import { z } from 'zod';
 import { type Db, rows } from '@/db/client';
 import { ValidationError, parseInput } from '@/lib/errors';
 import { AuditAction } from './actions';
+import { text } from '@/lib/text';
 
 /**
  * The filters of the audit explorer and the export, as their URLs carry them. Empty fields mean "any".
  * `org` and `actor` take an id, or a slug / an e-mail that is looked up; times without a zone are UTC.
  */
 const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
-const noNul = (s: string) => !s.includes('\u0000');
 
 // `2026-11-23T15:20` (what <input type="datetime-local"> sends), with optional seconds and fraction, and an
 // optional zone (`Z` or `+01:00`); without one the time is UTC, the portal's only time zone.
 const TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?$/;
 const Time = (label: string) =>
-  z
-    .string()
+  text()
     .trim()
     .transform((s, ctx) => {
       const m = TIME.exec(s);
@@ -34,8 +33,7 @@ const Time = (label: string) =>
 const Seq = (message: string) =>
   z.preprocess(
     blank,
-    z
-      .string()
+    text()
       .regex(/^[0-9]{1,15}$/, message)
       .transform(Number)
       .refine((n) => n > 0, message)
@@ -46,23 +44,10 @@ export const OUTCOMES = ['success', 'denied', 'failure'] as const;
 
 export const AuditSearch = z
   .object({
-    org: z.preprocess(
-      blank,
-      z
-        .string()
-        .trim()
-        .max(200, 'An organisation is an id or a slug.')
-        .refine(noNul, 'An organisation is an id or a slug.')
-        .optional(),
-    ),
+    org: z.preprocess(blank, text().trim().max(200, 'An organisation is an id or a slug.').optional()),
     actor: z.preprocess(
       blank,
-      z
-        .string()
-        .trim()
-        .max(320, 'A staff member is an id or an e-mail address.')
-        .refine(noNul, 'A staff member is an id or an e-mail address.')
-        .optional(),
+      text().trim().max(320, 'A staff member is an id or an e-mail address.').optional(),
     ),
     context: z.preprocess(blank, z.uuid('An acting context is its id (a UUID).').optional()),
     action: z.preprocess(

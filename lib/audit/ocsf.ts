@@ -68,6 +68,7 @@ const api = (activity: keyof typeof API): OcsfMapping => ({ class: 'api_activity
 export const OCSF_MAPPING: Record<AuditAction, OcsfMapping> = {
   'system.seed': em('create'),
   'staff.invited': em('create'),
+  'staff.invite_revoked': em('delete'),
   'staff.enrolled': em('enroll'),
   'staff.signin.success': auth('logon'),
   'staff.signin.failure': auth('logon'),

@@ -173,12 +173,38 @@ describe('checkNetworkGate', () => {
 
   describe('Cloudflare Access JWT against a JWKS served over HTTP', () => {
     it('accepts a valid token', async () => {
-      expect(await withToken(sign())).toEqual({ ok: true });
+      expect(await withToken(sign())).toMatchObject({ ok: true });
       expect(jwksHits).toBeGreaterThan(0);
     });
 
+    it('takes the client address from CF-Connecting-IP only once the Access token verified', async () => {
+      const ip = { 'CF-Connecting-IP': '198.51.100.7' };
+      expect(
+        await checkNetworkGate(request({ ...ip, 'Cf-Access-Jwt-Assertion': await sign() }), gate()),
+      ).toEqual({ ok: true, clientIp: '198.51.100.7' });
+      // Without a proxy count there is no other source: unknown, never a header the client chose.
+      expect(
+        await checkNetworkGate(
+          request({ 'CF-Connecting-IP': 'not-an-ip', 'Cf-Access-Jwt-Assertion': await sign() }),
+          gate(),
+        ),
+      ).toEqual({ ok: true, clientIp: null });
+      // CIDRs alone: a client-sent CF-Connecting-IP is ignored, X-Forwarded-For after the proxies counts.
+      const cidrs = gate({
+        CF_ACCESS_JWKS_URL: undefined,
+        CF_ACCESS_AUD: undefined,
+        CF_ACCESS_ISSUER: undefined,
+        TRUSTED_CIDRS: ['10.0.0.0/8'],
+        TRUSTED_PROXY_COUNT: 1,
+      });
+      expect(await checkNetworkGate(request({ ...ip, 'x-forwarded-for': '10.1.2.3' }), cidrs)).toEqual({
+        ok: true,
+        clientIp: '10.1.2.3',
+      });
+    });
+
     it('accepts the CF_Authorization cookie when there is no header', async () => {
-      expect(await checkNetworkGate(request({}, { CF_Authorization: await sign() }), gate())).toEqual({
+      expect(await checkNetworkGate(request({}, { CF_Authorization: await sign() }), gate())).toMatchObject({
         ok: true,
       });
     });
@@ -203,7 +229,7 @@ describe('checkNetworkGate', () => {
 
     it('refuses an expired token, allowing 30 s of clock skew', async () => {
       const now = Math.floor(Date.now() / 1000);
-      expect(await withToken(sign({ exp: now - 10 }))).toEqual({ ok: true });
+      expect(await withToken(sign({ exp: now - 10 }))).toMatchObject({ ok: true });
       expect(await withToken(sign({ exp: now - 60 }))).toEqual({
         ok: false,
         reason: 'access_jwt_invalid: ERR_JWT_EXPIRED (exp)',
@@ -232,7 +258,7 @@ describe('checkNetworkGate', () => {
         ok: false,
         reason: 'access_jwt_invalid: ERR_JWT_CLAIM_VALIDATION_FAILED (iss)',
       });
-      expect(await withToken(token, gate({ CF_ACCESS_ISSUER: undefined }))).toEqual({ ok: true });
+      expect(await withToken(token, gate({ CF_ACCESS_ISSUER: undefined }))).toMatchObject({ ok: true });
     });
 
     it('refuses a token signed by another key', async () => {
@@ -272,8 +298,12 @@ describe('checkNetworkGate', () => {
     });
 
     it('lets in an address inside a trusted range, and nothing else', async () => {
-      expect(await checkNetworkGate(request({ 'x-forwarded-for': '10.1.2.3' }), cidrs)).toEqual({ ok: true });
-      expect(await checkNetworkGate(request({ 'x-forwarded-for': 'fd00::5' }), cidrs)).toEqual({ ok: true });
+      expect(await checkNetworkGate(request({ 'x-forwarded-for': '10.1.2.3' }), cidrs)).toMatchObject({
+        ok: true,
+      });
+      expect(await checkNetworkGate(request({ 'x-forwarded-for': 'fd00::5' }), cidrs)).toMatchObject({
+        ok: true,
+      });
       expect(await checkNetworkGate(request({ 'x-forwarded-for': '203.0.113.9' }), cidrs)).toEqual({
         ok: false,
         reason: 'client_address_not_trusted: 203.0.113.9',
@@ -306,7 +336,7 @@ describe('checkNetworkGate', () => {
           request({ 'x-forwarded-for': '10.1.2.3', 'cf-access-jwt-assertion': token }),
           both(),
         ),
-      ).toEqual({ ok: true });
+      ).toMatchObject({ ok: true });
       expect(await checkNetworkGate(request({ 'x-forwarded-for': '10.1.2.3' }), both())).toMatchObject({
         ok: false,
         reason: 'access_jwt_missing',
@@ -325,7 +355,7 @@ describe('checkNetworkGate', () => {
 
     it('is open locally and closed otherwise', async () => {
       const open = gate({ ...none, PORTAL_ENV: 'local', CF_ACCESS_ISSUER: undefined });
-      expect(await checkNetworkGate(request(), open)).toEqual({ ok: true });
+      expect(await checkNetworkGate(request(), open)).toMatchObject({ ok: true });
       const closed = gate({ ...none, PORTAL_ENV: 'production', CF_ACCESS_ISSUER: undefined });
       expect(await checkNetworkGate(request(), closed)).toEqual({ ok: false, reason: 'no_gate_configured' });
     });

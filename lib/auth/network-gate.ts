@@ -20,7 +20,14 @@ export type GateRequest = {
   cookies: { get(name: string): { value: string } | undefined };
 };
 
-export type GateResult = { ok: true } | { ok: false; reason: string };
+/** `clientIp`: the client's address as far as the gate can vouch for it, or null when it cannot. */
+export type GateResult = { ok: true; clientIp: string | null } | { ok: false; reason: string };
+
+/**
+ * The request header that carries the gate's client address to the routes (lib/http/request-meta.ts).
+ * Middleware sets or removes it on every request it lets through, so a client cannot choose it.
+ */
+export const CLIENT_IP_HEADER = 'x-portal-client-ip';
 
 /** The cookie Cloudflare Access sets next to the header; the header wins when both are present. */
 export const CF_ACCESS_COOKIE = 'CF_Authorization';
@@ -34,7 +41,9 @@ export async function checkNetworkGate(req: GateRequest, gate: GateConfig): Prom
     return refuse('cf_access_incomplete: set both CF_ACCESS_JWKS_URL and CF_ACCESS_AUD');
   if (!useCidrs && !useAccess)
     // config() already refuses to start production without a gate; this only backs that up.
-    return gate.PORTAL_ENV === 'local' ? { ok: true } : refuse('no_gate_configured');
+    return gate.PORTAL_ENV === 'local'
+      ? { ok: true, clientIp: clientAddress(req.headers, gate.TRUSTED_PROXY_COUNT) }
+      : refuse('no_gate_configured');
 
   if (useCidrs) {
     const addr = clientAddress(req.headers, gate.TRUSTED_PROXY_COUNT);
@@ -61,8 +70,11 @@ export async function checkNetworkGate(req: GateRequest, gate: GateConfig): Prom
     } catch (err) {
       return refuse(`access_jwt_invalid: ${describe(err)}`);
     }
+    // Cloudflare sets CF-Connecting-IP; it is believed only on a request Access has vouched for.
+    const cf = req.headers.get('cf-connecting-ip')?.trim() ?? '';
+    if (parseIp(cf)) return { ok: true, clientIp: cf };
   }
-  return { ok: true };
+  return { ok: true, clientIp: clientAddress(req.headers, gate.TRUSTED_PROXY_COUNT) };
 }
 
 /**

@@ -17,6 +17,8 @@ export const PERMISSIONS = [
   'orgs.mfa_policy.write',
   'orgs.rate_limits.write',
   'orgs.rate_limits.override',
+  /** Overrides longer than a week (up to MAX_OVERRIDE_DAYS); without it, lib/rate-limits.ts caps them. */
+  'orgs.rate_limits.override_extended',
   'orgs.entitlements.write',
   'orgs.support_note.write',
   'orgs.outpost_mode.write',
@@ -27,6 +29,7 @@ export const PERMISSIONS = [
   'acting.list',
   'acting.end_any',
   'platform_token.mint',
+  'platform_token.mint_admin',
   // The audit chain.
   'audit.verify',
   'audit.export',
@@ -47,9 +50,11 @@ const ADMIN: Permission[] = [
   'orgs.mfa_policy.write',
   'orgs.rate_limits.write',
   'orgs.rate_limits.override',
+  'orgs.rate_limits.override_extended',
   'orgs.entitlements.write',
   'orgs.support_note.write',
   'plans.write',
+  'platform_token.mint_admin',
 ];
 
 export const MATRIX: Readonly<Record<StaffRole, ReadonlySet<Permission>>> = {
@@ -58,6 +63,14 @@ export const MATRIX: Readonly<Record<StaffRole, ReadonlySet<Permission>>> = {
   support: new Set([...READ, ...ACT, 'orgs.rate_limits.override', 'orgs.support_note.write']),
   billing: new Set([...READ, ...ACT, 'orgs.plan_tier.write', 'orgs.entitlements.write']),
   auditor: new Set([...READ, 'acting.list', 'audit.verify', 'audit.export', 'staff.read']),
+};
+
+/** The scopes of a platform API token, and the permission that mints each (besides platform_token.mint). */
+export const PLATFORM_SCOPES = ['org:read', 'org:admin'] as const;
+export type PlatformScope = (typeof PLATFORM_SCOPES)[number];
+export const SCOPE_PERMISSION: Readonly<Record<PlatformScope, Permission>> = {
+  'org:read': 'platform_token.mint',
+  'org:admin': 'platform_token.mint_admin',
 };
 
 /** The roles that hold a permission, for "who may edit this" on the screens. */
@@ -69,8 +82,11 @@ export function can(role: StaffRole, permission: Permission): boolean {
   return MATRIX[role].has(permission);
 }
 
-export function requirePermission(ctx: { role: StaffRole }, permission: Permission): void {
+/** `why` tells the refused person what needed the permission, when it is not the whole request. */
+export function requirePermission(ctx: { role: StaffRole }, permission: Permission, why?: string): void {
   if (!can(ctx.role, permission)) {
-    throw new ForbiddenError(`Your role (${ctx.role}) does not have the permission ${permission}.`);
+    throw new ForbiddenError(
+      `${why ? `${why} ` : ''}Your role (${ctx.role}) does not have the permission ${permission}.`,
+    );
   }
 }

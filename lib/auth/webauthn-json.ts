@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { text } from '@/lib/text';
 
 /** The browser's WebAuthn answers as @simplewebauthn/browser sends them, checked at the boundary. */
-const b64url = z
-  .string()
+const b64url = text()
   .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
   .max(16_384);
 const extensions = z.record(z.string(), z.unknown()).default({});
@@ -31,7 +31,7 @@ export const RegistrationResponse = z.object({
     clientDataJSON: b64url,
     attestationObject: b64url,
     authenticatorData: b64url.optional(),
-    transports: z.array(z.string().max(32)).max(10).optional(),
+    transports: z.array(text().max(32)).max(10).optional(),
     publicKeyAlgorithm: z.number().int().optional(),
     publicKey: b64url.optional(),
   }),

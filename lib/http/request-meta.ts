@@ -1,12 +1,15 @@
 import type { RequestMeta } from '@/lib/auth/session';
-import { clientAddress } from '@/lib/auth/network-gate';
-import { config } from '@/lib/config';
+import { CLIENT_IP_HEADER } from '@/lib/auth/network-gate';
 
-/** Request id, client address (after the trusted proxies) and user agent, from the request headers. */
+/**
+ * Request id, client address and user agent, from the request headers. The address is the one the network
+ * gate in middleware.ts vouched for (CF-Connecting-IP behind a verified Access token, else the entry after
+ * the trusted proxies), or null.
+ */
 export function requestMeta(headers: Headers): RequestMeta {
   return {
     requestId: headers.get('x-request-id'),
-    ip: clientAddress(headers, config().TRUSTED_PROXY_COUNT),
+    ip: headers.get(CLIENT_IP_HEADER),
     userAgent: headers.get('user-agent')?.slice(0, 500) ?? null,
   };
 }

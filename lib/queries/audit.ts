@@ -7,6 +7,7 @@ import { redact } from '@/lib/audit/redact';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
 import { NotFoundError, parseInput } from '@/lib/errors';
+import { text } from '@/lib/text';
 
 /** How many entries one page of /audit shows. */
 export const AUDIT_PAGE_SIZE = 50;
@@ -49,16 +50,14 @@ export interface AuditPage {
 const Cursor = z.object({
   before: z.preprocess(
     (v) => (v === '' ? undefined : v),
-    z
-      .string()
+    text()
       .regex(/^[0-9]{1,15}$/, 'This page link is broken; start the search again.')
       .transform(Number)
       .optional(),
   ),
   after: z.preprocess(
     (v) => (v === '' ? undefined : v),
-    z
-      .string()
+    text()
       .regex(/^[0-9]{1,15}$/, 'This page link is broken; start the search again.')
       .transform(Number)
       .optional(),
@@ -225,8 +224,7 @@ export interface AuditEntryDetail {
   nextSeq: number | null;
 }
 
-const SeqParam = z
-  .string()
+const SeqParam = text()
   .regex(/^[0-9]{1,15}$/, 'An entry is named by its seq, a whole number.')
   .transform(Number);
 

@@ -19,6 +19,7 @@ import type { StaffCtx } from '@/lib/auth/session';
 import { NotFoundError, parseInput } from '@/lib/errors';
 import { type MfaMethod, PLAN_TIERS, type PlanTier } from '@/lib/plans';
 import { orgConfig } from '@/lib/queries/org-config';
+import { text } from '@/lib/text';
 
 /** How many organisations one page of /orgs shows, unless the search asks for another of PAGE_SIZES. */
 export const ORGS_PAGE_SIZE = 50;
@@ -37,10 +38,8 @@ export function encodeOrgCursor(c: OrgCursor): string {
 }
 
 const BROKEN_CURSOR = 'This page link is broken; start the search again.';
-const noNul = (s: string) => !s.includes('\u0000'); // Postgres text cannot hold one: it would be a 500
-const CursorShape = z.tuple([z.string().refine(noNul), z.uuid()]);
-const Cursor = z
-  .string()
+const CursorShape = z.tuple([text(), z.uuid()]);
+const Cursor = text()
   .max(2000, BROKEN_CURSOR)
   .transform((s, ctx): OrgCursor => {
     let decoded: unknown;
@@ -60,15 +59,7 @@ const Cursor = z
 /** The /orgs search as its URL carries it; empty fields (an unset select, say) mean "any". */
 export const OrgSearch = z
   .object({
-    q: z.preprocess(
-      blank,
-      z
-        .string()
-        .trim()
-        .max(200, 'Search for at most 200 characters.')
-        .refine(noNul, 'The search cannot contain a NUL character.')
-        .optional(),
-    ),
+    q: z.preprocess(blank, text().trim().max(200, 'Search for at most 200 characters.').optional()),
     tier: z.preprocess(
       blank,
       z.enum(PLAN_TIERS, { error: `The tier must be one of ${PLAN_TIERS.join(', ')}.` }).optional(),

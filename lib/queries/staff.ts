@@ -1,5 +1,5 @@
-import { desc, eq, sql } from 'drizzle-orm';
-import { staffCredentials, staffSessions, staffUsers } from '@/db/schema';
+import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { staffCredentials, staffInvites, staffSessions, staffUsers } from '@/db/schema';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
 import { NotFoundError } from '@/lib/errors';
@@ -24,6 +24,28 @@ export async function listStaff(ctx: StaffCtx) {
     })
     .from(staffUsers)
     .orderBy(staffUsers.email);
+}
+
+/** Invitations that can still be used, soonest to expire first. */
+export async function listPendingInvites(ctx: StaffCtx) {
+  requirePermission(ctx, 'staff.read');
+  return ctx.db
+    .select({
+      id: staffInvites.id,
+      email: staffInvites.email,
+      role: staffInvites.role,
+      createdAt: staffInvites.createdAt,
+      expiresAt: staffInvites.expiresAt,
+    })
+    .from(staffInvites)
+    .where(
+      and(
+        isNull(staffInvites.usedAt),
+        isNull(staffInvites.revokedAt),
+        gt(staffInvites.expiresAt, sql`now()`),
+      ),
+    )
+    .orderBy(staffInvites.expiresAt);
 }
 
 export type KeyView = Awaited<ReturnType<typeof keysOf>>[number];

@@ -1,21 +1,31 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { InviteForm } from '@/components/staff/invite-form';
+import { PendingInvites } from '@/components/staff/pending-invites';
 import { can } from '@/lib/auth/permissions';
 import { requireStaffPage } from '@/lib/auth/current';
-import { listStaff } from '@/lib/queries/staff';
-import { utc } from '@/lib/format';
+import { config } from '@/lib/config';
+import { duration, utc } from '@/lib/format';
+import { listPendingInvites, listStaff } from '@/lib/queries/staff';
 
 export const metadata: Metadata = { title: 'Staff' };
 
 export default async function StaffPage() {
   const ctx = await requireStaffPage('staff.read');
-  const staff = await listStaff(ctx);
+  const [staff, invites] = await Promise.all([listStaff(ctx), listPendingInvites(ctx)]);
   return (
     <section className="space-y-6">
       <h1 className="text-2xl font-semibold">Staff</h1>
-      {can(ctx.role, 'staff.manage') && <InviteForm />}
-      <table className="w-full border-collapse text-left text-sm">
+      {can(ctx.role, 'staff.manage') && <InviteForm ttl={duration(config().INVITE_TTL_S)} />}
+      <PendingInvites
+        canRevoke={can(ctx.role, 'staff.manage')}
+        invites={invites.map((i) => ({
+          ...i,
+          createdAt: i.createdAt.toISOString(),
+          expiresAt: i.expiresAt.toISOString(),
+        }))}
+      />
+      <table aria-label="Staff members" className="w-full border-collapse text-left text-sm">
         <thead className="border-b border-slate-200 text-slate-500">
           <tr>
             <th className="py-2 pr-4 font-medium">Name</th>

@@ -8,6 +8,7 @@ import { requireActingFor } from '@/lib/auth/acting';
 import { type StaffCtx, validateSession } from '@/lib/auth/session';
 import { config } from '@/lib/config';
 import { addSupportNote } from '@/lib/services/orgs/support-notes';
+import { changeRole, setStaffStatus } from '@/lib/services/staff/manage';
 import { testDatabase } from '@/test/db';
 import { staffWithSession } from '@/test/staff';
 import { endActingContext, startActing, stopActing } from './acting';
@@ -55,6 +56,11 @@ async function actingFor(role: 'support' | 'admin' | 'billing' | 'superadmin', o
 
 async function entriesFor(staffId: string) {
   return database.db.select().from(auditLog).where(eq(auditLog.actorStaffId, staffId)).orderBy(auditLog.seq);
+}
+
+async function auditCount(): Promise<number> {
+  const [r] = await rows<{ n: number }>(database.db, sql`select count(*)::int as n from audit_log`);
+  return r!.n;
 }
 
 const err = (p: Promise<unknown>) =>
@@ -321,5 +327,72 @@ describe('platform API tokens', () => {
     const kids = (await publicJwks(database.db)).keys.map((k) => k.kid);
     expect(kids).toEqual(expect.arrayContaining([before.kid, rotated.kid]));
     expect((await publicJwks(database.db)).keys.every((k) => !('d' in k))).toBe(true);
+  });
+});
+
+describe('platform token scopes and ended contexts', () => {
+  it('let only the roles the matrix names mint org:admin, and only after a fresh step-up', async () => {
+    for (const role of ['support', 'billing'] as const) {
+      const ctx = await actingFor(role, orgA);
+      const before = await auditCount();
+      expect(await err(mintPlatformToken(ctx, { scope: 'org:admin' })), role).toMatchObject({
+        status: 403,
+        code: 'forbidden',
+        message: expect.stringMatching(/platform_token\.mint_admin/),
+      });
+      expect(await auditCount()).toBe(before);
+      expect((await mintPlatformToken(ctx, { scope: 'org:read' })).token).toBeTruthy();
+    }
+    const admin = await actingFor('admin', orgA);
+    const stale = { ...admin, authTime: new Date(Date.now() - 600_000), stepUpAt: null };
+    expect(await err(mintPlatformToken(stale, { scope: 'org:admin' }))).toMatchObject({
+      code: 'step_up_required',
+    });
+    expect(await err(mintPlatformToken(stale, { scope: 'org:read' }))).toBeNull();
+    const { payload } = await jwtVerify(
+      (await mintPlatformToken(admin, { scope: 'org:admin' })).token,
+      createLocalJWKSet(await publicJwks(database.db)),
+    );
+    expect(payload.scope).toBe('org:admin');
+  });
+
+  it.each([
+    ['disabling', (staffId: string) => ({ staffId, status: 'disabled', version: 1 }), setStaffStatus],
+    ['a role change', (staffId: string) => ({ staffId, role: 'billing', version: 1 }), changeRole],
+  ] as const)(
+    '%s ends the open acting context, audited once, and the platform view says so',
+    async (_, body, write) => {
+      const member = await actingFor('support', orgA);
+      const contextId = member.acting!.id;
+      const [live] = await rows<{ live: boolean }>(
+        database.db,
+        sql`select live from platform_acting_contexts where acting_context_id = ${contextId}`,
+      );
+      expect(live).toEqual({ live: true });
+      const superadmin = await staffWithSession(database.db, 'superadmin');
+      await write(superadmin, body(member.staffId));
+      const [ac] = await database.db.select().from(actingContexts).where(eq(actingContexts.id, contextId));
+      expect(ac).toMatchObject({ endReason: 'ended_by_admin', endedBy: superadmin.staffId });
+      const entries = await database.db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.targetId, contextId), eq(auditLog.action, 'acting.ended_by_admin')));
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({ actorStaffId: superadmin.staffId, orgId: orgA, outcome: 'success' });
+      const [after] = await rows<{ live: boolean; ended_at: string | null }>(
+        database.db,
+        sql`select live, ended_at from platform_acting_contexts where acting_context_id = ${contextId}`,
+      );
+      expect(after).toMatchObject({ live: false, ended_at: expect.anything() });
+    },
+  );
+
+  it('are readable by platform_reader through the view only', async () => {
+    const [grants] = await rows<{ view: boolean; table: boolean }>(
+      database.db,
+      sql`select has_table_privilege('platform_reader', 'platform_acting_contexts', 'SELECT') as view,
+                 has_table_privilege('platform_reader', 'acting_contexts', 'SELECT') as table`,
+    );
+    expect(grants).toEqual({ view: true, table: false });
   });
 });

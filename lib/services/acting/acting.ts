@@ -7,18 +7,14 @@ import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
 import { config } from '@/lib/config';
 import { AppError, NotFoundError, parseInput } from '@/lib/errors';
+import { text } from '@/lib/text';
 
 function StartInput() {
   const c = config();
   return z.object({
     orgId: z.uuid('Choose an organisation.'),
-    reason: z
-      .string()
-      .trim()
-      .min(10, 'Say why you act for this organisation (at least 10 characters).')
-      .max(500),
-    ticketRef: z
-      .string()
+    reason: text().trim().min(10, 'Say why you act for this organisation (at least 10 characters).').max(500),
+    ticketRef: text()
       .trim()
       .regex(
         new RegExp(c.ACTING_TICKET_PATTERN),

@@ -5,13 +5,11 @@ import { z } from 'zod';
 import { type Db, getDatabase, type Tx } from '@/db/client';
 import { tokenSigningKeys } from '@/db/schema';
 import { type AuditCtx, withAudit } from '@/lib/audit';
-import { requirePermission } from '@/lib/auth/permissions';
+import { PLATFORM_SCOPES, requirePermission, SCOPE_PERMISSION } from '@/lib/auth/permissions';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { config } from '@/lib/config';
 import { AppError, parseInput } from '@/lib/errors';
 import { readSecret } from '@/lib/secrets';
-
-export const PLATFORM_SCOPES = ['org:read', 'org:admin'] as const;
 
 /** A retired key stays published this long past the longest token life, for clock skew. */
 const SKEW_S = 60;
@@ -88,6 +86,11 @@ const MintInput = z.object({ scope: z.enum(PLATFORM_SCOPES, 'Choose a scope.').d
 export async function mintPlatformToken(ctx: StaffCtx, raw: unknown) {
   requirePermission(ctx, 'platform_token.mint');
   const { scope } = parseInput(MintInput, raw);
+  requirePermission(
+    ctx,
+    SCOPE_PERMISSION[scope],
+    `A token with the scope ${scope} needs its own permission.`,
+  );
   const acting = ctx.acting;
   if (!acting) {
     throw new AppError(
@@ -96,6 +99,8 @@ export async function mintPlatformToken(ctx: StaffCtx, raw: unknown) {
       'Platform tokens are minted inside an acting context. Start acting for an organisation first.',
     );
   }
+  // org:admin lets the holder change the organisation through the platform: as sensitive as those writes.
+  if (scope === 'org:admin') requireFreshAuth(ctx);
   const c = config();
   const key = await signingKey(ctx);
   const now = Math.floor(Date.now() / 1000);

@@ -18,13 +18,13 @@ import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { config } from '@/lib/config';
 import { ConflictError, parseInput, ValidationError } from '@/lib/errors';
 import { newEd25519PrivateKey, readSecret, secretsWritable, writeGeneratedSecret } from '@/lib/secrets';
+import { text } from '@/lib/text';
 
 const ROTATE_LOCK = 0x4155_444b; // "AUDK": one key rotation at a time
 
 export const RotateInput = z.object({
   /** A key the operator staged in the secret. Omitted: embedded mode generates one. */
-  keyId: z
-    .string()
+  keyId: text()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a key id is 1-64 characters of A-Z a-z 0-9 _ . -')
     .optional(),
 });

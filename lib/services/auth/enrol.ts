@@ -10,12 +10,13 @@ import type { RequestMeta } from '@/lib/auth/session';
 import { RegistrationResponse } from '@/lib/auth/webauthn-json';
 import { AppError, parseInput } from '@/lib/errors';
 import { hashInviteToken } from '@/lib/services/staff/invites';
+import { text } from '@/lib/text';
 
 export type InviteState =
   | { state: 'valid'; email: string; role: string; expiresAt: Date }
-  | { state: 'used' | 'expired' | 'unknown' };
+  | { state: 'used' | 'revoked' | 'expired' | 'unknown' };
 
-const Token = z.string().regex(/^[A-Za-z0-9_-]{20,100}$/, 'This enrolment link is not valid.');
+const Token = text().regex(/^[A-Za-z0-9_-]{20,100}$/, 'This enrolment link is not valid.');
 
 /** What an enrolment link leads to. A forged token looks exactly like an unknown one. */
 export async function inviteState(db: Db, token: string): Promise<InviteState> {
@@ -26,6 +27,7 @@ export async function inviteState(db: Db, token: string): Promise<InviteState> {
     .where(eq(staffInvites.tokenHash, hashInviteToken(token)));
   if (!invite) return { state: 'unknown' };
   if (invite.usedAt) return { state: 'used' };
+  if (invite.revokedAt) return { state: 'revoked' };
   if (invite.expiresAt <= new Date()) return { state: 'expired' };
   return { state: 'valid', email: invite.email, role: invite.role, expiresAt: invite.expiresAt };
 }
@@ -37,17 +39,18 @@ export async function enrolmentInvite(token: string): Promise<InviteState> {
 
 export const INVITE_MESSAGES = {
   used: 'This enrolment link has already been used. Ask a superadmin for a new invitation.',
+  revoked: 'This enrolment link was withdrawn. Ask a superadmin for a new invitation.',
   expired: 'This enrolment link has expired. Ask a superadmin for a new invitation.',
   unknown: 'This enrolment link is not valid. Check that you copied all of it, or ask for a new invitation.',
 } as const;
 
-function refuse(state: 'used' | 'expired' | 'unknown'): never {
+function refuse(state: 'used' | 'revoked' | 'expired' | 'unknown'): never {
   throw new AppError(state === 'unknown' ? 404 : 410, `invite_${state}`, INVITE_MESSAGES[state]);
 }
 
 const BeginInput = z.object({
   token: Token,
-  displayName: z.string().trim().min(2, 'Enter your name (at least 2 characters).').max(100),
+  displayName: text().trim().min(2, 'Enter your name (at least 2 characters).').max(100),
 });
 
 export async function beginEnrolment(db: Db, raw: unknown) {
@@ -58,7 +61,7 @@ export async function beginEnrolment(db: Db, raw: unknown) {
 }
 
 const FinishInput = BeginInput.extend({
-  nickname: z.string().trim().min(1, 'Name this key, for example "YubiKey on my keyring".').max(60),
+  nickname: text().trim().min(1, 'Name this key, for example "YubiKey on my keyring".').max(60),
   response: RegistrationResponse,
 });
 
@@ -79,11 +82,12 @@ export async function finishEnrolment(db: Db, meta: RequestMeta, raw: unknown) {
     actor: { staffId, email: peek?.email ?? null, actingOrgId: null, actingContextId: null },
     ...meta,
   };
-  // Consumed before the transaction, so that a refused key still uses the challenge up.
   const challenge = challengeOf(input.response);
-  await consumeChallenge(db, challenge, 'registration');
   const entry = { action: 'staff.enrolled', targetType: 'staff_user', targetId: staffId } as const;
   try {
+    // Consumed before the transaction, so that a refused key still uses the challenge up; a refused
+    // challenge is audited like any other refusal.
+    await consumeChallenge(db, challenge, 'registration');
     return await enrol(ctx, entry, tokenHash, challenge, input);
   } catch (err) {
     if (err instanceof AppError) {
@@ -113,6 +117,7 @@ function enrol(
       .for('update');
     if (!invite) refuse('unknown');
     if (invite.usedAt) refuse('used');
+    if (invite.revokedAt) refuse('revoked');
     if (invite.expiresAt <= new Date()) refuse('expired');
 
     const taken = await tx

@@ -1,16 +1,17 @@
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { staffCredentials } from '@/db/schema';
-import { withAudit } from '@/lib/audit';
+import { recordAudit, withAudit } from '@/lib/audit';
 import { challengeOf, consumeChallenge } from '@/lib/auth/challenges';
 import { requirePermission } from '@/lib/auth/permissions';
 import { beginRegistration, storeRegistration } from '@/lib/auth/registration';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { RegistrationResponse } from '@/lib/auth/webauthn-json';
 import { AppError, NotFoundError, parseInput } from '@/lib/errors';
+import { text } from '@/lib/text';
 
-const Nickname = z.string().trim().min(1, 'Name this key, for example "YubiKey on my keyring".').max(60);
-const CredentialId = z.string().regex(/^[A-Za-z0-9_-]{16,1400}$/, 'Not a credential id.');
+const Nickname = text().trim().min(1, 'Name this key, for example "YubiKey on my keyring".').max(60);
+const CredentialId = text().regex(/^[A-Za-z0-9_-]{16,1400}$/, 'Not a credential id.');
 
 /** Adding a key to your own account needs a recent security-key check, so a stolen session cannot. */
 export async function beginAddKey(ctx: StaffCtx) {
@@ -30,18 +31,33 @@ export async function finishAddKey(ctx: StaffCtx, raw: unknown) {
   requireFreshAuth(ctx);
   const input = parseInput(z.object({ nickname: Nickname, response: RegistrationResponse }), raw);
   const challenge = challengeOf(input.response);
-  await consumeChallenge(ctx.db, challenge, 'registration', ctx.staffId);
-  return withAudit(ctx, { action: 'staff.key.added', targetType: 'staff_credential' }, async (tx, audit) => {
-    const { cred, fmt } = await storeRegistration(tx, ctx.staffId, input.response, challenge, input.nickname);
-    audit.target('staff_credential', cred.id);
-    audit.detail({
-      staff_id: ctx.staffId,
-      aaguid: cred.aaguid,
-      nickname: cred.nickname,
-      attestation_format: fmt,
+  const entry = { action: 'staff.key.added', targetType: 'staff_credential' } as const;
+  try {
+    await consumeChallenge(ctx.db, challenge, 'registration', ctx.staffId);
+    return await withAudit(ctx, entry, async (tx, audit) => {
+      const { cred, fmt } = await storeRegistration(
+        tx,
+        ctx.staffId,
+        input.response,
+        challenge,
+        input.nickname,
+      );
+      audit.target('staff_credential', cred.id);
+      audit.detail({
+        staff_id: ctx.staffId,
+        aaguid: cred.aaguid,
+        nickname: cred.nickname,
+        attestation_format: fmt,
+      });
+      return { id: cred.id, nickname: cred.nickname };
     });
-    return { id: cred.id, nickname: cred.nickname };
-  });
+  } catch (err) {
+    if (err instanceof AppError) {
+      const reason = typeof err.extra.reason === 'string' ? err.extra.reason : err.code;
+      await recordAudit(ctx, { ...entry, outcome: 'failure' }, { reason, message: err.message });
+    }
+    throw err;
+  }
 }
 
 /** A key the caller may manage: their own, or anyone's with staff.manage. */
@@ -122,7 +138,7 @@ export async function unlockKey(ctx: StaffCtx, raw: unknown) {
   const input = parseInput(
     z.object({
       credentialId: CredentialId,
-      reason: z.string().trim().min(10, 'Say why (at least 10 characters).').max(500),
+      reason: text().trim().min(10, 'Say why (at least 10 characters).').max(500),
     }),
     raw,
   );

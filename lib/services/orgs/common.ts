@@ -1,7 +1,10 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Tx } from '@/db/client';
 import { organizations } from '@/db/schema';
-import { ConflictError, NotFoundError } from '@/lib/errors';
+import { requirePermission } from '@/lib/auth/permissions';
+import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
+import { ConflictError, NotFoundError, ValidationError } from '@/lib/errors';
+import { BLOCK_PERMISSION, BLOCK_RULE, blocks, type Limits, unconfirmedZeros } from '@/lib/rate-limits';
 
 /**
  * Tells the gateway, in the write's own transaction, that an organisation's configuration changed:
@@ -52,4 +55,16 @@ export function checkVersion<T extends { version: number }>(
       current ?? null,
     );
   }
+}
+
+/**
+ * The checks of a write of limits (lib/rate-limits.ts): a 0 needs the kill switch's permission, the
+ * explicit confirmation and a step-up. Run after the input is parsed and the acting context checked.
+ */
+export function checkBlocking(ctx: StaffCtx, limits: Partial<Limits>, confirmBlocked: boolean): void {
+  if (!blocks(limits)) return;
+  requirePermission(ctx, BLOCK_PERMISSION, BLOCK_RULE);
+  const zeros = unconfirmedZeros(limits, confirmBlocked);
+  if (Object.keys(zeros).length > 0) throw new ValidationError(zeros);
+  requireFreshAuth(ctx);
 }

@@ -8,6 +8,7 @@ import type { StaffCtx } from '@/lib/auth/session';
 import { AppError, parseInput, ValidationError } from '@/lib/errors';
 import { ENTERPRISE_TIERS, RETENTION_DAYS, SIEM_CONNECTORS, TIER_LABELS } from '@/lib/plans';
 import { checkVersion, lockOrg, notifyOrgChanged } from './common';
+import { text } from '@/lib/text';
 
 const Input = z.object({
   orgId: z.uuid('Choose an organisation.'),
@@ -22,8 +23,7 @@ const Input = z.object({
     .min(RETENTION_DAYS.min, `At least ${RETENTION_DAYS.min} days.`)
     .max(RETENTION_DAYS.max, `At most ${RETENTION_DAYS.max} days (10 years).`),
   dedicatedSupport: z.boolean('Say whether dedicated support is included.'),
-  contractRef: z
-    .string()
+  contractRef: text()
     .trim()
     .max(100, 'At most 100 characters.')
     .nullish()

@@ -9,6 +9,7 @@ import { NotFoundError, parseInput, ValidationError } from '@/lib/errors';
 import { MFA_METHODS, type MfaMethod } from '@/lib/plans';
 import { orgConfig } from '@/lib/queries/org-config';
 import { checkVersion, notifyOrgChanged } from './common';
+import { text } from '@/lib/text';
 
 const Input = z.object({
   orgId: z.uuid('Choose an organisation.'),
@@ -20,7 +21,7 @@ const Input = z.object({
     .min(1, 'Allow at least one method.')
     .refine((m) => new Set(m).size === m.length, 'List each method once.')
     .optional(),
-  reason: z.string().trim().max(500).optional(),
+  reason: text().trim().max(500).optional(),
   /** The override's version the editor saw, or null when there was none. */
   version: z.int().min(1).nullable(),
 });

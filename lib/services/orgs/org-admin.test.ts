@@ -18,6 +18,7 @@ import { setOutpostInferenceMode } from './outpost-mode';
 import { createRateLimitOverride, revokeRateLimitOverride } from './rate-limit-override';
 import { setRateLimits } from './rate-limits';
 import { setSuspended } from './suspension';
+import { addSupportNote } from './support-notes';
 
 const kit = orgServiceKit();
 const { newOrg, actingFor, staffFor, auditCount, lastEntry, notifiedOf } = kit;
@@ -192,10 +193,27 @@ describe('setRateLimits', () => {
       /At most 100,000,000,000/,
     );
     await badField('concurrentRequests', () => call({ concurrentRequests: undefined }));
-    await badField('requestsPerMinute', () => call({ requestsPerMinute: 0 }), /0 blocks all traffic/);
-    expect(await limitsRow(org.id)).toBeUndefined();
 
-    await call({ requestsPerMinute: 0, confirmBlocked: true });
+    // 0 blocks the organisation like the kill switch: an admin may not, a superadmin after a step-up.
+    expect(await err(call({ requestsPerMinute: 0, confirmBlocked: true }))).toMatchObject({
+      status: 403,
+      code: 'forbidden',
+      message: expect.stringMatching(/orgs\.suspend/),
+    });
+    expect(await limitsRow(org.id)).toBeUndefined();
+    await call({ requestsPerMinute: 1 });
+    const superadmin = await actingFor('superadmin', org.id);
+    const asSuperadmin = (c: StaffCtx, over: object) =>
+      setRateLimits(c, { orgId: org.id, ...LIMITS, version: 1, ...over });
+    expect(
+      await err(asSuperadmin(stale(superadmin), { monthlyRequestQuota: 0, confirmBlocked: true })),
+    ).toMatchObject({ status: 403, code: 'step_up_required' });
+    await badField(
+      'requestsPerMinute',
+      () => asSuperadmin(superadmin, { requestsPerMinute: 0 }),
+      /0 blocks all traffic/,
+    );
+    await asSuperadmin(superadmin, { requestsPerMinute: 0, confirmBlocked: true });
     expect((await lastEntry()).diff).toMatchObject({ blocked: true, after: { requestsPerMinute: 0 } });
     expect(await orgConfig(kit.db, org.id)).toMatchObject({
       requests_per_minute: 0,
@@ -380,18 +398,47 @@ describe('rate-limit overrides', () => {
 
   it('names bad fields: no limit, a short reason, an expiry in the past or beyond 30 days, an unconfirmed 0', async () => {
     const org = await newOrg();
-    const ctx = await actingFor('support', org.id);
+    const ctx = await actingFor('admin', org.id);
     const call = (over: object) => createRateLimitOverride(ctx, override(org.id, over));
     await badField('limits', () => call({ requestsPerMinute: null }), /at least one limit/);
     await badField('reason', () => call({ reason: 'because' }), /at least 10 characters/);
     await badField('expiresAt', () => call({ expiresAt: inDays(-1 / 24) }), /in the future/);
     await badField('expiresAt', () => call({ expiresAt: inDays(30.01) }), /at most 30 days/);
     await badField('expiresAt', () => call({ expiresAt: 'next week' }), /Choose when/);
-    await badField('monthlyRequestQuota', () => call({ monthlyRequestQuota: 0 }), /0 blocks all traffic/);
     expect(
       await kit.db.select().from(rateLimitOverrides).where(eq(rateLimitOverrides.orgId, org.id)),
     ).toEqual([]);
     await call({ expiresAt: inDays(29.99) });
+  });
+
+  it("caps support's overrides at 7 days and never lets them block; blocking needs orgs.suspend and a step-up", async () => {
+    const org = await newOrg();
+    const support = await actingFor('support', org.id);
+    const call = (c: StaffCtx, over: object) => createRateLimitOverride(c, override(org.id, over));
+    await badField('expiresAt', () => call(support, { expiresAt: inDays(7.01) }), /at most 7 days/);
+    const refused = [support, await actingFor('admin', org.id)];
+    const superadmin = await actingFor('superadmin', org.id);
+    const before = await auditCount();
+    for (const c of refused) {
+      const role = c.role;
+      for (const zero of [{ requestsPerMinute: 0 }, { monthlyRequestQuota: 0 }]) {
+        expect(await err(call(c, { ...zero, confirmBlocked: true })), role).toMatchObject({
+          status: 403,
+          message: expect.stringMatching(/orgs\.suspend/),
+        });
+      }
+    }
+    expect(await auditCount()).toBe(before);
+    const blocking = { requestsPerMinute: null, monthlyRequestQuota: 0, confirmBlocked: true };
+    expect(await err(call(stale(superadmin), blocking))).toMatchObject({ code: 'step_up_required' });
+    await badField('monthlyRequestQuota', () => call(superadmin, { ...blocking, confirmBlocked: false }));
+    expect(await auditCount()).toBe(before);
+    await call(superadmin, blocking);
+    expect(await lastEntry()).toMatchObject({
+      action: 'org.rate_limit_override.created',
+      outcome: 'success',
+    });
+    await call(support, { expiresAt: inDays(6.99), activeOverrideId: (await lastEntry()).targetId });
   });
 
   it('revokes only an override of the organisation acted for', async () => {
@@ -682,6 +729,42 @@ describe('setSuspended', () => {
       'suspended',
       () => setSuspended(ctx, { orgId: org.id, suspended: false, reason: REASON, version: 1 }),
       /already active/,
+    );
+  });
+});
+
+describe('text with a NUL character', () => {
+  it('is refused with 400 naming the field, and nothing is written', async () => {
+    const org = await newOrg();
+    const support = await actingFor('support', org.id);
+    const superadmin = await actingFor('superadmin', org.id);
+    await badField(
+      'body',
+      () => addSupportNote(support, { orgId: org.id, body: 'Called\u0000 the customer' }),
+      /NUL/,
+    );
+    await badField(
+      'reason',
+      () =>
+        createRateLimitOverride(support, {
+          orgId: org.id,
+          requestsPerMinute: 10,
+          expiresAt: inDays(1),
+          reason: 'Quarter-end\u0000 batch run',
+          activeOverrideId: null,
+        }),
+      /NUL/,
+    );
+    await badField(
+      'reason',
+      () =>
+        setSuspended(superadmin, {
+          orgId: org.id,
+          suspended: true,
+          reason: 'Fraud\u0000 investigation',
+          version: 1,
+        }),
+      /NUL/,
     );
   });
 });

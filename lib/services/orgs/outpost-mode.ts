@@ -8,12 +8,13 @@ import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { ConflictError, NotFoundError, parseInput, ValidationError } from '@/lib/errors';
 import { INFERENCE_MODES } from '@/lib/plans';
 import { notifyOrgChanged } from './common';
+import { text } from '@/lib/text';
 
 const Input = z.object({
   orgId: z.uuid('Choose an organisation.'),
   outpostId: z.uuid('Choose an Outpost.'),
   inferenceMode: z.enum(INFERENCE_MODES, 'The mode is gpu or cpu_trial.'),
-  reason: z.string().trim().min(10, 'Say why (at least 10 characters).').max(500),
+  reason: text().trim().min(10, 'Say why (at least 10 characters).').max(500),
   version: z.int('Send the version you edited.').min(1),
 });
 

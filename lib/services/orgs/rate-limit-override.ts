@@ -7,10 +7,11 @@ import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
 import { ConflictError, NotFoundError, parseInput, ValidationError } from '@/lib/errors';
-import { LIMIT_KEYS, limitSchema, MAX_OVERRIDE_DAYS, pickLimits, unconfirmedZeros } from '@/lib/rate-limits';
-import { lockOrg, notifyOrgChanged } from './common';
+import { LIMIT_KEYS, limitSchema, overrideMaxDays, pickLimits } from '@/lib/rate-limits';
+import { checkBlocking, lockOrg, notifyOrgChanged } from './common';
+import { text } from '@/lib/text';
 
-const Reason = z.string().trim().min(10, 'Say why (at least 10 characters).').max(500);
+const Reason = text().trim().min(10, 'Say why (at least 10 characters).').max(500);
 
 const CreateInput = z.object({
   orgId: z.uuid('Choose an organisation.'),
@@ -69,14 +70,16 @@ export async function createRateLimitOverride(ctx: StaffCtx, raw: unknown) {
   const limits = pickLimits(input);
   const now = new Date();
   const expiresAt = new Date(input.expiresAt);
-  const latest = new Date(now.getTime() + MAX_OVERRIDE_DAYS * 86_400_000);
-  const fields: Record<string, string> = unconfirmedZeros(limits, input.confirmBlocked);
+  const maxDays = overrideMaxDays(ctx.role);
+  const latest = new Date(now.getTime() + maxDays * 86_400_000);
+  const fields: Record<string, string> = {};
   if (LIMIT_KEYS.every((k) => limits[k] === null)) fields.limits = 'Set at least one limit to override.';
   if (expiresAt <= now) fields.expiresAt = 'The expiry must be in the future.';
   if (expiresAt > latest) {
-    fields.expiresAt = `An override lasts at most ${MAX_OVERRIDE_DAYS} days: choose ${latest.toISOString()} or earlier.`;
+    fields.expiresAt = `An override by your role lasts at most ${maxDays} days: choose ${latest.toISOString()} or earlier.`;
   }
   if (Object.keys(fields).length > 0) throw new ValidationError(fields);
+  checkBlocking(ctx, limits, input.confirmBlocked);
 
   return withAudit(
     ctx,

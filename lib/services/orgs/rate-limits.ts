@@ -5,9 +5,9 @@ import { withAudit } from '@/lib/audit';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
-import { parseInput, ValidationError } from '@/lib/errors';
-import { limitSchema, pickLimits, unconfirmedZeros } from '@/lib/rate-limits';
-import { checkVersion, lockOrg, notifyOrgChanged } from './common';
+import { parseInput } from '@/lib/errors';
+import { limitSchema, pickLimits } from '@/lib/rate-limits';
+import { checkBlocking, checkVersion, lockOrg, notifyOrgChanged } from './common';
 
 const Input = z.object({
   orgId: z.uuid('Choose an organisation.'),
@@ -28,8 +28,7 @@ export async function setRateLimits(ctx: StaffCtx, raw: unknown) {
   const input = parseInput(Input, raw);
   requireActingFor(ctx, input.orgId);
   const limits = pickLimits(input);
-  const zeros = unconfirmedZeros(limits, input.confirmBlocked);
-  if (Object.keys(zeros).length > 0) throw new ValidationError(zeros);
+  checkBlocking(ctx, limits, input.confirmBlocked);
   return withAudit(
     ctx,
     {

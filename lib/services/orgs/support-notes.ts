@@ -5,10 +5,11 @@ import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
 import { parseInput } from '@/lib/errors';
+import { text } from '@/lib/text';
 
 const Input = z.object({
   orgId: z.uuid('Choose an organisation.'),
-  body: z.string().trim().min(3, 'Write the note (at least 3 characters).').max(4000),
+  body: text().trim().min(3, 'Write the note (at least 3 characters).').max(4000),
 });
 
 /** An org-scoped write: a support note, made inside an acting context for that organisation. */

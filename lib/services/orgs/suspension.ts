@@ -7,11 +7,12 @@ import { requirePermission } from '@/lib/auth/permissions';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { parseInput, ValidationError } from '@/lib/errors';
 import { bumpOrgVersion, lockOrg, notifyOrgChanged } from './common';
+import { text } from '@/lib/text';
 
 const Input = z.object({
   orgId: z.uuid('Choose an organisation.'),
   suspended: z.boolean('Say whether to suspend or resume the organisation.'),
-  reason: z.string().trim().min(10, 'Say why (at least 10 characters).').max(500),
+  reason: text().trim().min(10, 'Say why (at least 10 characters).').max(500),
   version: z.int('Send the version you edited.').min(1),
 });
 

@@ -7,6 +7,7 @@ import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { ConflictError, parseInput } from '@/lib/errors';
 import { MFA_METHODS, PLAN_TIERS } from '@/lib/plans';
 import { LIMIT_MAX } from '@/lib/rate-limits';
+import { text } from '@/lib/text';
 
 const positive = (max: number) =>
   z
@@ -16,7 +17,7 @@ const positive = (max: number) =>
 
 const Input = z.object({
   tier: z.enum(PLAN_TIERS, 'Choose one of the five plan tiers.'),
-  label: z.string().trim().min(2, 'Give the tier a label.').max(60),
+  label: text().trim().min(2, 'Give the tier a label.').max(60),
   monthlyRequestQuota: positive(LIMIT_MAX.monthlyRequestQuota),
   requestsPerMinute: positive(LIMIT_MAX.requestsPerMinute),
   tokensPerMinute: positive(LIMIT_MAX.tokensPerMinute),

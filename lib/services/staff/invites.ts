@@ -1,11 +1,11 @@
 import crypto from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { staffInvites, staffUsers } from '@/db/schema';
 import { type AuditCtx, withAudit } from '@/lib/audit';
 import { requirePermission } from '@/lib/auth/permissions';
 import { STAFF_ROLES } from '@/lib/auth/roles';
-import type { StaffCtx } from '@/lib/auth/session';
+import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { config } from '@/lib/config';
 import { AppError, parseInput } from '@/lib/errors';
 
@@ -26,6 +26,13 @@ export function hashInviteToken(token: string): string {
   return crypto.createHash('sha256').update(token).digest('hex');
 }
 
+/** An invitation that can still be used: not used, not revoked, not expired. */
+const pending = and(
+  isNull(staffInvites.usedAt),
+  isNull(staffInvites.revokedAt),
+  gt(staffInvites.expiresAt, sql`now()`),
+);
+
 /**
  * Creates a single-use enrolment invitation and returns its link. Used by superadmins from /staff and by
  * `npm run staff:invite` (which acts as the system).
@@ -39,11 +46,24 @@ export async function createInvite(
   const token = crypto.randomBytes(32).toString('base64url');
   const c = config();
   return withAudit(ctx, { action: 'staff.invited', targetType: 'staff_invite' }, async (tx, audit) => {
+    // Serialises invitations for one address, so that two at once cannot both be pending.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(lower(${input.email})))`);
     const existing = await tx
       .select({ id: staffUsers.id })
       .from(staffUsers)
       .where(sql`lower(${staffUsers.email}) = lower(${input.email})`);
     if (existing.length > 0) throw new AppError(409, 'conflict', `${input.email} is already a staff member.`);
+    const [open] = await tx
+      .select({ expiresAt: staffInvites.expiresAt })
+      .from(staffInvites)
+      .where(and(sql`lower(${staffInvites.email}) = lower(${input.email})`, pending));
+    if (open) {
+      throw new AppError(
+        409,
+        'invite_pending',
+        `There is already a pending invitation for ${input.email} (it expires ${open.expiresAt.toUTCString()}). Revoke it on /staff to send a new one.`,
+      );
+    }
     const [invite] = await tx
       .insert(staffInvites)
       .values({
@@ -65,7 +85,35 @@ export async function createInvite(
   });
 }
 
+/** An invitation grants a role, so it needs the same fresh security-key check as a role change. */
 export async function inviteStaff(ctx: StaffCtx, raw: unknown): Promise<CreatedInvite> {
   requirePermission(ctx, 'staff.manage');
-  return createInvite(ctx, raw, ctx.staffId);
+  const input = parseInput(InviteInput, raw);
+  requireFreshAuth(ctx);
+  return createInvite(ctx, input, ctx.staffId);
+}
+
+/** Withdraws a pending invitation: its link stops working at once. */
+export async function revokeInvite(ctx: StaffCtx, raw: unknown) {
+  requirePermission(ctx, 'staff.manage');
+  const { inviteId } = parseInput(z.object({ inviteId: z.uuid('Not an invitation id.') }), raw);
+  return withAudit(
+    ctx,
+    { action: 'staff.invite_revoked', targetType: 'staff_invite', targetId: inviteId },
+    async (tx, audit) => {
+      const [revoked] = await tx
+        .update(staffInvites)
+        .set({ revokedAt: sql`now()`, revokedBy: ctx.staffId })
+        .where(and(eq(staffInvites.id, inviteId), pending))
+        .returning({ email: staffInvites.email, role: staffInvites.role });
+      if (!revoked) {
+        throw new AppError(
+          409,
+          'invite_not_pending',
+          'This invitation is no longer pending: it was used, revoked or has expired.',
+        );
+      }
+      audit.detail({ email: revoked.email, role: revoked.role });
+    },
+  );
 }

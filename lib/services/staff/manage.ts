@@ -1,8 +1,8 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Tx } from '@/db/client';
-import { staffSessions, staffUsers } from '@/db/schema';
-import { withAudit } from '@/lib/audit';
+import { actingContexts, staffSessions, staffUsers } from '@/db/schema';
+import { type AuditRecorder, withAudit } from '@/lib/audit';
 import { requirePermission } from '@/lib/auth/permissions';
 import { STAFF_ROLES } from '@/lib/auth/roles';
 import { requireFreshAuth, revokeAllSessions, type StaffCtx } from '@/lib/auth/session';
@@ -51,6 +51,25 @@ async function lockSuperadmins(tx: Tx) {
   };
 }
 
+/**
+ * Ends the staff member's open acting context when their role changes or they are disabled: the context
+ * was granted to the old role. One `acting.ended_by_admin` entry per context ended.
+ */
+async function endActingContexts(tx: Tx, audit: AuditRecorder, staffId: string, by: string, why: string) {
+  const ended = await tx
+    .update(actingContexts)
+    .set({ endedAt: sql`now()`, endedBy: by, endReason: 'ended_by_admin' })
+    .where(and(eq(actingContexts.staffId, staffId), isNull(actingContexts.endedAt)))
+    .returning();
+  for (const ac of ended) {
+    audit.also(
+      { action: 'acting.ended_by_admin', orgId: ac.orgId, targetType: 'acting_context', targetId: ac.id },
+      { staff_id: staffId, ticket_ref: ac.ticketRef, because: why },
+    );
+  }
+  return ended.length;
+}
+
 export async function changeRole(ctx: StaffCtx, raw: unknown) {
   requirePermission(ctx, 'staff.manage');
   const input = parseInput(
@@ -71,7 +90,9 @@ export async function changeRole(ctx: StaffCtx, raw: unknown) {
         .set({ role: input.role, version: sql`${staffUsers.version} + 1` })
         .where(eq(staffUsers.id, staff.id))
         .returning();
+      const ended = await endActingContexts(tx, audit, staff.id, ctx.staffId, 'staff.role_changed');
       audit.diff({ role: staff.role }, { role: after!.role });
+      audit.detail({ acting_contexts_ended: ended });
       return after!;
     },
   );
@@ -95,9 +116,11 @@ export async function setStaffStatus(ctx: StaffCtx, raw: unknown) {
       .set({ status: input.status, version: sql`${staffUsers.version} + 1` })
       .where(eq(staffUsers.id, staff.id))
       .returning();
-    const revoked = input.status === 'disabled' ? await revokeAllSessions(tx, staff.id, ctx.staffId) : 0;
+    const disabling = input.status === 'disabled';
+    const revoked = disabling ? await revokeAllSessions(tx, staff.id, ctx.staffId) : 0;
+    const ended = disabling ? await endActingContexts(tx, audit, staff.id, ctx.staffId, 'staff.disabled') : 0;
     audit.diff({ status: staff.status }, { status: after!.status });
-    audit.detail({ sessions_revoked: revoked });
+    audit.detail({ sessions_revoked: revoked, acting_contexts_ended: ended });
     return after!;
   });
 }

@@ -8,7 +8,7 @@ import { inviteState } from '@/lib/services/auth/enrol';
 import { renameKey, revokeKey, unlockKey } from '@/lib/services/auth/keys';
 import { testDatabase } from '@/test/db';
 import { staffWithSession } from '@/test/staff';
-import { hashInviteToken, inviteStaff } from './invites';
+import { hashInviteToken, inviteStaff, revokeInvite } from './invites';
 import { changeRole, revokeSession, setStaffStatus, signOut } from './manage';
 
 let database: Database;
@@ -107,6 +107,69 @@ describe('invitations', () => {
     expect(await inviteState(database.db, expired)).toEqual({ state: 'expired' });
     expect(await inviteState(database.db, 'A'.repeat(43))).toEqual({ state: 'unknown' });
     expect(await inviteState(database.db, '../../etc/passwd')).toEqual({ state: 'unknown' });
+  });
+});
+
+describe('invitation safeguards', () => {
+  it('need a fresh security-key check, with nothing written', async () => {
+    const stale = await staffWithSession(database.db, 'superadmin', { signedInSecondsAgo: 600 });
+    const before = await auditCount();
+    expect(
+      await errorOf(inviteStaff(stale, { email: 'stale.hire@arbitex.ai', role: 'support' })),
+    ).toMatchObject({ status: 403, code: 'step_up_required' });
+    expect(await auditCount()).toBe(before);
+    const pending = await database.db
+      .select()
+      .from(staffInvites)
+      .where(eq(staffInvites.email, 'stale.hire@arbitex.ai'));
+    expect(pending).toEqual([]);
+  });
+
+  it('allow one pending invitation per e-mail; a revoked one frees the address', async () => {
+    const admin = await staffWithSession(database.db, 'superadmin');
+    const first = await inviteStaff(admin, { email: 'twice@arbitex.ai', role: 'support' });
+    const before = await auditCount();
+    expect(await errorOf(inviteStaff(admin, { email: 'TWICE@arbitex.ai', role: 'admin' }))).toMatchObject({
+      status: 409,
+      code: 'invite_pending',
+      message: expect.stringMatching(/already a pending invitation for TWICE@arbitex\.ai/),
+    });
+    expect(await auditCount()).toBe(before);
+
+    const [row] = await database.db
+      .select()
+      .from(staffInvites)
+      .where(eq(staffInvites.email, 'twice@arbitex.ai'));
+    await revokeInvite(admin, { inviteId: row!.id });
+    expect(await lastEntry()).toMatchObject({
+      action: 'staff.invite_revoked',
+      actorStaffId: admin.staffId,
+      targetId: row!.id,
+      outcome: 'success',
+    });
+    const token = first.url.split('/enroll/')[1]!;
+    expect(await inviteState(database.db, token)).toEqual({ state: 'revoked' });
+    expect(await errorOf(revokeInvite(admin, { inviteId: row!.id }))).toMatchObject({ status: 409 });
+    await inviteStaff(admin, { email: 'twice@arbitex.ai', role: 'admin' });
+  });
+
+  it('are revoked only with staff.manage, naming a bad id', async () => {
+    const admin = await staffWithSession(database.db, 'superadmin');
+    await inviteStaff(admin, { email: 'keep@arbitex.ai', role: 'support' });
+    const [row] = await database.db
+      .select()
+      .from(staffInvites)
+      .where(eq(staffInvites.email, 'keep@arbitex.ai'));
+    const before = await auditCount();
+    for (const role of ['admin', 'support', 'billing', 'auditor'] as const) {
+      const ctx = await staffWithSession(database.db, role);
+      expect(await errorOf(revokeInvite(ctx, { inviteId: row!.id }))).toMatchObject({ status: 403 });
+    }
+    expect(await errorOf(revokeInvite(admin, { inviteId: 'nope' }))).toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/^inviteId: /),
+    });
+    expect(await auditCount()).toBe(before);
   });
 });
 

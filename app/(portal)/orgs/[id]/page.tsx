@@ -19,7 +19,14 @@ import { utc } from '@/lib/format';
 import { ENTERPRISE_TIERS, RETENTION_DAYS, TIER_LABELS } from '@/lib/plans';
 import type { Source } from '@/lib/queries/org-config';
 import { orgDetail } from '@/lib/queries/orgs';
-import { LIMIT_COLUMNS, LIMIT_KEYS, type LimitKey, MAX_OVERRIDE_DAYS, pickLimits } from '@/lib/rate-limits';
+import {
+  BLOCK_PERMISSION,
+  LIMIT_COLUMNS,
+  LIMIT_KEYS,
+  type LimitKey,
+  overrideMaxDays,
+  pickLimits,
+} from '@/lib/rate-limits';
 
 export const metadata: Metadata = { title: 'Organisation' };
 
@@ -170,12 +177,14 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
                 limits={detail.limits && pickLimits(detail.limits)}
                 tierDefaults={tierLimits}
                 version={detail.limits?.version ?? null}
+                mayBlock={can(ctx.role, BLOCK_PERMISSION)}
               />
             )}
             {canWrite('orgs.rate_limits.override') && (
               <OverrideForm
                 orgId={org.id}
-                maxDays={MAX_OVERRIDE_DAYS}
+                maxDays={overrideMaxDays(ctx.role)}
+                mayBlock={can(ctx.role, BLOCK_PERMISSION)}
                 active={
                   inForce && {
                     id: inForce.id,
