@@ -9,8 +9,8 @@ export default async function Home() {
     <section>
       <h1 className="text-2xl font-semibold">Welcome, {staff.displayName}</h1>
       <p className="mt-2 text-sm text-slate-600">
-        Signed in as {staff.email} with the role <strong>{staff.role}</strong>. Organisation administration,
-        the audit chain and the GPU pool view arrive in later releases.
+        Signed in as {staff.email} with the role <strong>{staff.role}</strong>. The navigation above lists
+        what your role can open.
       </p>
     </section>
   );

@@ -8,6 +8,7 @@ import { STAFF_ROLES } from '@/lib/auth/roles';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { config } from '@/lib/config';
 import { AppError, parseInput } from '@/lib/errors';
+import { utc } from '@/lib/format';
 
 export const InviteInput = z.object({
   email: z.email('Enter the e-mail address of the person to invite.').max(254),
@@ -61,7 +62,7 @@ export async function createInvite(
       throw new AppError(
         409,
         'invite_pending',
-        `There is already a pending invitation for ${input.email} (it expires ${open.expiresAt.toUTCString()}). Revoke it on /staff to send a new one.`,
+        `There is already a pending invitation for ${input.email} (it expires ${utc(open.expiresAt)}). Revoke it on /staff to send a new one.`,
       );
     }
     const [invite] = await tx
