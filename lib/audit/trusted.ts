@@ -17,18 +17,19 @@ type Settings = Pick<
   'AUDIT_TRUSTED_CHECKPOINT_FILE' | 'AUDIT_TRUSTED_CHECKPOINT_ACK' | 'AUDIT_CHAIN_ID'
 >;
 
-/**
- * The newest checkpoint of AUDIT_TRUSTED_CHECKPOINT_FILE that the portal's own checkpoint keys verify, for
- * this chain; null without the file. Throws, naming the file, when it is unreadable, not a /audit/checkpoints
- * download, or holds a checkpoint whose signature does not verify (a file that vouches for nothing is
- * refused rather than ignored).
- */
-export function readTrustedCheckpoint(
-  c: Settings = config(),
-  keys: ReadonlyMap<string, crypto.KeyObject> = publicKeys(checkpointKeyRing()),
-): CheckpointRecord | null {
-  const file = c.AUDIT_TRUSTED_CHECKPOINT_FILE;
-  if (!file) return null;
+// The download holds every checkpoint (one a minute), and readiness asks every few seconds: the parsed file is
+// kept until the file changes.
+let parsed: { key: string; checkpoints: CheckpointRecord[] } | undefined;
+
+function keptCheckpoints(file: string): CheckpointRecord[] {
+  let key: string;
+  try {
+    const stat = fs.statSync(/*turbopackIgnore: true*/ file);
+    key = `${file}:${stat.mtimeMs}:${stat.size}`;
+  } catch (err) {
+    throw new Error(`AUDIT_TRUSTED_CHECKPOINT_FILE: ${file} cannot be read: ${(err as Error).message}`);
+  }
+  if (parsed?.key === key) return parsed.checkpoints;
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(/*turbopackIgnore: true*/ file, 'utf8'));
@@ -40,16 +41,30 @@ export function readTrustedCheckpoint(
   const document = CheckpointsDocument.safeParse(raw);
   if (!document.success)
     throw new Error(`AUDIT_TRUSTED_CHECKPOINT_FILE: ${file} is not a download of /audit/checkpoints`);
-  const mine = document.data.checkpoints.filter((cp) => cp.chain_id === c.AUDIT_CHAIN_ID);
-  const bad = mine.find((cp) => checkSignature(cp, keys) !== 'ok');
-  if (bad)
+  parsed = { key, checkpoints: document.data.checkpoints };
+  return parsed.checkpoints;
+}
+
+/**
+ * The newest checkpoint of AUDIT_TRUSTED_CHECKPOINT_FILE for this chain, which is all the check relies on; null
+ * without the file. Throws, naming the file, when it is unreadable, not a /audit/checkpoints download, or when
+ * that checkpoint is not signed by the portal's own checkpoint keys (a file that vouches for nothing is refused
+ * rather than ignored).
+ */
+export function readTrustedCheckpoint(
+  c: Settings = config(),
+  keys: ReadonlyMap<string, crypto.KeyObject> = publicKeys(checkpointKeyRing()),
+): CheckpointRecord | null {
+  const file = c.AUDIT_TRUSTED_CHECKPOINT_FILE;
+  if (!file) return null;
+  const newest = keptCheckpoints(file)
+    .filter((cp) => cp.chain_id === c.AUDIT_CHAIN_ID)
+    .reduce<CheckpointRecord | null>((best, cp) => (!best || cp.seq > best.seq ? cp : best), null);
+  if (newest && checkSignature(newest, keys) !== 'ok')
     throw new Error(
-      `AUDIT_TRUSTED_CHECKPOINT_FILE: the checkpoint of seq ${bad.seq} in ${file} is not signed by a checkpoint key of this portal`,
+      `AUDIT_TRUSTED_CHECKPOINT_FILE: the checkpoint of seq ${newest.seq} in ${file} is not signed by a checkpoint key of this portal`,
     );
-  return mine.reduce<CheckpointRecord | null>(
-    (newest, cp) => (!newest || cp.seq > newest.seq ? cp : newest),
-    null,
-  );
+  return newest;
 }
 
 /**
