@@ -25,12 +25,16 @@ export function RotateKeyForm({
   const [keyId, setKeyId] = useState(staged[0] ?? GENERATE);
   const label = kind === 'hmac' ? 'HMAC key' : 'checkpoint signing key';
   const id = `rotate-${kind}`;
+  // A rotation to the last staged key leaves none: the confirmation must outlive the form it came from.
   if (!generates && staged.length === 0) {
     return (
-      <p className="text-sm text-slate-600">
-        No staged key to rotate to. The operator adds a new key to the secret first (docs/AUDIT.md); it then
-        appears here.
-      </p>
+      <div>
+        <p className="text-sm text-slate-600">
+          No staged key to rotate to. The operator adds a new key to the secret first (docs/AUDIT.md); it then
+          appears here.
+        </p>
+        <Feedback error={error} message={message} />
+      </div>
     );
   }
   return (
