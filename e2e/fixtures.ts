@@ -43,7 +43,7 @@ export const test = base.extend<{ authenticator: VirtualAuthenticator; qaAuditor
       throw new Error(`${file} holds a key enrolled at ${enrolledAt}, not at ${portal}.`);
     }
     const saved = await importCredential(authenticator, file);
-    await signIn(page, { email: saved.email });
+    await signIn(page);
     await use(saved);
     // Leave no session behind on the portal.
     await page.request.post('/api/session/sign-out', { headers: { Origin: portal } }).catch(() => {});

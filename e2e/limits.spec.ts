@@ -1,8 +1,18 @@
 import { portalCredentialId } from './authenticator';
 import { expect, test } from './fixtures';
-import { asSuperadmin, newStaffMember, origin, signInError } from './staff';
+import { asSuperadmin, newStaffBrowser, newStaffMember, signIn, signInError, signOut } from './staff';
 
-test('failed sign-ins with one key reach its limit: 429 with Retry-After, and the sign-in page says so', async ({
+/** An answer that names `id` but that no key signed, as anyone inside the gate could send it. */
+const junk = (id: string) =>
+  JSON.stringify({
+    id,
+    rawId: id,
+    type: 'public-key',
+    response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' },
+    clientExtensionResults: {},
+  });
+
+test("junk answers naming a staff member's key do not lock its owner out", async ({
   page,
   authenticator,
   browser,
@@ -14,45 +24,71 @@ test('failed sign-ins with one key reach its limit: 429 with Retry-After, and th
   const [credential] = await member.authenticator.credentials();
   const id = portalCredentialId(credential!);
 
-  // Five answers that name the key but carry no valid ceremony: each is refused and counted against it.
+  // More refused answers than the key's limit (SIGNIN_MAX_FAILURES_PER_CREDENTIAL is 5): none verified
+  // with the key, so they count against the client that sent them, not against the key.
   const client = await playwright.request.newContext({ baseURL });
-  const garbage = JSON.stringify({
-    id,
-    rawId: id,
-    type: 'public-key',
-    response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' },
-    clientExtensionResults: {},
-  });
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 7; i++) {
     const { csrfToken } = (await (await client.get('/api/auth/csrf')).json()) as { csrfToken: string };
     const refused = await client.post('/api/auth/callback/webauthn', {
-      form: { response: garbage, csrfToken, callbackUrl: baseURL!, json: 'true' },
+      form: { response: junk(id), csrfToken, callbackUrl: baseURL!, json: 'true' },
     });
     expect(refused.status()).toBe(401);
   }
   await client.dispose();
 
-  // The next ceremony for that account is refused before it starts.
-  const options = await member.page.request.post('/api/auth/webauthn/options', {
-    data: { email: member.email },
-    headers: origin(member.page),
-  });
-  expect(options.status()).toBe(429);
-  const retryAfter = Number(options.headers()['retry-after']);
-  expect(retryAfter).toBeGreaterThan(800);
-  expect(retryAfter).toBeLessThanOrEqual(900);
-  expect(await options.json()).toMatchObject({
-    error: 'too_many_requests',
-    message: expect.stringMatching(/Too many failed sign-in attempts/),
-  });
+  // The owner signs in with the key.
+  await signIn(member.page);
+  await expect(member.page.getByRole('banner')).toContainText('billing');
 
-  // Without the e-mail the browser offers the key anyway: the answer is refused by the same limit.
+  // The refusals are audited against the key's owner, marked as not verified by the key.
+  await page.goto(`/audit?action=staff.signin.failure&actor=${encodeURIComponent(member.email)}`);
+  const refusals = page.locator('tr[data-action="staff.signin.failure"]', { hasText: id });
+  await expect(refusals).toHaveCount(7);
+  for (const row of await refusals.all()) await expect(row).toContainText('"verified_by_key":false');
+  await member.close();
+});
+
+test('refusals after the key signed count against it: the next sign-in is refused by the limit, and audited', async ({
+  page,
+  authenticator,
+  browser,
+  baseURL,
+}) => {
+  await asSuperadmin(page, authenticator);
+  const member = await newStaffMember(browser, page, 'billing');
+  const [credential] = await member.authenticator.credentials();
+  const id = portalCredentialId(credential!);
+
+  // The same key in another browser, now reporting backup flags: each sign-in is signed by the key and
+  // then refused by the policy. Five such refusals reach the key's limit.
+  const copy = await newStaffBrowser(browser, baseURL!);
+  await copy.authenticator.addCredential({
+    ...credential!,
+    signCount: credential!.signCount + 10,
+    backupEligibility: true,
+    backupState: true,
+  });
+  for (let i = 0; i < 5; i++) {
+    expect(await signInError(copy.page)).toMatch(/no longer bound to one security key/);
+  }
+
+  // The next sign-in with the key, from the owner's own browser, is refused by the limit.
   expect(await signInError(member.page)).toMatch(
     /Too many failed sign-in attempts\. Try again in 1[45] minute/,
   );
 
-  // The failures are audited against the key's owner, with their reason.
-  await page.goto('/audit?action=staff.signin.failure');
-  await expect(page.locator('tr[data-action="staff.signin.failure"]').first()).toContainText(member.email);
+  // Audited: the five refusals the key signed, against its owner, and the refusal by the limit.
+  await page.goto(`/audit?action=staff.signin.failure&actor=${encodeURIComponent(member.email)}`);
+  const signed = page.locator('tr[data-action="staff.signin.failure"]', { hasText: id });
+  await expect(signed).toHaveCount(5);
+  for (const row of await signed.all()) await expect(row).toContainText('"verified_by_key":true');
+  await page.goto('/audit?action=staff.signin.failure&outcome=denied');
+  const throttled = page.locator('tr[data-action="staff.signin.failure"]', { hasText: id });
+  await expect(throttled).toHaveCount(1);
+  await expect(throttled).toContainText('"reason":"throttled"');
+  await expect(throttled).toContainText('"limit":"credential"');
+
+  await copy.context.close();
   await member.close();
+  await signOut(page);
 });

@@ -10,11 +10,11 @@ import { sql } from 'drizzle-orm';
 import { type Database, openDatabase, rows } from '../db/client';
 import { parseKeyRing, verifyChain } from '../lib/audit';
 import { parseCheckpointKeyRing, publicKeys } from '../lib/audit/checkpoint-keys';
-import { balance } from './balancer';
-import { expect, portalCredentialId, test } from './fixtures';
+import { balance, type Replica } from './balancer';
+import { expect, test } from './fixtures';
 import { openOrg, startActing } from './orgs';
 import { e2eDatabaseUrl, PORTAL_ORIGIN, REPLICA_B_ORIGIN, SECRETS_DIR } from './portal-env';
-import { asSuperadmin, newStaffMember, origin, signIn } from './staff';
+import { asSuperadmin, newStaffBrowser, newStaffMember, origin, signIn, signInError } from './staff';
 
 let database: Database;
 test.beforeAll(async () => {
@@ -133,42 +133,43 @@ test('a session revoked on replica A is refused on replica B', async ({ page, au
   await member.close();
 });
 
-test('sign-in limits are counted once for both replicas', async ({
-  page,
-  authenticator,
-  browser,
-  playwright,
-}) => {
+test('sign-in limits are counted once for both replicas', async ({ page, authenticator, browser }) => {
   await asSuperadmin(page, authenticator);
   const member = await newStaffMember(browser, page, 'billing');
   const [credential] = await member.authenticator.credentials();
-  const id = portalCredentialId(credential!);
-  const garbage = JSON.stringify({
-    id,
-    rawId: id,
-    type: 'public-key',
-    response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' },
-    clientExtensionResults: {},
+  // The key in another browser, now reporting backup flags: each sign-in is signed by the key, then refused.
+  const copy = await newStaffBrowser(browser, PORTAL_ORIGIN);
+  await copy.authenticator.addCredential({
+    ...credential!,
+    signCount: credential!.signCount + 10,
+    backupEligibility: true,
+    backupState: true,
   });
-  // Five refused answers for the key (SIGNIN_MAX_FAILURES_PER_CREDENTIAL): three on A, two on B.
-  for (const replica of [PORTAL_ORIGIN, REPLICA_B_ORIGIN, PORTAL_ORIGIN, REPLICA_B_ORIGIN, PORTAL_ORIGIN]) {
-    const client = await playwright.request.newContext({ baseURL: replica });
-    const { csrfToken } = (await (await client.get('/api/auth/csrf')).json()) as { csrfToken: string };
-    const refused = await client.post('/api/auth/callback/webauthn', {
-      form: { response: garbage, csrfToken, callbackUrl: PORTAL_ORIGIN, json: 'true' },
-    });
-    expect(refused.status()).toBe(401);
-    await client.dispose();
+  // Five refusals (SIGNIN_MAX_FAILURES_PER_CREDENTIAL): the assertions go to A, B, A, B, A.
+  const balancer = await balance(copy.context);
+  const order: Replica[] = ['A', 'B', 'A', 'B', 'A'];
+  let next = 0;
+  balancer.pick = (url) => (url.pathname === '/api/auth/callback/webauthn' ? order[next++]! : 'A');
+  for (let i = 0; i < order.length; i++) {
+    expect(await signInError(copy.page)).toMatch(/no longer bound to one security key/);
   }
-  // Neither replica starts another ceremony for that account.
-  for (const replica of [PORTAL_ORIGIN, REPLICA_B_ORIGIN]) {
-    const options = await member.page.request.post(`${replica}/api/auth/webauthn/options`, {
-      data: { email: member.email },
-      headers: origin(page),
-    });
-    expect(options.status()).toBe(429);
-    expect(Number(options.headers()['retry-after'])).toBeGreaterThan(0);
+  expect(
+    balancer.served.filter((r) => r.path === '/api/auth/callback/webauthn').map((r) => r.replica),
+  ).toEqual(order);
+  await balancer.stop();
+  await copy.context.close();
+
+  // Neither replica lets the key sign in now, from the owner's own browser.
+  const owner = await balance(member.page.context());
+  for (const replica of ['A', 'B'] as const) {
+    owner.target = replica;
+    expect(await signInError(member.page)).toMatch(/Too many failed sign-in attempts/);
   }
+  expect(owner.served.filter((r) => r.path === '/api/auth/callback/webauthn').map((r) => r.replica)).toEqual([
+    'A',
+    'B',
+  ]);
+  await owner.stop();
   await member.close();
 });
 

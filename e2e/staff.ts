@@ -67,16 +67,14 @@ export async function enrolError(
 }
 
 /** `next` is sent as the login page's `next=` parameter, exactly as given (encoded). */
-export async function signIn(page: Page, opts: { email?: string; next?: string } = {}) {
+export async function signIn(page: Page, opts: { next?: string } = {}) {
   await page.goto(opts.next === undefined ? '/login' : `/login?next=${encodeURIComponent(opts.next)}`);
-  if (opts.email) await page.getByLabel(/E-mail/).fill(opts.email);
   await page.getByRole('button', { name: 'Sign in with security key' }).click();
   await expect(page).not.toHaveURL(/\/login/);
 }
 
-export async function signInError(page: Page, opts: { email?: string } = {}): Promise<string> {
+export async function signInError(page: Page): Promise<string> {
   await page.goto('/login');
-  if (opts.email) await page.getByLabel(/E-mail/).fill(opts.email);
   await page.getByRole('button', { name: 'Sign in with security key' }).click();
   const alert = page.getByRole('main').getByRole('alert');
   await expect(alert).toBeVisible();
@@ -109,7 +107,7 @@ export async function asSuperadmin(
   authenticator: VirtualAuthenticator,
 ): Promise<SavedCredential> {
   const saved = await importCredential(authenticator, SUPERADMIN_CREDENTIAL_FILE);
-  await signIn(page, { email: saved.email });
+  await signIn(page);
   await expect(page.getByRole('banner')).toContainText('superadmin');
   return saved;
 }

@@ -11,7 +11,6 @@ import { safeNext } from '@/lib/safe-next';
 type Options = Parameters<typeof startAuthentication>[0]['optionsJSON'];
 
 export function SignInForm({ next }: { next: string | null }) {
-  const [email, setEmail] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -20,7 +19,7 @@ export function SignInForm({ next }: { next: string | null }) {
     setBusy(true);
     setError(null);
     try {
-      const optionsJSON = await apiPost<Options>('/api/auth/webauthn/options', { email });
+      const optionsJSON = await apiPost<Options>('/api/auth/webauthn/options', {});
       const response = await startAuthentication({ optionsJSON });
       const result = await signIn('webauthn', { response: JSON.stringify(response), redirect: false });
       if (!result || result.error) throw new Error(result?.error ?? 'Sign-in failed.');
@@ -33,23 +32,6 @@ export function SignInForm({ next }: { next: string | null }) {
 
   return (
     <form onSubmit={onSubmit} className="mt-6 space-y-4" noValidate>
-      <div>
-        <label htmlFor="email" className="block text-sm font-medium text-slate-700">
-          E-mail <span className="font-normal text-slate-500">(optional)</span>
-        </label>
-        <input
-          id="email"
-          type="email"
-          autoComplete="username webauthn"
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          className="mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-sky-500"
-          aria-describedby="email-help"
-        />
-        <p id="email-help" className="mt-1 text-xs text-slate-500">
-          Leave empty to choose from the keys this browser sees.
-        </p>
-      </div>
       {error && <Alert tone="error">{error}</Alert>}
       <Button type="submit" disabled={busy} className="w-full">
         {busy ? 'Waiting for your security key…' : 'Sign in with security key'}

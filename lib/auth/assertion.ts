@@ -34,7 +34,12 @@ export async function verifyAssertion(
   ctx: AuditCtx,
   response: AuthenticationResponse,
   purpose: ChallengePurpose,
-  opts: { staffId?: string; onIdentified?: (staff: { id: string; email: string }) => void } = {},
+  opts: {
+    staffId?: string;
+    onIdentified?: (staff: { id: string; email: string }) => void;
+    /** Called once the signature verified with this credential's key: a refusal after it is the key holder's. */
+    onSignatureVerified?: () => void;
+  } = {},
 ): Promise<VerifiedAssertion> {
   // The key is looked up first, so that every refusal below is audited against its owner.
   const [row] = await db
@@ -74,6 +79,7 @@ export async function verifyAssertion(
       counter: 0,
       transports: cred.transports,
     },
+    onSignatureVerified: opts.onSignatureVerified,
   });
   if ((info.newCounter !== 0 || cred.counter !== 0) && info.newCounter <= cred.counter) {
     await withAudit(

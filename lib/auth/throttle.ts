@@ -23,6 +23,19 @@ export function throttleLimits(): ThrottleLimits {
 export const ipKey = (ip: string) => `ip:${ip}`;
 export const credentialKey = (id: string) => `cred:${id}`;
 
+/** A sign-in refused by a limit (429); `limit` says which: the client's address or the credential. */
+export class SignInThrottledError extends TooManyRequestsError {
+  constructor(
+    readonly limit: 'client_address' | 'credential',
+    retryAfterS: number,
+  ) {
+    super(
+      `Too many failed sign-in attempts. Try again in ${Math.ceil(retryAfterS / 60)} minute(s).`,
+      retryAfterS,
+    );
+  }
+}
+
 /** Throws 429 with the seconds to wait when any of the keys is over its limit. */
 export async function checkThrottle(
   db: Db | Tx,
@@ -38,8 +51,8 @@ export async function checkThrottle(
       .from(signinThrottle)
       .where(eq(signinThrottle.key, key));
     if (row && row.failures >= max && row.retryAfterS > 0) {
-      throw new TooManyRequestsError(
-        `Too many failed sign-in attempts. Try again in ${Math.ceil(row.retryAfterS / 60)} minute(s).`,
+      throw new SignInThrottledError(
+        key.startsWith('ip:') ? 'client_address' : 'credential',
         row.retryAfterS,
       );
     }

@@ -509,7 +509,13 @@ async function chainsToRoot(x5c: Uint8Array_[], rootsBase64: string[]): Promise<
  * checkAuthentication. The caller applies the counter rule (SimpleWebAuthn only refuses a lower counter).
  */
 export async function verifyAuthentication(
-  input: { response: AuthenticationResponseJSON; expectedChallenge: string; credential: WebAuthnCredential },
+  input: {
+    response: AuthenticationResponseJSON;
+    expectedChallenge: string;
+    credential: WebAuthnCredential;
+    /** Called once the signature has verified with the credential's key, before the policy's checks. */
+    onSignatureVerified?: () => void;
+  },
   cfg: Pick<PolicyConfig, 'PORTAL_URL' | 'WEBAUTHN_RP_ID'> = config(),
 ): Promise<AuthenticationInfo> {
   let result: VerifiedAuthenticationResponse;
@@ -531,6 +537,7 @@ export async function verifyAuthentication(
       "The security key's signature is not valid for this credential.",
     );
   }
+  input.onSignatureVerified?.();
   checkAuthentication(result.authenticationInfo);
   return result.authenticationInfo;
 }

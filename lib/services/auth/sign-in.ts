@@ -1,8 +1,7 @@
 import { generateAuthenticationOptions } from '@simplewebauthn/server';
-import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '@/db/client';
-import { staffCredentials, staffSessions, staffUsers } from '@/db/schema';
+import { staffSessions } from '@/db/schema';
 import { type AuditCtx, recordAudit, withAudit } from '@/lib/audit';
 import { advanceCounter, AssertionError, verifyAssertion } from '@/lib/auth/assertion';
 import { storeChallenge } from '@/lib/auth/challenges';
@@ -13,6 +12,7 @@ import {
   credentialKey,
   ipKey,
   recordFailure,
+  SignInThrottledError,
   type ThrottleLimits,
   throttleLimits,
 } from '@/lib/auth/throttle';
@@ -44,37 +44,19 @@ interface SignInDeps {
   throttle?: ThrottleLimits;
 }
 
-const BeginInput = z.object({
-  email: z
-    .union([z.literal(''), z.email('Enter a valid e-mail address, or leave it empty.')])
-    .optional()
-    .transform((v) => v || undefined),
-});
+// The ceremony names no one: the browser offers the discoverable credentials it holds for this site. Nothing
+// here tells whether an address is staff, or hands out anyone's credential ids.
+const BeginInput = z.strictObject({});
 
-/**
- * Options for the sign-in ceremony. Without an e-mail the browser offers every discoverable credential
- * for this site; with one, only that staff member's keys.
- */
+/** Options for the sign-in ceremony: no e-mail, no `allowCredentials`. Refused while the client is over its limit. */
 export async function beginSignIn(db: Db, meta: RequestMeta, raw: unknown, deps: SignInDeps = {}) {
-  const { email } = parseInput(BeginInput, raw);
+  parseInput(BeginInput, raw ?? {});
   const throttle = deps.throttle ?? throttleLimits();
-  const keys = meta.ip ? [{ key: ipKey(meta.ip), max: throttle.perIp }] : [];
-  let allowCredentials: Array<{ id: string; transports?: string[] }> | undefined;
-  if (email) {
-    const creds = await db
-      .select({ id: staffCredentials.id, transports: staffCredentials.transports })
-      .from(staffCredentials)
-      .innerJoin(staffUsers, eq(staffUsers.id, staffCredentials.staffId))
-      .where(and(sql`lower(${staffUsers.email}) = lower(${email})`, isNull(staffCredentials.revokedAt)));
-    allowCredentials = creds.map((c) => ({ id: c.id, transports: c.transports }));
-    keys.push(...creds.map((c) => ({ key: credentialKey(c.id), max: throttle.perCredential })));
-  }
-  await checkThrottle(db, keys, throttle.windowS);
+  await throttled(anonymousCtx(db, meta), clientLimit(meta, throttle), throttle.windowS, null);
   const options = await generateAuthenticationOptions({
     rpID: config().WEBAUTHN_RP_ID,
     userVerification: 'required',
     timeout: 120_000,
-    ...(allowCredentials?.length ? { allowCredentials } : {}),
   });
   await storeChallenge(db, options.challenge, 'authentication', null);
   return options;
@@ -82,7 +64,9 @@ export async function beginSignIn(db: Db, meta: RequestMeta, raw: unknown, deps:
 
 /**
  * Verifies a sign-in assertion and opens a session. Every refusal is audited with its reason and counted
- * against the client address and the credential; a counter regression also locks the credential.
+ * against the client address. It counts against the credential only when the refusal came after the
+ * signature verified with that credential's key: an answer anyone could make up (naming a victim's key id)
+ * must not lock the key's owner out. A refusal by a limit (429) is audited too.
  */
 export async function finishSignIn(
   db: Db,
@@ -93,25 +77,23 @@ export async function finishSignIn(
   const response = parseInput(AuthenticationResponse, raw);
   const throttle = deps.throttle ?? throttleLimits();
   const limits = deps.limits ?? sessionLimits();
-  const anonymous: AuditCtx = {
-    db,
-    actor: { staffId: null, email: null, actingOrgId: null, actingContextId: null },
-    ...meta,
-  };
-  await checkThrottle(
-    db,
-    [
-      ...(meta.ip ? [{ key: ipKey(meta.ip), max: throttle.perIp }] : []),
-      { key: credentialKey(response.id), max: throttle.perCredential },
-    ],
+  const anonymous = anonymousCtx(db, meta);
+  await throttled(
+    anonymous,
+    [...clientLimit(meta, throttle), { key: credentialKey(response.id), max: throttle.perCredential }],
     throttle.windowS,
+    response.id,
   );
 
   let ctx = anonymous;
+  let signed = false;
   try {
     const verified = await verifyAssertion(db, anonymous, response, 'authentication', {
       onIdentified: (staff) => {
         ctx = { ...anonymous, actor: { ...anonymous.actor, staffId: staff.id, email: staff.email } };
+      },
+      onSignatureVerified: () => {
+        signed = true;
       },
     });
     const { staff, cred } = verified;
@@ -141,7 +123,7 @@ export async function finishSignIn(
     const failure = asSignInError(err);
     await recordFailure(
       db,
-      [...(meta.ip ? [ipKey(meta.ip)] : []), credentialKey(response.id)],
+      [...(meta.ip ? [ipKey(meta.ip)] : []), ...(signed ? [credentialKey(response.id)] : [])],
       throttle.windowS,
     );
     await recordAudit(
@@ -152,9 +134,41 @@ export async function finishSignIn(
         targetType: 'staff_credential',
         targetId: response.id,
       },
-      { reason: failure.reason },
+      { reason: failure.reason, verified_by_key: signed },
     );
     throw failure;
+  }
+}
+
+function anonymousCtx(db: Db, meta: RequestMeta): AuditCtx {
+  return { db, actor: { staffId: null, email: null, actingOrgId: null, actingContextId: null }, ...meta };
+}
+
+function clientLimit(meta: RequestMeta, throttle: ThrottleLimits) {
+  return meta.ip ? [{ key: ipKey(meta.ip), max: throttle.perIp }] : [];
+}
+
+/** checkThrottle, with a refusal audited (`staff.signin.failure`, outcome denied, reason throttled). */
+async function throttled(
+  ctx: AuditCtx,
+  keys: Array<{ key: string; max: number }>,
+  windowS: number,
+  credentialId: string | null,
+): Promise<void> {
+  try {
+    await checkThrottle(ctx.db, keys, windowS);
+  } catch (err) {
+    if (!(err instanceof SignInThrottledError)) throw err;
+    await recordAudit(
+      ctx,
+      {
+        action: 'staff.signin.failure',
+        outcome: 'denied',
+        ...(credentialId ? { targetType: 'staff_credential', targetId: credentialId } : {}),
+      },
+      { reason: 'throttled', limit: err.limit, retry_after_s: err.retryAfterS },
+    );
+    throw err;
   }
 }
 
