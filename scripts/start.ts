@@ -1,6 +1,7 @@
 /**
- * `npm start`: build when the build is missing or older than the sources, migrate, seed demo data into
- * an empty local database, then serve with `next start` on PORT.
+ * `npm start`: build when the build is missing or older than the sources (and the tool bundles, among them
+ * the audit verification's worker, when older than theirs), migrate, seed demo data into an empty local
+ * database, then serve with `next start` on PORT.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,6 +12,7 @@ import { seedDemo } from '@/db/seed';
 import { config, ConfigError } from '@/lib/config';
 import { createInvite } from '@/lib/services/staff/invites';
 import { systemCtx } from '@/lib/services/staff/system';
+import { buildTools, toolsStale } from './build-tools';
 
 const BOOTSTRAP_EMAIL = 'superadmin@arbitex.local';
 /** e2e/serve.ts finds the link by this prefix. */
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
   process.env.PORTAL_ENV ??= 'local';
   const c = config();
   buildIfStale();
+  if (toolsStale()) await buildTools();
   await prepareDatabase();
   const child = spawn(NEXT_BIN, ['start', '-p', String(c.PORT)], { stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
