@@ -48,7 +48,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       },
     });
     const db = drizzle(client, { schema });
-    urls.set(db, opts.url);
+    Object.defineProperty(db, URL_KEY, { value: opts.url });
     return {
       db,
       kind: 'postgres',
@@ -66,7 +66,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     const { drizzle } = await import('drizzle-orm/pglite');
     const client = await PGlite.create(dataDir);
     const db = drizzle(client, { schema });
-    pglites.set(db, client);
+    Object.defineProperty(db, PGLITE_KEY, { value: client });
     return {
       db,
       kind: 'pglite',
@@ -82,15 +82,17 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   }
 }
 
-const urls = new WeakMap<object, string>();
-const pglites = new WeakMap<object, PGlite>();
+// Kept on the handle under global symbols, not in a module's map: Next may evaluate this module once per
+// bundle, and the handle that getDatabase() shares on globalThis must answer in every copy.
+const URL_KEY = Symbol.for('arbitex.portal.database.url');
+const PGLITE_KEY = Symbol.for('arbitex.portal.database.pglite');
 
 /**
  * PGlite only: a function that runs a `COPY (…) TO '/dev/blob'` statement and answers its text-format
  * output, for a worker thread to parse (no other thread can open the embedded database). Null otherwise.
  */
 export function pgliteCopy(db: Db): ((copy: string) => Promise<ArrayBuffer>) | null {
-  const client = pglites.get(db);
+  const client = (db as unknown as Record<symbol, PGlite | undefined>)[PGLITE_KEY];
   if (!client) return null;
   return async (copy) => {
     const result = await client.query(copy);
@@ -104,7 +106,7 @@ export function pgliteCopy(db: Db): ((copy: string) => Promise<ArrayBuffer>) | n
  * its own to the same database); null for PGlite, which only this thread can use.
  */
 export function databaseUrl(db: Db): string | null {
-  return urls.get(db) ?? null;
+  return (db as unknown as Record<symbol, string | undefined>)[URL_KEY] ?? null;
 }
 
 export async function migrateDatabase(database: Database): Promise<void> {
