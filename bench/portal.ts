@@ -8,6 +8,7 @@ import { chromium } from 'playwright-core';
 import { attachAuthenticator } from '@/e2e/authenticator';
 import { CHROMIUM_ARGS, chromiumExecutable } from '@/e2e/browser';
 import { testPortalEnv } from '@/e2e/settings';
+import { ENROL_FOLLOWS, ENROL_LINE } from '@/scripts/enrol-banner';
 import { log } from './harness';
 
 export interface Portal {
@@ -77,10 +78,10 @@ function enrolmentLink(child: ChildProcess): Promise<string> {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const link = /^Enrol: (\S+)$/m.exec(out);
+      const link = ENROL_LINE.exec(out);
       if (link) resolve(link[1]!);
-      // npm start prints the link before this line, and only while the database has no staff.
-      else if (/^Database: /m.test(out))
+      // npm start says a link follows before this line, and only while the database has no staff.
+      else if (/^Database: /m.test(out) && !out.includes(ENROL_FOLLOWS))
         reject(new Error('npm start printed no enrolment link: the database already has staff'));
     });
     let err = '';
