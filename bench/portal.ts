@@ -18,10 +18,11 @@ export interface Portal {
   stop(): Promise<void>;
 }
 
-function portalEnv(databaseUrl: string, port: string): NodeJS.ProcessEnv {
+function portalEnv(databaseUrl: string, port: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
     ...testPortalEnv(port),
+    ...extra,
     DATABASE_URL: databaseUrl,
     // Idle sessions last the whole run; the benchmark's requests are what it measures, not sign-ins.
     SESSION_IDLE_TIMEOUT_S: '3600',
@@ -29,14 +30,19 @@ function portalEnv(databaseUrl: string, port: string): NodeJS.ProcessEnv {
   };
 }
 
-export async function startPortal(databaseUrl: string, port: number): Promise<Portal> {
+/** `env`: more of the portal's environment (bench/verify-load.ts passes the secrets it seeds with). */
+export async function startPortal(
+  databaseUrl: string,
+  port: number,
+  env: Record<string, string> = {},
+): Promise<Portal> {
   const baseURL = `http://localhost:${port}`;
   log(`starting the portal on ${baseURL} (npm start; it builds first if the build is stale)`);
   const child = spawn('node_modules/.bin/tsx', ['scripts/start.ts'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // A process group of its own, so that stopping it stops `next start` under it too.
     detached: true,
-    env: portalEnv(databaseUrl, String(port)),
+    env: portalEnv(databaseUrl, String(port), env),
   });
   const stop = () => stopChild(child);
   try {
