@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import postgres from 'postgres';
 import { BOOTSTRAP_LINK_FILE, LOCAL_QA_CREDENTIAL_FILE, SUPERADMIN_CREDENTIAL_FILE } from './files';
-import { E2E_DATABASE, LOG_DIR, PORT, portalEnv, teeToLog, writeSecrets } from './portal-env';
+import { E2E_DATABASE, LOG_DIR, METRICS_PORT, PORT, portalEnv, teeToLog, writeSecrets } from './portal-env';
 
 if (process.env.DATABASE_URL) {
   const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
@@ -27,7 +27,7 @@ writeSecrets();
 
 const child = spawn('node_modules/.bin/tsx', ['scripts/start.ts'], {
   stdio: ['ignore', 'pipe', 'pipe'],
-  env: { ...portalEnv(), PORT },
+  env: { ...portalEnv(), PORT, METRICS_PORT },
 });
 // The first superadmin's enrolment link, which npm start prints, is where the e2e suite starts.
 teeToLog('replica-a', [child.stdout, child.stderr], (text) => {
