@@ -47,10 +47,10 @@ export default async function PortalLayout({ children }: { children: ReactNode }
         </div>
       </header>
       <div className="flex flex-1">
-        <aside className="w-56 shrink-0 border-r border-slate-200 bg-slate-100">
+        <aside className="w-52 shrink-0 border-r border-slate-200 bg-slate-100">
           <Sidebar groups={navFor(staff.role)} />
         </aside>
-        <main id="main" className="min-w-0 flex-1 px-8 py-8">
+        <main id="main" className="min-w-0 flex-1 px-6 py-6">
           {children}
         </main>
       </div>

@@ -33,7 +33,7 @@ export default async function OverviewPage() {
         {o.acting && (
           <OverviewCard
             id="acting"
-            title="Open acting contexts"
+            title="Staff acting for organisations"
             href="/acting"
             tone={o.acting.length ? 'warn' : 'ok'}
           >

@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { TIER_LABELS } from '@/lib/plans';
 import type { OrgListRow, OrgSort } from '@/lib/queries/orgs';
 import { mfaLabel, usageLabel } from './labels';
+import { TableFrame } from '@/components/ui/table-frame';
 
 const CAPTION: Record<OrgSort, string> = {
   name: 'Organisations, by name',
@@ -26,7 +27,7 @@ function SortHeader(props: {
     <th
       scope="col"
       aria-sort={here ? props.direction : undefined}
-      className={`py-2 pr-4 font-medium ${props.className ?? ''}`}
+      className={`py-2 pr-3 font-medium ${props.className ?? ''}`}
     >
       <Link
         href={`/orgs?${params}`}
@@ -42,7 +43,10 @@ function SortHeader(props: {
   );
 }
 
-/** One page of organisations with their effective MFA policy and this month's usage against quota. */
+/**
+ * One page of organisations with their effective MFA policy and this month's usage against quota, a row a
+ * line: long names and slugs are cut short (the whole in their title), a suspension is a badge by the name.
+ */
 export function OrgsTable({
   rows,
   sort,
@@ -54,28 +58,25 @@ export function OrgsTable({
 }) {
   const header = { current: sort, search };
   return (
-    <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-      <table className="w-full border-collapse text-left text-sm whitespace-nowrap">
+    <TableFrame>
+      <table className="w-full min-w-[64rem] table-fixed border-collapse text-left text-sm whitespace-nowrap">
         <caption className="sr-only">{CAPTION[sort]}</caption>
         <thead className="border-b border-slate-200 bg-slate-50 text-slate-500">
           <tr>
-            <SortHeader sort="name" direction="ascending" className="pl-4" {...header}>
+            <SortHeader sort="name" direction="ascending" className="w-[24%] pl-4" {...header}>
               Name
             </SortHeader>
-            <th scope="col" className="py-2 pr-4 font-medium">
+            <th scope="col" className="w-[15%] py-2 pr-3 font-medium">
               Slug
             </th>
-            <SortHeader sort="tier" direction="ascending" {...header}>
+            <SortHeader sort="tier" direction="ascending" className="w-[13%]" {...header}>
               Tier
             </SortHeader>
-            <th scope="col" className="py-2 pr-4 font-medium">
-              Status
-            </th>
-            <th scope="col" className="py-2 pr-4 font-medium">
+            <th scope="col" className="w-[19%] py-2 pr-3 font-medium">
               Effective MFA
             </th>
-            <SortHeader sort="usage" direction="descending" className="text-right" {...header}>
-              Requests this month / quota
+            <SortHeader sort="usage" direction="descending" className="w-[29%] pr-4 text-right" {...header}>
+              Requests / quota this month
             </SortHeader>
           </tr>
         </thead>
@@ -87,37 +88,41 @@ export function OrgsTable({
               data-over-quota={o.overQuota || undefined}
               className="border-b border-slate-100"
             >
-              <td className="py-2 pr-4 pl-4">
+              <td className="truncate py-2 pr-3 pl-4" title={o.name}>
+                {o.status === 'suspended' && (
+                  <span className="mr-2 rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800">
+                    Suspended
+                  </span>
+                )}
                 <Link href={`/orgs/${o.id}`} className="text-sky-700 hover:underline">
                   {o.name}
                 </Link>
               </td>
-              <td className="py-2 pr-4 font-mono text-xs">{o.slug}</td>
-              <td className="py-2 pr-4" data-tier={o.planTier}>
+              <td className="truncate py-2 pr-3 font-mono text-xs" title={o.slug}>
+                {o.slug}
+              </td>
+              <td className="truncate py-2 pr-3" data-tier={o.planTier}>
                 {TIER_LABELS[o.planTier]}
               </td>
-              <td className="py-2 pr-4">
-                {o.status === 'suspended' ? (
-                  <span className="rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800">
-                    Suspended
+              <td className="truncate py-2 pr-3">
+                {mfaLabel(o.mfaRequired, o.mfaMethods)}
+                {o.mfaSource === 'org' && (
+                  <span
+                    className="ml-1.5 rounded bg-slate-100 px-1 py-0.5 text-xs text-slate-600"
+                    title="The organisation's own policy, not its tier's default"
+                  >
+                    own
                   </span>
-                ) : (
-                  'Active'
                 )}
-              </td>
-              <td className="py-2 pr-4">
-                {mfaLabel(o.mfaRequired, o.mfaMethods)}{' '}
-                <span className="text-xs text-slate-500">
-                  ({o.mfaSource === 'org' ? 'organisation override' : 'tier default'})
-                </span>
               </td>
               <td
                 data-requests={o.requests ?? ''}
-                className={`py-2 pr-4 text-right tabular-nums ${o.overQuota ? 'font-semibold text-red-700' : ''}`}
+                className={`truncate py-2 pr-4 text-right tabular-nums ${o.overQuota ? 'font-semibold text-red-700' : ''}`}
               >
                 {o.overQuota && (
-                  <span className="mr-2 rounded bg-red-100 px-1.5 py-0.5 text-xs font-medium text-red-800">
-                    over quota
+                  <span className="mr-1.5 rounded bg-red-100 px-1 py-0.5 text-xs font-medium text-red-800">
+                    over
+                    <span className="sr-only"> quota</span>
                   </span>
                 )}
                 {usageLabel(o.requests, o.quota)}
@@ -126,6 +131,6 @@ export function OrgsTable({
           ))}
         </tbody>
       </table>
-    </div>
+    </TableFrame>
   );
 }

@@ -17,7 +17,7 @@ export function Sidebar({ groups }: { groups: NavGroup[] }) {
         const id = `nav-${g.label.toLowerCase()}`;
         return (
           <div key={g.label} role="group" aria-labelledby={id}>
-            <p id={id} className="px-2 text-xs font-semibold tracking-wide text-slate-500 uppercase">
+            <p id={id} className="px-2 text-xs font-semibold tracking-wide text-slate-600 uppercase">
               {g.label}
             </p>
             <ul className="mt-1 space-y-0.5">

@@ -7,6 +7,7 @@ import { can } from '@/lib/auth/permissions';
 import { requireStaffPage } from '@/lib/auth/current';
 import { listActingContexts } from '@/lib/services/acting/acting';
 import { utc } from '@/lib/format';
+import { TableFrame } from '@/components/ui/table-frame';
 
 export const metadata: Metadata = { title: 'Acting contexts' };
 
@@ -23,7 +24,7 @@ export default async function ActingPage() {
           No one has acted for an organisation yet.
         </EmptyState>
       ) : (
-        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+        <TableFrame>
           <table className="w-full border-collapse text-left text-sm">
             <caption className="sr-only">Acting contexts, newest first</caption>
             <thead className="border-b border-slate-200 bg-slate-50 text-slate-500">
@@ -88,7 +89,7 @@ export default async function ActingPage() {
               })}
             </tbody>
           </table>
-        </div>
+        </TableFrame>
       )}
     </section>
   );

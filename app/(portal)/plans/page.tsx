@@ -5,6 +5,7 @@ import { requireStaffPage } from '@/lib/auth/current';
 import { num } from '@/lib/format';
 import { describeMfa } from '@/lib/plans';
 import { listPlanTiers } from '@/lib/queries/plans';
+import { TableFrame } from '@/components/ui/table-frame';
 
 export const metadata: Metadata = { title: 'Plan tiers' };
 
@@ -31,7 +32,7 @@ export default async function PlansPage() {
           these. Who may edit: {rolesWith('plans.write').join(', ')}, with a fresh security-key check.
         </p>
       </div>
-      <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+      <TableFrame>
         <table className="w-full border-collapse text-left text-sm">
           <caption className="sr-only">Plan tier defaults, one tier a column</caption>
           <thead className="border-b border-slate-200 bg-slate-50">
@@ -54,7 +55,7 @@ export default async function PlansPage() {
                   {label}
                 </th>
                 {tiers.map((t) => (
-                  <td key={t.key} className="px-4 py-2 text-right whitespace-nowrap tabular-nums">
+                  <td key={t.key} className="px-4 py-2 text-right tabular-nums">
                     {value(t)}
                   </td>
                 ))}
@@ -72,7 +73,7 @@ export default async function PlansPage() {
             </tr>
           </tbody>
         </table>
-      </div>
+      </TableFrame>
       {edit && (
         <section aria-labelledby="edit-tiers" className="space-y-3">
           <h2 id="edit-tiers" className="text-lg font-semibold">
