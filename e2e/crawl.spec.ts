@@ -67,6 +67,8 @@ const ROUTES: Record<string, Expectation> = {
     auditor: '200',
     path: (s) => `/staff/${s.superadminId}`,
   },
+  // Any other path: the not-found page inside the shell, after the session check.
+  'GET /[...missing]': { anonymous: 'login', support: '404', auditor: '404', path: () => '/no-such-page' },
   'GET /login': { anonymous: '200', support: '200', auditor: '200' },
   'GET /enroll/[token]': { anonymous: '200', support: '200', auditor: '200', path: () => `/enroll/${TOKEN}` },
 
