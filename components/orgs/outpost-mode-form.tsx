@@ -64,7 +64,7 @@ export function OutpostModeForm(props: {
         <Feedback error={write.error} message={null} />
       )}
       <div className="flex gap-2">
-        <Button type="submit" variant={target === 'cpu_trial' ? 'danger' : 'primary'} disabled={write.busy}>
+        <Button type="submit" variant="primary" disabled={write.busy}>
           Switch to {LABELS[target]}
         </Button>
         <Button variant="secondary" onClick={() => setOpen(false)}>

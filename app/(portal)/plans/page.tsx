@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { PlanDefaultsForm } from '@/components/plans/plan-defaults-form';
 import { can, rolesWith } from '@/lib/auth/permissions';
 import { requireStaffPage } from '@/lib/auth/current';
+import { num } from '@/lib/format';
 import { describeMfa } from '@/lib/plans';
 import { listPlanTiers } from '@/lib/queries/plans';
 
@@ -35,13 +36,13 @@ export default async function PlansPage() {
           ) : (
             <dl className="grid grid-cols-[14rem_1fr] gap-y-1 text-sm">
               <dt className="text-slate-500">Monthly request quota</dt>
-              <dd>{t.monthlyRequestQuota.toLocaleString('en')}</dd>
+              <dd>{num(t.monthlyRequestQuota)}</dd>
               <dt className="text-slate-500">Requests / tokens per minute</dt>
               <dd>
-                {t.requestsPerMinute.toLocaleString('en')} / {t.tokensPerMinute.toLocaleString('en')}
+                {num(t.requestsPerMinute)} / {num(t.tokensPerMinute)}
               </dd>
               <dt className="text-slate-500">Concurrent requests</dt>
-              <dd>{t.concurrentRequests.toLocaleString('en')}</dd>
+              <dd>{num(t.concurrentRequests)}</dd>
               <dt className="text-slate-500">Default MFA</dt>
               <dd>{describeMfa(t.mfaRequired, t.mfaAllowedMethods)}</dd>
             </dl>
