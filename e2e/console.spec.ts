@@ -29,7 +29,7 @@ test('the kill switch sits in the danger zone: the slug typed exactly, then alwa
   const danger = section(p, 'Danger zone');
   await expect(
     p.getByRole('navigation', { name: 'Sections of this page' }).getByRole('link', { name: 'Danger zone' }),
-  ).toHaveAttribute('href', '#danger-zone');
+  ).toHaveAttribute('href', '#danger-zone-section');
   const suspend = danger.getByRole('button', { name: 'Suspend organisation' });
   await danger.getByLabel('Reason for suspending').fill('Card-testing fraud from this tenant (SEC-1601)');
   // Nothing typed, then a wrong slug, then the name instead of the slug: the button stays disabled.

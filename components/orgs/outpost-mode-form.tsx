@@ -61,7 +61,7 @@ export function OutpostModeForm(props: {
           none="The Outpost is gone."
         />
       ) : (
-        <Feedback error={write.error} message={null} />
+        <Feedback error={write.error} message={null} shown={['reason']} />
       )}
       <div className="flex gap-2">
         <Button type="submit" variant="primary" disabled={write.busy}>

@@ -143,7 +143,7 @@ export function RateLimitsForm(props: {
           none="The organisation now has no limits of its own."
         />
       ) : (
-        <Feedback error={write.error} message={write.message} />
+        <Feedback error={write.error} message={write.message} shown={LIMIT_KEYS} />
       )}
       <Button type="submit" disabled={write.busy}>
         Save rate limits
@@ -258,7 +258,11 @@ export function OverrideForm(props: {
           none="No override is in force any more."
         />
       ) : (
-        <Feedback error={write.error} message={write.message} />
+        <Feedback
+          error={write.error}
+          message={write.message}
+          shown={[...LIMIT_KEYS, 'limits', 'expiresAt', 'reason']}
+        />
       )}
       <Button type="submit" disabled={write.busy}>
         {active ? 'Replace override' : 'Add override'}

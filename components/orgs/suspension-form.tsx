@@ -86,7 +86,7 @@ export function SuspensionForm(props: {
           none="The organisation is gone."
         />
       ) : (
-        <Feedback error={write.error} message={write.message} />
+        <Feedback error={write.error} message={write.message} shown={['reason', 'suspended']} />
       )}
       <div className="flex flex-wrap items-center gap-3">
         <Button

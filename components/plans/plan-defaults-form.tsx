@@ -97,7 +97,13 @@ export function PlanDefaultsForm({ tier }: { tier: TierDefaults }) {
           current={NUMBERS.map(([key, label]) => [label, num(conflict[key])] as [string, string])}
         />
       )}
-      {!conflict && <Feedback error={write.error} message={write.message} />}
+      {!conflict && (
+        <Feedback
+          error={write.error}
+          message={write.message}
+          shown={['label', 'mfaAllowedMethods', ...NUMBERS.map(([key]) => key)]}
+        />
+      )}
       <Button type="submit" disabled={write.busy}>
         Save {tier.key} defaults
       </Button>

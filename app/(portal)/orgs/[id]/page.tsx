@@ -33,6 +33,9 @@ import {
 
 export const metadata: Metadata = { title: 'Organisation' };
 
+/** A section's anchor: its own id, apart from the ids of the form fields inside it (`plan-tier`…). */
+const anchor = (id: string) => `${id}-section`;
+
 /**
  * One concern of the organisation, saying who may edit it: the roles with `permission` (and, for a second
  * kind of write, `also`), always inside an acting context. Without a permission it is read-only.
@@ -49,7 +52,7 @@ function Section(props: {
   const who = (p: Permission) => rolesWith(p).join(', ');
   return (
     <section
-      id={props.id}
+      id={anchor(props.id)}
       aria-labelledby={`section-${props.id}`}
       className={`scroll-mt-4 rounded-lg border bg-white p-4 ${props.danger ? 'border-2 border-red-300' : 'border-slate-200'}`}
     >
@@ -181,7 +184,7 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
           {sections.map(([id, label]) => (
             <a
               key={id}
-              href={`#${id}`}
+              href={`#${anchor(id)}`}
               className={
                 id === 'danger-zone' ? 'text-red-800 hover:underline' : 'text-sky-700 hover:underline'
               }
@@ -192,7 +195,7 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
         </nav>
       </header>
       <section
-        id="acting"
+        id={anchor('acting')}
         aria-labelledby="section-acting"
         className="scroll-mt-4 rounded-lg border border-slate-200 bg-white p-4"
       >
@@ -334,7 +337,7 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
         <UsageChart months={lastTwelveMonths(detail.usage)} quota={detail.config.monthly_request_quota} />
       </Section>
       <section
-        id="notes"
+        id={anchor('notes')}
         aria-labelledby="section-notes"
         className="scroll-mt-4 rounded-lg border border-slate-200 bg-white p-4"
       >
@@ -357,7 +360,7 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
         )}
       </section>
       <section
-        id="audit"
+        id={anchor('audit')}
         aria-labelledby="section-audit"
         className="scroll-mt-4 rounded-lg border border-slate-200 bg-white p-4"
       >
