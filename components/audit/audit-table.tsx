@@ -59,7 +59,7 @@ export function AuditTable({ rows }: { rows: AuditRow[] }) {
                 <td className="py-2 pr-3 whitespace-nowrap" data-acting-org-id={e.actingOrgId ?? undefined}>
                   {e.actingOrgId ? (
                     <>
-                      {e.actingOrgName && <span className="mr-1">{e.actingOrgName}</span>}
+                      {e.actingOrgName && <span>{e.actingOrgName}</span>}{' '}
                       <ShortId id={e.actingOrgId} label={`organisation id of entry ${e.seq}`} />
                     </>
                   ) : (
@@ -69,7 +69,7 @@ export function AuditTable({ rows }: { rows: AuditRow[] }) {
                 <td className="py-2 pr-3 whitespace-nowrap">
                   {e.targetType ? (
                     <>
-                      <span className="mr-1 font-mono text-xs">{e.targetType}</span>
+                      <span className="font-mono text-xs">{e.targetType}</span>{' '}
                       {e.targetId && <ShortId id={e.targetId} label={`target id of entry ${e.seq}`} />}
                     </>
                   ) : (
