@@ -1,7 +1,7 @@
 import { count, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { enterpriseEntitlements, outposts } from '@/db/schema';
-import { withAudit } from '@/lib/audit';
+import { sameValues, unchanged, withAudit } from '@/lib/audit';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
@@ -16,7 +16,7 @@ const Input = z.object({
   ssoEnabled: z.boolean('Say whether SSO is enabled.'),
   scimEnabled: z.boolean('Say whether SCIM is enabled.'),
   siemConnectors: z
-    .array(z.enum(SIEM_CONNECTORS, `SIEM connectors are ${SIEM_CONNECTORS.join(', ')}.`))
+    .array(z.enum(SIEM_CONNECTORS, 'Choose SIEM connectors from the list.'))
     .refine((c) => new Set(c).size === c.length, 'List each connector once.'),
   auditRetentionDays: z
     .int('Enter a whole number of days.')
@@ -65,6 +65,12 @@ export async function setEntitlements(ctx: StaffCtx, raw: unknown) {
         .where(eq(enterpriseEntitlements.orgId, orgId))
         .for('update');
       checkVersion(current, version, 'these entitlements');
+      if (
+        current &&
+        sameValues(values(current), values({ orgId, version: current.version, ...entitlements }))
+      ) {
+        return unchanged('these are the organisation’s entitlements already.');
+      }
       const [existing] = await tx.select({ n: count() }).from(outposts).where(eq(outposts.orgId, orgId));
       if (entitlements.maxOutposts < existing!.n) {
         throw new ValidationError({

@@ -10,6 +10,7 @@ import { ConflictError, NotFoundError, parseInput, ValidationError } from '@/lib
 import { LIMIT_KEYS, limitSchema, overrideMaxDays, pickLimits } from '@/lib/rate-limits';
 import { checkBlocking, lockOrg, notifyOrgChanged } from './common';
 import { text } from '@/lib/text';
+import { utcMinute } from '@/lib/format';
 
 const Reason = text().trim().min(10, 'Say why (at least 10 characters).').max(500);
 
@@ -20,7 +21,10 @@ const CreateInput = z.object({
   concurrentRequests: limitSchema('concurrentRequests').default(null),
   monthlyRequestQuota: limitSchema('monthlyRequestQuota').default(null),
   confirmBlocked: z.boolean().default(false),
-  expiresAt: z.iso.datetime({ offset: true, error: 'Choose when the override expires.' }),
+  expiresAt: z.iso.datetime({
+    offset: true,
+    error: 'Enter when the override expires, in UTC, such as 2026-11-23 15:20.',
+  }),
   reason: Reason,
   /**
    * The override in force that the editor saw, or null. A new override replaces it; when another one
@@ -76,7 +80,7 @@ export async function createRateLimitOverride(ctx: StaffCtx, raw: unknown) {
   if (LIMIT_KEYS.every((k) => limits[k] === null)) fields.limits = 'Set at least one limit to override.';
   if (expiresAt <= now) fields.expiresAt = 'The expiry must be in the future.';
   if (expiresAt > latest) {
-    fields.expiresAt = `An override by your role lasts at most ${maxDays} days: choose ${latest.toISOString()} or earlier.`;
+    fields.expiresAt = `An override by your role lasts at most ${maxDays} days: choose ${utcMinute(latest)} or earlier.`;
   }
   if (Object.keys(fields).length > 0) throw new ValidationError(fields);
   checkBlocking(ctx, limits, input.confirmBlocked);

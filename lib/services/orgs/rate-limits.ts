@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { rateLimits } from '@/db/schema';
-import { withAudit } from '@/lib/audit';
+import { sameValues, unchanged, withAudit } from '@/lib/audit';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
@@ -46,6 +46,9 @@ export async function setRateLimits(ctx: StaffCtx, raw: unknown) {
         .where(eq(rateLimits.orgId, input.orgId))
         .for('update');
       checkVersion(current, input.version, 'these rate limits');
+      if (sameValues(pickLimits(current), limits)) {
+        return unchanged('these are the organisation’s rate limits already.');
+      }
       const [after] = current
         ? await tx
             .update(rateLimits)

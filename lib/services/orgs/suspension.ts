@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { organizations } from '@/db/schema';
-import { withAudit } from '@/lib/audit';
+import { unchanged, withAudit } from '@/lib/audit';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
@@ -36,8 +36,12 @@ export async function setSuspended(ctx: StaffCtx, raw: unknown) {
     async (tx, audit) => {
       const org = await lockOrg(tx, input.orgId, input.version);
       if ((org.status === 'suspended') === input.suspended) {
+        // Resuming an active organisation, or suspending a suspended one for the reason it has: no-ops.
+        if (!input.suspended || org.suspendedReason === input.reason) {
+          return unchanged(`${org.name} is already ${input.suspended ? 'suspended' : 'active'}.`);
+        }
         throw new ValidationError({
-          suspended: `The organisation is already ${input.suspended ? 'suspended' : 'active'}.`,
+          suspended: `The organisation is already suspended, for another reason. Resume it first to suspend it for this one.`,
         });
       }
       await tx
