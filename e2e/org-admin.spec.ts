@@ -55,6 +55,9 @@ test('an admin makes the MFA policy require FIDO2, then weakens it with step-up 
   authenticator,
   browser,
 }) => {
+  // Two people, two step-ups, three forms and axe on every state: on a loaded 2-core machine this ran out
+  // of the default 60 s at its last page (CI run of 2026-12-07).
+  test.setTimeout(120_000);
   const org = 'Sterling Vance Capital Markets';
   await asSuperadmin(page, authenticator);
   const admin = await newStaffMember(browser, page, 'admin');
