@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { playwrightCounts, vitestCounts } from './test-report';
@@ -12,10 +11,12 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
 function project(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'test-report-'));
+  // Inside the project (in .e2e, which git ignores), so that `vitest` and `@playwright/test` resolve from its
+  // node_modules; Playwright finds no tests under a folder named test-results.
+  fs.mkdirSync('.e2e', { recursive: true });
+  const dir = fs.mkdtempSync(path.resolve('.e2e', 'report-'));
   dirs.push(dir);
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
-  fs.symlinkSync(path.resolve('node_modules'), path.join(dir, 'node_modules'));
   return dir;
 }
 
