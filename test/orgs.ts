@@ -47,8 +47,12 @@ export function orgServiceKit() {
   }
 
   /** A staff member of `role` acting for the organisation, as a request with the claim would see it. */
-  async function actingFor(role: StaffRole, orgId: string): Promise<StaffCtx> {
-    const ctx = await staffWithSession(database.db, role);
+  async function actingFor(
+    role: StaffRole,
+    orgId: string,
+    opts: { signedInSecondsAgo?: number } = {},
+  ): Promise<StaffCtx> {
+    const ctx = await staffWithSession(database.db, role, opts);
     const started = await startActing(ctx, { orgId, reason: 'Customer asked for it', ticketRef: 'SUP-7' });
     const r = await validateSession(
       database.db,

@@ -19,6 +19,11 @@ export interface AuditCtx {
   requestId: string | null;
   ip: string | null;
   userAgent: string | null;
+  /**
+   * Set while a second person executes an approved request (lib/approvals): the write's transaction claims
+   * the request first, so that it runs once, and its entry names both people.
+   */
+  approval?: { claim(tx: Tx): Promise<void>; facts: Record<string, unknown> };
 }
 
 export interface AuditEntryInput {
@@ -86,6 +91,10 @@ export async function withAudit<T>(
   AuditAction.parse(entry.action);
   const result = await ctx.db.transaction(async (tx) => {
     const recorder = new AuditRecorder(entry);
+    if (ctx.approval) {
+      await ctx.approval.claim(tx);
+      recorder.detail(ctx.approval.facts);
+    }
     const result = await write(tx, recorder);
     await enqueueEntry(tx, ctx, recorder, keys);
     return result;
@@ -105,7 +114,8 @@ export function recordAudit(
   entry: AuditEntryInput,
   facts: Record<string, unknown> = {},
 ): Promise<void> {
-  return withAudit(ctx, entry, async (_tx, audit) => audit.detail(facts));
+  // A refusal or a check claims no approval: only the write itself does.
+  return withAudit({ ...ctx, approval: undefined }, entry, async (_tx, audit) => audit.detail(facts));
 }
 
 function enqueueEntry(tx: Tx, ctx: AuditCtx, recorder: AuditRecorder, keys: HmacKeyRing) {

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { organizations } from '@/db/schema';
 import { withAudit } from '@/lib/audit';
+import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
@@ -18,9 +19,9 @@ const Input = z.object({
 
 /**
  * The kill switch: suspends an organisation, with the reason the gateway and the portal show, or resumes
- * it (superadmin, acting context, step-up).
+ * it (superadmin, acting context, step-up, and a second person: lib/approvals).
  */
-export async function setSuspended(ctx: StaffCtx, raw: unknown) {
+export const setSuspended = dualControlled('org.suspension', async (ctx: StaffCtx, raw: unknown) => {
   requirePermission(ctx, 'orgs.suspend');
   const input = parseInput(Input, raw);
   requireActingFor(ctx, input.orgId);
@@ -55,7 +56,14 @@ export async function setSuspended(ctx: StaffCtx, raw: unknown) {
         { status: after.status, suspendedReason: after.suspendedReason },
       );
       audit.detail({ reason: input.reason });
+      requireSecondPerson(ctx, 'kill_switch', {
+        permission: 'orgs.suspend',
+        summary: `${input.suspended ? 'Suspend' : 'Resume'} ${org.name}`,
+        orgId: org.id,
+        orgVersion: org.version,
+        diff: audit.toDiff(),
+      });
       return after;
     },
   );
-}
+});
