@@ -7,7 +7,9 @@ import { can } from '@/lib/auth/permissions';
 import type { StaffRole } from '@/lib/auth/roles';
 import { type StaffCtx, validateSession } from '@/lib/auth/session';
 import type { PlanTier } from '@/lib/plans';
+import { ApprovalPending } from '@/lib/approvals/gate';
 import { startActing } from '@/lib/services/acting/acting';
+import { approveRequest } from '@/lib/services/approvals/approvals';
 import { testDatabase } from '@/test/db';
 import { staffWithSession } from '@/test/staff';
 
@@ -71,6 +73,23 @@ export function orgServiceKit() {
     return can(role, 'acting.start') ? actingFor(role, orgId) : staffWithSession(database.db, role);
   }
 
+  /**
+   * The second person: when `result` is a request (ApprovalPending), a superadmin acting for `orgId` (or
+   * `approver`) approves it, and the verb's own result comes back; anything else is returned as it is.
+   */
+  async function approved<T>(
+    result: Promise<T | ApprovalPending>,
+    orgId: string | null,
+    approver?: StaffCtx,
+  ): Promise<T> {
+    const r = await result;
+    if (!(r instanceof ApprovalPending)) return r;
+    const by =
+      approver ??
+      (orgId ? await actingFor('superadmin', orgId) : await staffWithSession(database.db, 'superadmin'));
+    return (await approveRequest(by, { id: r.approval.id })).result as T;
+  }
+
   async function auditCount() {
     const [r] = await rows<{ n: number }>(database.db, sql`select count(*)::int as n from audit_log`);
     return r!.n;
@@ -87,6 +106,7 @@ export function orgServiceKit() {
     },
     newOrg,
     actingFor,
+    approved,
     staffFor,
     plainStaff: (role: StaffRole) => staffWithSession(database.db, role),
     auditCount,

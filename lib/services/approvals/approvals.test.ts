@@ -102,9 +102,6 @@ describe('each listed write refuses to happen on one person’s word', () => {
       .insert(outposts)
       .values({ orgId: org.id, name: 'Outpost A', region: 'eu-west-1' })
       .returning();
-    await kit.db
-      .insert(staffUsers)
-      .values([{ email: `peer-${org.slug}@arbitex.ai`, displayName: 'Peer', role: 'superadmin' }]);
     const entitlements = await setEntitlements(superadmin, {
       orgId: org.id,
       maxOutposts: 3,

@@ -21,7 +21,7 @@ import { setSuspended } from './suspension';
 import { addSupportNote } from './support-notes';
 
 const kit = orgServiceKit();
-const { newOrg, actingFor, staffFor, auditCount, lastEntry, notifiedOf } = kit;
+const { newOrg, actingFor, approved, staffFor, auditCount, lastEntry, notifiedOf } = kit;
 
 const DAY = 86_400_000;
 const inDays = (days: number) => new Date(Date.now() + days * DAY).toISOString();
@@ -213,7 +213,8 @@ describe('setRateLimits', () => {
       () => asSuperadmin(superadmin, { requestsPerMinute: 0 }),
       /0 blocks all traffic/,
     );
-    await asSuperadmin(superadmin, { requestsPerMinute: 0, confirmBlocked: true });
+    // …and a second person (lib/approvals).
+    await approved(asSuperadmin(superadmin, { requestsPerMinute: 0, confirmBlocked: true }), org.id);
     expect((await lastEntry()).diff).toMatchObject({ blocked: true, after: { requestsPerMinute: 0 } });
     expect(await orgConfig(kit.db, org.id)).toMatchObject({
       requests_per_minute: 0,
@@ -433,7 +434,7 @@ describe('rate-limit overrides', () => {
     expect(await err(call(stale(superadmin), blocking))).toMatchObject({ code: 'step_up_required' });
     await badField('monthlyRequestQuota', () => call(superadmin, { ...blocking, confirmBlocked: false }));
     expect(await auditCount()).toBe(before);
-    await call(superadmin, blocking);
+    await approved(call(superadmin, blocking), org.id);
     expect(await lastEntry()).toMatchObject({
       action: 'org.rate_limit_override.created',
       outcome: 'success',
@@ -565,15 +566,21 @@ describe('setOutpostInferenceMode', () => {
 
   it('lets a superadmin switch an Outpost to cpu_trial with a reason; audited, notified, in the view', async () => {
     const { org, outpost } = await outpostOrg();
+    const requester = await actingFor('superadmin', org.id);
+    // The approver (lib/approvals) executes the write: the entry is theirs, naming the requester.
     const ctx = await actingFor('superadmin', org.id);
     kit.forgetNotifications();
-    const after = await setOutpostInferenceMode(ctx, {
-      orgId: org.id,
-      outpostId: outpost.id,
-      inferenceMode: 'cpu_trial',
-      reason: REASON,
-      version: 1,
-    });
+    const after = await approved(
+      setOutpostInferenceMode(requester, {
+        orgId: org.id,
+        outpostId: outpost.id,
+        inferenceMode: 'cpu_trial',
+        reason: REASON,
+        version: 1,
+      }),
+      org.id,
+      ctx,
+    );
     expect(after).toMatchObject({ inferenceMode: 'cpu_trial', version: 2 });
     const entry = await lastEntry();
     expect(entry).toMatchObject({
@@ -583,11 +590,13 @@ describe('setOutpostInferenceMode', () => {
       targetId: outpost.id,
       ...identities(ctx),
     });
-    expect(entry.diff).toEqual({
+    expect(entry.diff).toMatchObject({
       reason: REASON,
       outpost: 'pilot-westus3',
       before: { inferenceMode: 'gpu' },
       after: { inferenceMode: 'cpu_trial' },
+      requested_by: requester.staffId,
+      approved_by: ctx.staffId,
     });
     await notifiedOf(org.id);
     expect((await orgConfig(kit.db, org.id))!.outposts).toEqual([
@@ -657,9 +666,14 @@ describe('setSuspended', () => {
 
   it('suspends with the reason and resumes, each audited and notified; the view carries the status', async () => {
     const org = await newOrg();
+    const requester = await actingFor('superadmin', org.id);
     const ctx = await actingFor('superadmin', org.id);
     kit.forgetNotifications();
-    const suspended = await setSuspended(ctx, { orgId: org.id, suspended: true, reason: REASON, version: 1 });
+    const suspended = await approved(
+      setSuspended(requester, { orgId: org.id, suspended: true, reason: REASON, version: 1 }),
+      org.id,
+      ctx,
+    );
     expect(suspended).toMatchObject({ status: 'suspended', suspendedReason: REASON, version: 2 });
     const entry = await lastEntry();
     expect(entry).toMatchObject({
@@ -669,21 +683,27 @@ describe('setSuspended', () => {
       targetId: org.id,
       ...identities(ctx),
     });
-    expect(entry.diff).toEqual({
+    expect(entry.diff).toMatchObject({
       reason: REASON,
       before: { status: 'active', suspendedReason: null },
       after: { status: 'suspended', suspendedReason: REASON },
+      requested_by: requester.staffId,
+      approved_by: ctx.staffId,
     });
     await notifiedOf(org.id);
     expect(await orgConfig(kit.db, org.id)).toMatchObject({ status: 'suspended', suspended_reason: REASON });
 
     kit.forgetNotifications();
-    const resumed = await setSuspended(ctx, {
-      orgId: org.id,
-      suspended: false,
-      reason: 'Investigation closed, customer cleared',
-      version: 2,
-    });
+    const resumed = await approved(
+      setSuspended(requester, {
+        orgId: org.id,
+        suspended: false,
+        reason: 'Investigation closed, customer cleared',
+        version: 2,
+      }),
+      org.id,
+      ctx,
+    );
     expect(resumed).toMatchObject({ status: 'active', suspendedReason: null, version: 3 });
     expect(await lastEntry()).toMatchObject({
       action: 'org.resumed',
