@@ -9,7 +9,7 @@ import { type StaffCtx, validateSession } from '@/lib/auth/session';
 import type { PlanTier } from '@/lib/plans';
 import { ApprovalPending } from '@/lib/approvals/gate';
 import { startActing } from '@/lib/services/acting/acting';
-import { approveRequest } from '@/lib/services/approvals/approvals';
+import { approvedBy } from '@/test/approvals';
 import { testDatabase } from '@/test/db';
 import { staffWithSession } from '@/test/staff';
 
@@ -77,17 +77,17 @@ export function orgServiceKit() {
    * The second person: when `result` is a request (ApprovalPending), a superadmin acting for `orgId` (or
    * `approver`) approves it, and the verb's own result comes back; anything else is returned as it is.
    */
+  /** approvedBy with a superadmin acting for `orgId` (or a plain one) unless `approver` is given. */
   async function approved<T>(
     result: Promise<T | ApprovalPending>,
     orgId: string | null,
     approver?: StaffCtx,
-  ): Promise<T> {
-    const r = await result;
-    if (!(r instanceof ApprovalPending)) return r;
-    const by =
+  ) {
+    return approvedBy(
+      result,
       approver ??
-      (orgId ? await actingFor('superadmin', orgId) : await staffWithSession(database.db, 'superadmin'));
-    return (await approveRequest(by, { id: r.approval.id })).result as T;
+        (orgId ? await actingFor('superadmin', orgId) : await staffWithSession(database.db, 'superadmin')),
+    );
   }
 
   async function auditCount() {

@@ -89,9 +89,9 @@ export const rotateHmacKey = dualControlled('audit.hmac_key', async (ctx: StaffC
   await syncKeyRings(ctx.db);
   let ring = reloadHmacKeyRing();
   const current = ring.activeId;
-  // Before a key is generated: a request stores the intent, and the approval generates or stages it.
-  requireSecondPerson(ctx, 'key_rotation', rotationFacts('audit HMAC key', current, input.keyId));
   let next = chooseNext(input, ring, await usedKeyIds(ctx.db, 'hmac'), current, 'audit-hmac-keys');
+  // Once the key choice is checked, before a key is generated: a request stores the intent.
+  requireSecondPerson(ctx, 'key_rotation', rotationFacts('audit HMAC key', current, next ?? undefined));
   if (!next) {
     next = newKeyId('k');
     addGeneratedKey('audit-hmac-keys', next, crypto.randomBytes(32).toString('base64'));
@@ -128,13 +128,17 @@ export const rotateCheckpointKey = dualControlled(
     await syncKeyRings(ctx.db);
     let ring = reloadCheckpointKeyRing();
     const current = ring.activeId;
-    requireSecondPerson(ctx, 'key_rotation', rotationFacts('checkpoint signing key', current, input.keyId));
     let next = chooseNext(
       input,
       ring,
       await usedKeyIds(ctx.db, 'checkpoint'),
       current,
       'audit-checkpoint-keys',
+    );
+    requireSecondPerson(
+      ctx,
+      'key_rotation',
+      rotationFacts('checkpoint signing key', current, next ?? undefined),
     );
     if (!next) {
       next = newKeyId('cp');

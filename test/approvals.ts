@@ -1,0 +1,13 @@
+import { ApprovalPending } from '@/lib/approvals/gate';
+import type { StaffCtx } from '@/lib/auth/session';
+import { approveRequest } from '@/lib/services/approvals/approvals';
+
+/**
+ * The second person of a dual-controlled write: when `result` is a stored request, `approver` approves it
+ * and the verb's own result comes back. Anything else is returned as it is.
+ */
+export async function approvedBy<T>(result: Promise<T | ApprovalPending>, approver: StaffCtx): Promise<T> {
+  const r = await result;
+  if (!(r instanceof ApprovalPending)) return r;
+  return (await approveRequest(approver, { id: r.approval.id })).result as T;
+}
