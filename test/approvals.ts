@@ -11,3 +11,11 @@ export async function approvedBy<T>(result: Promise<T | ApprovalPending>, approv
   if (!(r instanceof ApprovalPending)) return r;
   return (await approveRequest(approver, { id: r.approval.id })).result as T;
 }
+
+/** The verb's result of a write that needed no second person; a stored request fails the test. */
+export async function written<T>(result: Promise<T | ApprovalPending>): Promise<T> {
+  const r = await result;
+  if (r instanceof ApprovalPending)
+    throw new Error(`expected a direct write, got a request: ${r.approval.summary}`);
+  return r;
+}

@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { ActingBanner } from '@/components/acting/acting-banner';
+import { ApprovalsBadge } from '@/components/approvals/approvals-badge';
 import { SignOutButton } from '@/components/auth/sign-out-button';
 import { DevBanner } from '@/components/dev-banner';
 import { can } from '@/lib/auth/permissions';
@@ -16,6 +17,7 @@ export default async function PortalLayout({ children }: { children: ReactNode }
     { href: '/pool', label: 'GPU pool', show: can(staff.role, 'pool.read') },
     { href: '/plans', label: 'Plans', show: can(staff.role, 'plans.read') },
     { href: '/acting', label: 'Acting', show: can(staff.role, 'acting.list') },
+    { href: '/approvals', label: 'Approvals', show: true },
     { href: '/staff', label: 'Staff', show: can(staff.role, 'staff.read') },
     { href: '/audit', label: 'Audit log', show: can(staff.role, 'audit.read') },
     { href: '/audit/siem', label: 'SIEM', show: can(staff.role, 'audit.read') },
@@ -47,6 +49,7 @@ export default async function PortalLayout({ children }: { children: ReactNode }
               .map((n) => (
                 <Link key={n.href} href={n.href} className="text-slate-600 hover:text-slate-900">
                   {n.label}
+                  {n.href === '/approvals' && <ApprovalsBadge />}
                 </Link>
               ))}
           </nav>

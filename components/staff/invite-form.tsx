@@ -19,6 +19,8 @@ export function InviteForm({ ttl }: { ttl: string }) {
   const [error, setError] = useState<string | null>(null);
   const [fields, setFields] = useState<Record<string, string>>({});
   const [link, setLink] = useState<{ url: string; email: string; expiresAt: string } | null>(null);
+  // An admin or superadmin invitation needs a second person: the request waits on /approvals.
+  const [pending, setPending] = useState<string | null>(null);
 
   async function onSubmit(event: React.FormEvent) {
     event.preventDefault();
@@ -26,8 +28,16 @@ export function InviteForm({ ttl }: { ttl: string }) {
     setError(null);
     setFields({});
     setLink(null);
+    setPending(null);
     try {
-      setLink(await run(() => apiPost('/api/staff/invite', { email, role })));
+      const result = await run(() =>
+        apiPost<{ url: string; email: string; expiresAt: string } | { approval: { message: string } }>(
+          '/api/staff/invite',
+          { email, role },
+        ),
+      );
+      if ('approval' in result) setPending(result.approval.message);
+      else setLink(result);
       setEmail('');
       router.refresh();
     } catch (err) {
@@ -70,6 +80,7 @@ export function InviteForm({ ttl }: { ttl: string }) {
         </Button>
       </div>
       {error && <Alert tone="error">{error}</Alert>}
+      {pending && <Alert tone="info">{pending} Whoever approves it gets the one-time link to send.</Alert>}
       {link && (
         <Alert tone="success">
           <p>

@@ -251,8 +251,8 @@ describe('each listed write refuses to happen on one person’s word', () => {
           });
         },
       ],
-      ['rotate HMAC key', 'key_rotation', () => rotateHmacKey(superadmin, {})],
-      ['rotate checkpoint key', 'key_rotation', () => rotateCheckpointKey(superadmin, {})],
+      ['rotate HMAC key', 'key_rotation', () => rotateHmacKey(superadmin, { keyId: 'test-k2' })],
+      ['rotate checkpoint key', 'key_rotation', () => rotateCheckpointKey(superadmin, { keyId: 'test-cp2' })],
       ['rotate token key', 'key_rotation', () => rotateSigningKey(superadmin)],
       [
         'disable the last peer',

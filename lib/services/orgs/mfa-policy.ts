@@ -108,7 +108,7 @@ export const setMfaPolicy = dualControlled('org.mfa_policy', async (ctx: StaffCt
       audit.detail({ weakening, ...(input.reason && { reason: input.reason }) });
       requireSecondPerson(ctx, weakening ? 'mfa_weakening' : 'mfa_policy_change', {
         permission: 'orgs.mfa_policy.write',
-        summary: `${weakening ? "Weaken" : "Change"} the MFA policy of ${before.slug}`,
+        summary: `${weakening ? 'Weaken' : 'Change'} the MFA policy of ${before.slug}`,
         orgId: input.orgId,
         diff: audit.toDiff(),
       });

@@ -19,6 +19,11 @@ import { createRateLimitOverride, revokeRateLimitOverride } from './rate-limit-o
 import { setRateLimits } from './rate-limits';
 import { setSuspended } from './suspension';
 import { addSupportNote } from './support-notes';
+import { written } from '@/test/approvals';
+
+/** createRateLimitOverride, where no second person is needed: its own result. */
+const createOverride = (...args: Parameters<typeof createRateLimitOverride>) =>
+  written(createRateLimitOverride(...args));
 
 const kit = orgServiceKit();
 const { newOrg, actingFor, approved, staffFor, auditCount, lastEntry, notifiedOf } = kit;
@@ -240,7 +245,7 @@ describe('rate-limit overrides', () => {
     const ctx = await actingFor('support', org.id);
     kit.forgetNotifications();
     const expiresAt = inDays(7);
-    const created = await createRateLimitOverride(ctx, override(org.id, { expiresAt }));
+    const created = await createOverride(ctx, override(org.id, { expiresAt }));
     expect(created).toMatchObject({ orgId: org.id, requestsPerMinute: 5000, createdBy: ctx.staffId });
     const entry = await lastEntry();
     expect(entry).toMatchObject({
@@ -278,16 +283,16 @@ describe('rate-limit overrides', () => {
   it('replaces the override in force only when the editor saw it (409 otherwise), revoking it audited', async () => {
     const org = await newOrg();
     const ctx = await actingFor('support', org.id);
-    const first = await createRateLimitOverride(ctx, override(org.id));
+    const first = await createOverride(ctx, override(org.id));
     const before = await auditCount();
-    expect(await err(createRateLimitOverride(ctx, override(org.id, { tokensPerMinute: 9 })))).toMatchObject({
+    expect(await err(createOverride(ctx, override(org.id, { tokensPerMinute: 9 })))).toMatchObject({
       status: 409,
       code: 'conflict',
       extra: { current: { id: first.id, requestsPerMinute: 5000 } },
     });
     expect(await auditCount()).toBe(before);
 
-    const second = await createRateLimitOverride(
+    const second = await createOverride(
       ctx,
       override(org.id, { requestsPerMinute: null, tokensPerMinute: 3_000_000, activeOverrideId: first.id }),
     );
@@ -319,7 +324,7 @@ describe('rate-limit overrides', () => {
   it('revokes an override: audited, notified, and the view no longer applies it; a second revoke is 409', async () => {
     const org = await newOrg();
     const ctx = await actingFor('support', org.id);
-    const created = await createRateLimitOverride(ctx, override(org.id));
+    const created = await createOverride(ctx, override(org.id));
     kit.forgetNotifications();
     const revoked = await revokeRateLimitOverride(ctx, { orgId: org.id, overrideId: created.id });
     expect(revoked.revokedAt).toBeInstanceOf(Date);
@@ -352,7 +357,7 @@ describe('rate-limit overrides', () => {
   it('stops applying an override once it has expired, and cannot revoke it then', async () => {
     const org = await newOrg();
     const ctx = await actingFor('support', org.id);
-    const created = await createRateLimitOverride(ctx, override(org.id));
+    const created = await createOverride(ctx, override(org.id));
     expect((await orgConfig(kit.db, org.id))!.requests_per_minute_source).toBe('override');
     await kit.db
       .update(rateLimitOverrides)
@@ -366,16 +371,16 @@ describe('rate-limit overrides', () => {
       status: 409,
     });
     // With nothing in force, a new one needs no acknowledgement.
-    await createRateLimitOverride(ctx, override(org.id));
+    await createOverride(ctx, override(org.id));
   });
 
   it('is refused to billing and the auditor, writing nothing', async () => {
     const org = await newOrg();
     const allowed: StaffRole[] = ['superadmin', 'admin', 'support'];
     await refusedToOthers('orgs.rate_limits.override', allowed, org.id, (ctx) =>
-      createRateLimitOverride(ctx, override(org.id)),
+      createOverride(ctx, override(org.id)),
     );
-    const existing = await createRateLimitOverride(await actingFor('support', org.id), override(org.id));
+    const existing = await createOverride(await actingFor('support', org.id), override(org.id));
     await refusedToOthers('orgs.rate_limits.override', allowed, org.id, (ctx) =>
       revokeRateLimitOverride(ctx, { orgId: org.id, overrideId: existing.id }),
     );
@@ -386,8 +391,8 @@ describe('rate-limit overrides', () => {
 
   it('is refused outside an acting context for the organisation', async () => {
     const org = await newOrg();
-    await refusedOutsideActing('support', org.id, (ctx) => createRateLimitOverride(ctx, override(org.id)));
-    const existing = await createRateLimitOverride(await actingFor('support', org.id), override(org.id));
+    await refusedOutsideActing('support', org.id, (ctx) => createOverride(ctx, override(org.id)));
+    const existing = await createOverride(await actingFor('support', org.id), override(org.id));
     await refusedOutsideActing('support', org.id, (ctx) =>
       revokeRateLimitOverride(ctx, { orgId: org.id, overrideId: existing.id }),
     );
@@ -400,7 +405,7 @@ describe('rate-limit overrides', () => {
   it('names bad fields: no limit, a short reason, an expiry in the past or beyond 30 days, an unconfirmed 0', async () => {
     const org = await newOrg();
     const ctx = await actingFor('admin', org.id);
-    const call = (over: object) => createRateLimitOverride(ctx, override(org.id, over));
+    const call = (over: object) => createOverride(ctx, override(org.id, over));
     await badField('limits', () => call({ requestsPerMinute: null }), /at least one limit/);
     await badField('reason', () => call({ reason: 'because' }), /at least 10 characters/);
     await badField('expiresAt', () => call({ expiresAt: inDays(-1 / 24) }), /in the future/);
@@ -415,7 +420,7 @@ describe('rate-limit overrides', () => {
   it("caps support's overrides at 7 days and never lets them block; blocking needs orgs.suspend and a step-up", async () => {
     const org = await newOrg();
     const support = await actingFor('support', org.id);
-    const call = (c: StaffCtx, over: object) => createRateLimitOverride(c, override(org.id, over));
+    const call = (c: StaffCtx, over: object) => createOverride(c, override(org.id, over));
     await badField('expiresAt', () => call(support, { expiresAt: inDays(7.01) }), /at most 7 days/);
     const refused = [support, await actingFor('admin', org.id)];
     const superadmin = await actingFor('superadmin', org.id);
@@ -434,7 +439,7 @@ describe('rate-limit overrides', () => {
     expect(await err(call(stale(superadmin), blocking))).toMatchObject({ code: 'step_up_required' });
     await badField('monthlyRequestQuota', () => call(superadmin, { ...blocking, confirmBlocked: false }));
     expect(await auditCount()).toBe(before);
-    await approved(call(superadmin, blocking), org.id);
+    await approved(createRateLimitOverride(superadmin, override(org.id, blocking)), org.id);
     expect(await lastEntry()).toMatchObject({
       action: 'org.rate_limit_override.created',
       outcome: 'success',
@@ -445,10 +450,7 @@ describe('rate-limit overrides', () => {
   it('revokes only an override of the organisation acted for', async () => {
     const mine = await newOrg();
     const theirs = await newOrg();
-    const elsewhere = await createRateLimitOverride(
-      await actingFor('support', theirs.id),
-      override(theirs.id),
-    );
+    const elsewhere = await createOverride(await actingFor('support', theirs.id), override(theirs.id));
     const ctx = await actingFor('support', mine.id);
     expect(
       await err(revokeRateLimitOverride(ctx, { orgId: mine.id, overrideId: elsewhere.id })),
@@ -766,7 +768,7 @@ describe('text with a NUL character', () => {
     await badField(
       'reason',
       () =>
-        createRateLimitOverride(support, {
+        createOverride(support, {
           orgId: org.id,
           requestsPerMinute: 10,
           expiresAt: inDays(1),

@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import type { ReactNode } from 'react';
 import { ActForForm } from '@/components/acting/act-for-form';
+import { type PendingRequest, PendingNotice } from '@/components/approvals/pending-notice';
 import { OrgActions } from '@/components/acting/org-actions';
 import { EntitlementsForm } from '@/components/orgs/entitlements-form';
 import { MfaPolicyForm } from '@/components/orgs/mfa-policy-form';
@@ -18,6 +19,7 @@ import { NotFoundError } from '@/lib/errors';
 import { utc } from '@/lib/format';
 import { ENTERPRISE_TIERS, RETENTION_DAYS, TIER_LABELS } from '@/lib/plans';
 import type { Source } from '@/lib/queries/org-config';
+import { pendingForOrg } from '@/lib/queries/approvals';
 import { orgDetail } from '@/lib/queries/orgs';
 import {
   BLOCK_PERMISSION,
@@ -39,6 +41,8 @@ function Section(props: {
   title: string;
   permission?: Permission;
   also?: { what: string; permission: Permission };
+  /** Requests waiting for a second person that would change this section. */
+  pending?: PendingRequest[];
   children: ReactNode;
 }) {
   const who = (p: Permission) => rolesWith(p).join(', ');
@@ -57,6 +61,7 @@ function Section(props: {
             : 'Read-only: the platform writes these figures'}
         </p>
       </div>
+      <PendingNotice requests={props.pending ?? []} />
       {props.children}
     </section>
   );
@@ -70,6 +75,8 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
     throw err;
   });
   const { org, notes, tier, mfaOverride, audit } = detail;
+  const waiting = await pendingForOrg(ctx, org.id);
+  const pending = (...verbs: string[]) => waiting.filter((w) => verbs.includes(w.verb));
   const tierLimits = pickLimits(tier);
   const inForce = detail.overrides.find((o) => o.id === detail.config.override_id) ?? null;
   const effective = Object.fromEntries(
@@ -112,7 +119,12 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
           />
         )
       )}
-      <Section id="plan-tier" title="Plan tier" permission="orgs.plan_tier.write">
+      <Section
+        id="plan-tier"
+        title="Plan tier"
+        permission="orgs.plan_tier.write"
+        pending={pending('org.plan_tier')}
+      >
         <PlanTierForm
           orgId={org.id}
           planTier={org.planTier}
@@ -120,7 +132,12 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
           canEdit={canWrite('orgs.plan_tier.write')}
         />
       </Section>
-      <Section id="mfa-policy" title="MFA policy" permission="orgs.mfa_policy.write">
+      <Section
+        id="mfa-policy"
+        title="MFA policy"
+        permission="orgs.mfa_policy.write"
+        pending={pending('org.mfa_policy')}
+      >
         <MfaPolicyForm
           orgId={org.id}
           canEdit={canWrite('orgs.mfa_policy.write')}
@@ -136,6 +153,7 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
       </Section>
       <Section
         id="rate-limits"
+        pending={pending('org.rate_limits', 'org.rate_limit_override')}
         title="Rate limits and quota"
         permission="orgs.rate_limits.write"
         also={{ what: 'time-boxed overrides', permission: 'orgs.rate_limits.override' }}
@@ -198,7 +216,12 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
         </div>
       </Section>
       {ENTERPRISE_TIERS.has(org.planTier) && (
-        <Section id="entitlements" title="Enterprise entitlements" permission="orgs.entitlements.write">
+        <Section
+          id="entitlements"
+          title="Enterprise entitlements"
+          permission="orgs.entitlements.write"
+          pending={pending('org.entitlements')}
+        >
           <EntitlementsForm
             orgId={org.id}
             entitlements={detail.entitlements}
@@ -209,7 +232,12 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
         </Section>
       )}
       {showOutposts && (
-        <Section id="outposts" title="Outposts" permission="orgs.outpost_mode.write">
+        <Section
+          id="outposts"
+          title="Outposts"
+          permission="orgs.outpost_mode.write"
+          pending={pending('org.outpost_mode')}
+        >
           <p className="mb-2 text-sm text-slate-600">
             The inference mode is vendor-only. With no GPU, requests are blocked; CPU trial runs DeBERTa on
             CPU and is vendor-only.
@@ -221,7 +249,12 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
           />
         </Section>
       )}
-      <Section id="kill-switch" title="Kill switch" permission="orgs.suspend">
+      <Section
+        id="kill-switch"
+        title="Kill switch"
+        permission="orgs.suspend"
+        pending={pending('org.suspension')}
+      >
         <p className="mb-3 text-sm">
           Status: <span className="font-medium">{org.status}</span>
           {org.status === 'suspended' && ` (${org.suspendedReason ?? 'no reason recorded'})`}. A suspended
