@@ -2,8 +2,11 @@ import type { NextConfig } from 'next';
 
 const nextConfig: NextConfig = {
   // deploy/Dockerfile ships .next/standalone (server.js and only the traced node_modules). Always on, so
-  // that every build, CI's included, traces what the image will hold; `next start` still serves .next
-  // and prints a warning that it "does not work" with standalone output, which is not so for this app.
+  // that every build, CI's included, traces what the image will hold. `next start` still serves .next;
+  // `npm start` (scripts/start.ts) hands it the build's serialised configuration as server.js does
+  // (__NEXT_PRIVATE_STANDALONE_CONFIG), so it serves with what the image serves with and does not warn
+  // that it "does not work" with standalone output. A bare `next start` (e2e replica B, the fault spec)
+  // still prints that warning, which is not so for this app.
   output: 'standalone',
   // PGlite ships WebAssembly and data files that must be loaded from node_modules, not bundled.
   // OpenTelemetry (lib/tracing.ts) is loaded only when traces are switched on.

@@ -21,6 +21,7 @@ import { type AuditCtx, type HmacKeyRing, withAudit } from '@/lib/audit';
 import { entryHmac, hmacEquals } from '@/lib/audit/chain';
 import { verifyChainParallel } from '@/lib/audit/verify-parallel';
 import { COPY_COLUMNS, parseCopyRow } from '@/lib/audit/verify-worker';
+import { tsxWorker } from '@/lib/audit/verify-worker-tsx';
 import postgres from 'postgres';
 import { log, median, parseCounts, runBench } from './harness';
 
@@ -143,6 +144,7 @@ async function bench(
     const t0 = performance.now();
     verified = await verifyChainParallel(db, {
       url,
+      startWorker: tsxWorker,
       keys,
       workers,
       checkpoints: false,

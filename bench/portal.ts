@@ -8,6 +8,7 @@ import { chromium } from 'playwright-core';
 import { attachAuthenticator } from '@/e2e/authenticator';
 import { CHROMIUM_ARGS, chromiumExecutable } from '@/e2e/browser';
 import { testPortalEnv } from '@/e2e/settings';
+import { ENROL_FOLLOWS, ENROL_LINE } from '@/scripts/enrol-banner';
 import { log } from './harness';
 
 export interface Portal {
@@ -17,10 +18,11 @@ export interface Portal {
   stop(): Promise<void>;
 }
 
-function portalEnv(databaseUrl: string, port: string): NodeJS.ProcessEnv {
+function portalEnv(databaseUrl: string, port: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
     ...testPortalEnv(port),
+    ...extra,
     DATABASE_URL: databaseUrl,
     // Idle sessions last the whole run; the benchmark's requests are what it measures, not sign-ins.
     SESSION_IDLE_TIMEOUT_S: '3600',
@@ -28,14 +30,19 @@ function portalEnv(databaseUrl: string, port: string): NodeJS.ProcessEnv {
   };
 }
 
-export async function startPortal(databaseUrl: string, port: number): Promise<Portal> {
+/** `env`: more of the portal's environment (bench/verify-load.ts passes the secrets it seeds with). */
+export async function startPortal(
+  databaseUrl: string,
+  port: number,
+  env: Record<string, string> = {},
+): Promise<Portal> {
   const baseURL = `http://localhost:${port}`;
   log(`starting the portal on ${baseURL} (npm start; it builds first if the build is stale)`);
   const child = spawn('node_modules/.bin/tsx', ['scripts/start.ts'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // A process group of its own, so that stopping it stops `next start` under it too.
     detached: true,
-    env: portalEnv(databaseUrl, String(port)),
+    env: portalEnv(databaseUrl, String(port), env),
   });
   const stop = () => stopChild(child);
   try {
@@ -77,10 +84,10 @@ function enrolmentLink(child: ChildProcess): Promise<string> {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const link = /^Enrol: (\S+)$/m.exec(out);
+      const link = ENROL_LINE.exec(out);
       if (link) resolve(link[1]!);
-      // npm start prints the link before this line, and only while the database has no staff.
-      else if (/^Database: /m.test(out))
+      // npm start says a link follows before this line, and only while the database has no staff.
+      else if (/^Database: /m.test(out) && !out.includes(ENROL_FOLLOWS))
         reject(new Error('npm start printed no enrolment link: the database already has staff'));
     });
     let err = '';

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { config } from '@/lib/config';
@@ -46,8 +47,10 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
         ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
       },
     });
+    const db = drizzle(client, { schema });
+    Object.defineProperty(db, URL_KEY, { value: opts.url });
     return {
-      db: drizzle(client, { schema }),
+      db,
       kind: 'postgres',
       listen: async (channel, onMessage) => {
         const { unlisten } = await client.listen(channel, onMessage);
@@ -62,8 +65,10 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     const { PGlite } = await import('@electric-sql/pglite');
     const { drizzle } = await import('drizzle-orm/pglite');
     const client = await PGlite.create(dataDir);
+    const db = drizzle(client, { schema });
+    Object.defineProperty(db, PGLITE_KEY, { value: client });
     return {
-      db: drizzle(client, { schema }),
+      db,
       kind: 'pglite',
       listen: (channel, onMessage) => client.listen(channel, onMessage),
       close: async () => {
@@ -75,6 +80,33 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     release();
     throw err;
   }
+}
+
+// Kept on the handle under global symbols, not in a module's map: Next may evaluate this module once per
+// bundle, and the handle that getDatabase() shares on globalThis must answer in every copy.
+const URL_KEY = Symbol.for('arbitex.portal.database.url');
+const PGLITE_KEY = Symbol.for('arbitex.portal.database.pglite');
+
+/**
+ * PGlite only: a function that runs a `COPY (…) TO '/dev/blob'` statement and answers its text-format
+ * output, for a worker thread to parse (no other thread can open the embedded database). Null otherwise.
+ */
+export function pgliteCopy(db: Db): ((copy: string) => Promise<ArrayBuffer>) | null {
+  const client = (db as unknown as Record<symbol, PGlite | undefined>)[PGLITE_KEY];
+  if (!client) return null;
+  return async (copy) => {
+    const result = await client.query(copy);
+    if (!result.blob) throw new Error('COPY TO /dev/blob answered no data');
+    return result.blob.arrayBuffer();
+  };
+}
+
+/**
+ * The postgres:// URL a database handle was opened with (so that a worker thread can open connections of
+ * its own to the same database); null for PGlite, which only this thread can use.
+ */
+export function databaseUrl(db: Db): string | null {
+  return (db as unknown as Record<symbol, string | undefined>)[URL_KEY] ?? null;
 }
 
 export async function migrateDatabase(database: Database): Promise<void> {

@@ -14,8 +14,8 @@ const PATTERNS: [string, RegExp][] = [
 
 // `npm start` prints the first superadmin's one-time enrolment link on an empty local database, by
 // design (README: it is how the first key is enrolled; production never prints it, and the setup project
-// spends it). That one launcher line is the only exception.
-const BOOTSTRAP_LINE = /^Enrol: http:\/\/localhost:\d+\/enroll\/[A-Za-z0-9_-]+$/;
+// spends it), in a box (scripts/enrol-banner.ts). That one launcher line is the only exception.
+const BOOTSTRAP_LINE = /^│ Enrol: http:\/\/localhost:\d+\/enroll\/[A-Za-z0-9_-]+ *│$/;
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /** The forms a secret's bytes could be printed in. */

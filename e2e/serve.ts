@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import postgres from 'postgres';
+import { ENROL_LINE } from '../scripts/enrol-banner';
 import { BOOTSTRAP_LINK_FILE, LOCAL_QA_CREDENTIAL_FILE, SUPERADMIN_CREDENTIAL_FILE } from './files';
 import { E2E_DATABASE, LOG_DIR, PORT, portalEnv, teeToLog, writeSecrets } from './portal-env';
 
@@ -29,9 +30,9 @@ const child = spawn('node_modules/.bin/tsx', ['scripts/start.ts'], {
   stdio: ['ignore', 'pipe', 'pipe'],
   env: { ...portalEnv(), PORT },
 });
-// The first superadmin's enrolment link, which npm start prints, is where the e2e suite starts.
+// The first superadmin's enrolment link, which npm start prints last in a box, is where the e2e suite starts.
 teeToLog('replica-a', [child.stdout, child.stderr], (text) => {
-  const link = /^Enrol: (\S+)$/m.exec(text);
+  const link = ENROL_LINE.exec(text);
   if (link) fs.writeFileSync(BOOTSTRAP_LINK_FILE, link[1]!);
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));

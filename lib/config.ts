@@ -120,6 +120,11 @@ const Env = z.object({
    */
   AUDIT_CHECKPOINT_EVERY_S: z.coerce.number().int().min(5).max(86_400).default(60),
   /**
+   * Worker threads of a verification started from /audit/verify (each with a PostgreSQL connection of
+   * its own). One leaves the other core of a two-core replica to the requests.
+   */
+  AUDIT_VERIFY_WORKERS: z.coerce.number().int().min(1).max(16).default(1),
+  /**
    * The /audit/checkpoints download kept outside the database (docs/OPERATIONS.md, restore). While the chain
    * does not reach its newest checkpoint with the same hmac (a restored older backup), the portal signs no
    * checkpoint and is not ready, until AUDIT_TRUSTED_CHECKPOINT_ACK names that checkpoint's seq.

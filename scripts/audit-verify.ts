@@ -19,7 +19,9 @@ import { type HmacKeyRing, hmacKeyRing, parseKeyRing } from '@/lib/audit/keys';
 import { syncKeyRings } from '@/lib/audit/key-state';
 import { CheckpointsDocument, type CheckpointRecord } from '@/lib/audit/export-format';
 import { verifyExportFile } from '@/lib/audit/verify-file';
+import { verifyChain } from '@/lib/audit/verify';
 import { verifyChainParallel } from '@/lib/audit/verify-parallel';
+import { tsxWorker } from '@/lib/audit/verify-worker-tsx';
 import type { VerifyResult } from '@/lib/audit/verify-core';
 import { config } from '@/lib/config';
 import { AppError } from '@/lib/errors';
@@ -227,8 +229,15 @@ async function database(opts: ReturnType<typeof options>): Promise<number> {
       ctx,
       run,
       parallel
-        ? (o) => verifyChainParallel(db.db, { ...o, url: c.DATABASE_URL!, workers, keys: hmacKeyRing() })
-        : undefined,
+        ? (o) =>
+            verifyChainParallel(db.db, {
+              ...o,
+              url: c.DATABASE_URL!,
+              startWorker: tsxWorker,
+              workers,
+              keys: hmacKeyRing(),
+            })
+        : (o) => verifyChain(db.db, o),
       (checked) => bar.update(checked),
     );
     bar.end();

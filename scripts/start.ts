@@ -1,8 +1,10 @@
 /**
- * `npm start`: build when the build is missing or older than the sources, migrate, seed demo data into
- * an empty local database, then serve with `next start` on PORT.
+ * `npm start`: build when the build is missing or older than the sources (and the tool bundles, among them
+ * the audit verification's worker, when older than theirs), migrate, seed demo data into an empty local
+ * database, then serve with `next start` on PORT. On an empty database the first superadmin's enrolment
+ * link comes last, in a box, once the portal answers.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -11,10 +13,10 @@ import { seedDemo } from '@/db/seed';
 import { config, ConfigError } from '@/lib/config';
 import { createInvite } from '@/lib/services/staff/invites';
 import { systemCtx } from '@/lib/services/staff/system';
+import { buildTools, toolsStale } from './build-tools';
+import { ENROL_FOLLOWS, enrolBanner } from './enrol-banner';
 
 const BOOTSTRAP_EMAIL = 'superadmin@arbitex.local';
-/** e2e/serve.ts finds the link by this prefix. */
-const BOOTSTRAP_LINK_PREFIX = 'Enrol: ';
 
 const NEXT_BIN = path.join('node_modules', '.bin', 'next');
 const SOURCES = [
@@ -49,35 +51,72 @@ function buildIfStale(): void {
   }
 }
 
-async function prepareDatabase(): Promise<void> {
+interface Invite {
+  email: string;
+  url: string;
+  expiresAt: Date;
+}
+
+async function prepareDatabase(): Promise<Invite | null> {
   const c = config();
   const database = await openDatabase(
     c.DATABASE_URL ? { url: c.DATABASE_URL, max: 2 } : { dataDir: pgliteDir() },
   );
+  let invite: Invite | null = null;
   try {
-    if (c.PORTAL_ENV === 'production') return; // production migrates in its own one-shot job
+    if (c.PORTAL_ENV === 'production') return null; // production migrates in its own one-shot job
     await migrateDatabase(database);
     const [orgs] = await rows<{ n: string }>(database.db, sql`select count(*)::text as n from organizations`);
     if (Number(orgs?.n) === 0)
       await seedDemo(database.db, { log: (line) => console.log(`Demo data: ${line}.`) });
     const [staff] = await rows<{ n: string }>(database.db, sql`select count(*)::text as n from staff_users`);
     if (Number(staff?.n) === 0) {
-      const invite = await createInvite(
+      invite = await createInvite(
         systemCtx(database.db, 'start'),
         { email: BOOTSTRAP_EMAIL, role: 'superadmin' },
         null,
       );
-      console.log(
-        `\nNo staff yet. Enrolment link for the first superadmin (${invite.email}), valid until ${invite.expiresAt.toISOString()}:`,
-      );
-      console.log(`${BOOTSTRAP_LINK_PREFIX}${invite.url}\n`);
+      console.log(ENROL_FOLLOWS);
     }
     console.log(
       `Database: ${database.kind === 'pglite' ? `embedded PGlite in ${pgliteDir()}` : 'PostgreSQL (DATABASE_URL)'}, migrated.`,
     );
+    return invite;
   } finally {
     await database.close();
   }
+}
+
+/**
+ * The configuration the build serialised, as the image's standalone server.js passes it to Next (same
+ * variable, same value). With it `next start` serves with the build's own configuration, as the image
+ * does, instead of re-reading next.config.ts and warning that it "does not work" with standalone output.
+ */
+function standaloneConfigEnv(): Record<string, string> {
+  const file = path.join('.next', 'required-server-files.json');
+  if (!fs.existsSync(file)) return {};
+  const { config: built } = JSON.parse(fs.readFileSync(file, 'utf8')) as { config?: object };
+  return built ? { __NEXT_PRIVATE_STANDALONE_CONFIG: JSON.stringify({ ...built, distDir: './.next' }) } : {};
+}
+
+/**
+ * Resolves once the portal answers /api/health and has printed nothing for a moment (its start-up lines
+ * are out), or when it exits.
+ */
+async function answered(port: number, child: ChildProcess, lastOutput: () => number): Promise<boolean> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) return false;
+    const ok = await fetch(`http://localhost:${port}/api/health`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    await sleep(250);
+  }
+  const quietFrom = Date.now();
+  while (Date.now() - lastOutput() < 400 && Date.now() - quietFrom < 3000) await sleep(100);
+  return child.exitCode === null && child.signalCode === null;
 }
 
 async function main(): Promise<void> {
@@ -86,10 +125,25 @@ async function main(): Promise<void> {
   process.env.PORTAL_ENV ??= 'local';
   const c = config();
   buildIfStale();
-  await prepareDatabase();
-  const child = spawn(NEXT_BIN, ['start', '-p', String(c.PORT)], { stdio: 'inherit' });
+  if (toolsStale()) await buildTools();
+  const invite = await prepareDatabase();
+  const child = spawn(NEXT_BIN, ['start', '-p', String(c.PORT)], {
+    stdio: ['inherit', 'pipe', 'pipe'],
+    env: { ...process.env, ...standaloneConfigEnv() },
+  });
+  let last = Date.now();
+  child.stdout.on('data', (chunk: Buffer) => {
+    last = Date.now();
+    process.stdout.write(chunk);
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    last = Date.now();
+    process.stderr.write(chunk);
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  if (invite && (await answered(c.PORT, child, () => last)))
+    console.log(`\n${enrolBanner(invite.email, invite.url, invite.expiresAt)}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -5,7 +5,9 @@
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { WORKER_BUNDLES } from '@/lib/services/audit/verify';
 import nextConfig from '@/next.config';
+import { TOOL_ENTRIES, TOOLS_DIR } from '@/scripts/build-tools';
 
 const text = fs.readFileSync('deploy/Dockerfile', 'utf8');
 /** Instructions, with continuation lines joined and comments dropped. */
@@ -64,12 +66,20 @@ describe('deploy/Dockerfile', () => {
     expect(check).toMatch(/CMD \["node", "-e", ".*\/api\/health.*"\]$/);
   });
 
-  it('ships the migrations, the migration runner the Job runs, and staff:invite', () => {
+  it('ships the migrations, the migration runner the Job runs, staff:invite and the verification worker', () => {
     const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts['build:tools']).toMatch(
-      /scripts\/migrate\.ts scripts\/staff-invite\.ts .*--outdir=\.next\/tools/,
-    );
+    expect(pkg.scripts['build:tools']).toBe('tsx scripts/build-tools.ts');
+    expect(TOOLS_DIR).toBe('.next/tools');
+    expect(TOOL_ENTRIES).toMatchObject({
+      migrate: 'scripts/migrate.ts',
+      'staff-invite': 'scripts/staff-invite.ts',
+      'verify-worker': 'lib/audit/verify-worker.ts',
+    });
+    expect(stages[0]!.some((l) => /^RUN npx next build\s+&& npm run build:tools$/.test(l))).toBe(true);
     expect(runtime).toContain('COPY --from=build /src/.next/tools ./tools');
+    // The server runs in /app (server.js changes to its own directory), where the portal looks for the worker.
+    expect(runtime).toContain('WORKDIR /app');
+    expect(WORKER_BUNDLES).toContain('tools/verify-worker.mjs');
     expect(runtime).toContain('COPY --from=build /src/db/migrations ./db/migrations');
     expect(fs.readFileSync('deploy/k8s/base/migrate-job.yaml', 'utf8')).toContain(
       'command: [node, /app/tools/migrate.mjs]',

@@ -15,7 +15,7 @@ describe('the e2e log scan (e2e/logs.teardown.ts)', () => {
   it('passes clean lines, the launcher’s bootstrap link and plain text', () => {
     const text = [
       good,
-      'Enrol: http://localhost:3100/enroll/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd',
+      '│ Enrol: http://localhost:3100/enroll/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd   │',
       '✓ Ready',
     ].join('\n');
     expect(scanLog('a.log', text, [])).toEqual({ leaks: [], malformed: [], requestLines: 1 });

@@ -15,7 +15,8 @@ import { forgeAtHead } from '@/test/audit-forge';
 import { HMAC_ROTATION } from './chain';
 import { readEntries } from './verify';
 import { verifyExportFile } from './verify-file';
-import { verifyChainParallel } from './verify-parallel';
+import { bundledWorker, verifyChainParallel } from './verify-parallel';
+import { verifyWorkerFile } from '@/lib/services/audit/verify';
 
 // Each case tampers as a database superuser would: the append-only triggers switched off first. Each is
 // then found twice: by verifyChain on the database, and by the offline verifier on an export of it.
@@ -110,14 +111,20 @@ async function viaPortalExport() {
 }
 
 /**
- * Every verifier: the database walk, the parallel one (PostgreSQL only: its workers read with COPY; chunks of
- * 6 entries, so that chunk borders fall inside every case), an export of the table, and the portal's export.
+ * Every verifier: the database walk, the parallel one (chunks of 6 entries, so that chunk borders fall inside
+ * every case) in the portal's worker bundle, its workers reading with COPY on PostgreSQL and parsing the
+ * COPY output this thread posts on PGlite, an export of the table, and the portal's export.
  */
 async function expectBoth(expected: Record<string, unknown>) {
   expect(await verifyChain(database.db)).toMatchObject(expected);
-  const url = (database as { url?: string }).url;
-  if (url)
-    expect(await verifyChainParallel(database.db, { url, workers: 2, chunkSize: 6 })).toMatchObject(expected);
+  const parallel = (url: string | null) =>
+    verifyChainParallel(database.db, {
+      url,
+      startWorker: bundledWorker(verifyWorkerFile()),
+      workers: 2,
+      chunkSize: 6,
+    });
+  expect(await parallel((database as { url?: string }).url ?? null)).toMatchObject(expected);
   expect(await viaExport()).toMatchObject(expected);
   expect(await viaPortalExport()).toMatchObject(expected);
 }

@@ -1,41 +1,50 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { sql } from 'drizzle-orm';
-import { type Db, rows } from '@/db/client';
+import { type Db, pgliteCopy, rows } from '@/db/client';
 import { type HmacKeyRing, hmacKeyRing } from './keys';
 import { checkAgainstCheckpoints, readAnchor, verifyChain, type VerifyOptions } from './verify';
 import type { VerifyResult } from './verify-core';
-import type { FromWorker, ToWorker, WorkerData } from './verify-worker';
+import {
+  COPY_COLUMNS_ANY_ZONE,
+  copyQuery,
+  type FromWorker,
+  type ToWorker,
+  type WorkerData,
+} from './verify-worker';
+
+/** Starts one worker thread running lib/audit/verify-worker.ts (as a bundle, or through tsx). */
+export type WorkerStarter = (data: WorkerData) => Worker;
 
 export interface ParallelOptions extends VerifyOptions {
-  /** The postgres:// URL the workers connect to (each opens one connection). */
-  url: string;
+  /** How a worker is started: `bundledWorker(file)` in the portal, `tsxWorker` from the command line. */
+  startWorker: WorkerStarter;
+  /**
+   * The postgres:// URL the workers connect to (each opens one connection per chunk). Null on the
+   * embedded database, which no other thread can open: the main thread runs each chunk's COPY and posts
+   * the bytes.
+   */
+  url: string | null;
   /** Worker threads; default: the cores available, at least 2. */
   workers?: number;
-  /** Entries per chunk. */
+  /** Entries per chunk; default 50,000 with a URL, 500 (about 10 ms of the main thread's time) without. */
   chunkSize?: number;
+  /** The workers' nice value (Linux: per thread); default unchanged. */
+  niceness?: number;
+}
+
+/** A worker started from a plain JavaScript bundle (scripts/build-tools.ts), as the Next server needs. */
+export function bundledWorker(file: string): WorkerStarter {
+  return (data) => new Worker(/* turbopackIgnore: true */ file, { workerData: data });
 }
 
 /**
- * A worker thread running lib/audit/verify-worker.ts. The worker is TypeScript: it registers tsx's
- * loader itself, since Node 20 does not pass the parent's loader on to worker threads. So this runs
- * where tsx is installed: the command line and the benchmark (not inside the Next server, which verifies
- * in-process with verifyChain).
- */
-function startWorker(data: WorkerData): Worker {
-  const url = new URL('./verify-worker.ts', import.meta.url).href;
-  return new Worker(
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url)}); })`,
-    { eval: true, workerData: data },
-  );
-}
-
-/**
- * verifyChain for large chains on Postgres: the range is cut into chunks that worker threads read (COPY,
- * one connection each) and verify at the same time, since each entry needs only its stored prev_hmac.
- * The main thread checks the joins between chunks. At the first chunk with a problem, the sequential
- * verifyChain takes over from that chunk's start to find and classify the first break exactly. Then the
- * checkpoints are checked as verifyChain does.
+ * verifyChain for large chains, off the main thread: the range is cut into chunks that worker threads
+ * verify at the same time, since each entry needs only its stored prev_hmac. On PostgreSQL each worker
+ * reads its chunks itself (COPY, one connection each); on the embedded database the main thread runs a
+ * chunk's COPY (500 entries) and posts its bytes. The main thread checks the joins between chunks. At the
+ * first chunk with a problem, the sequential verifyChain takes over from that chunk's start to find and
+ * classify the first break exactly. Then the checkpoints are checked as verifyChain does.
  */
 export async function verifyChainParallel(db: Db, opts: ParallelOptions): Promise<VerifyResult> {
   const keys: HmacKeyRing = opts.keys ?? hmacKeyRing();
@@ -45,7 +54,9 @@ export async function verifyChainParallel(db: Db, opts: ParallelOptions): Promis
     sql`select max(seq)::text as seq from audit_log where seq <= ${opts.toSeq ?? Number.MAX_SAFE_INTEGER}`,
   );
   const toSeq = Math.min(opts.toSeq ?? Number.MAX_SAFE_INTEGER, Number(head?.seq ?? 0));
-  const chunkSize = opts.chunkSize ?? 50_000;
+  const chunkSize = opts.chunkSize ?? (opts.url ? 50_000 : 500);
+  const copy = opts.url ? null : pgliteCopy(db);
+  if (!opts.url && !copy) throw new Error('verifyChainParallel needs the database URL on PostgreSQL');
   const anchor = await readAnchor(db, fromSeq);
   if (anchor === null) {
     return verifyChain(db, { ...opts, fromSeq, toSeq: opts.toSeq });
@@ -57,8 +68,21 @@ export async function verifyChainParallel(db: Db, opts: ParallelOptions): Promis
   const results = new Map<number, Extract<FromWorker, { type: 'done' }>>();
   const count = Math.max(1, Math.min(opts.workers ?? Math.max(2, os.availableParallelism()), chunks.length));
   const data: WorkerData = {
+    auditVerifyWorker: true,
     url: opts.url,
     keys: [...keys.keys].map(([id, key]) => [id, key.toString('base64')]),
+    niceness: opts.niceness ?? null,
+  };
+  /** What a worker is sent for a chunk: its range (the worker COPYs it), or its COPY output read here. */
+  const message = async (chunk: { from: number; to: number }): Promise<ToWorker> => {
+    if (!copy) return { type: 'chunk', ...chunk };
+    // One COPY per turn of the event loop, so that requests get in between.
+    await new Promise((resolve) => setImmediate(resolve));
+    return {
+      type: 'copied',
+      ...chunk,
+      data: await copy(copyQuery(COPY_COLUMNS_ANY_ZONE, chunk.from, chunk.to, "'/dev/blob'")),
+    };
   };
 
   let checked = 0;
@@ -68,17 +92,24 @@ export async function verifyChainParallel(db: Db, opts: ParallelOptions): Promis
   try {
     await Promise.all(
       Array.from({ length: count }, () => {
-        const worker = startWorker(data);
+        const worker = opts.startWorker(data);
         workers.push(worker);
         return new Promise<void>((resolve, reject) => {
           let inFlight = 0;
           let stopped = false;
+          // Messages go out in chunk order, also when the main thread reads the entries.
+          let sending = Promise.resolve();
           const give = () => {
             const chunk = chunks[next];
             if (chunk && next <= stopAt) {
               next++;
               inFlight++;
-              worker.postMessage({ type: 'chunk', ...chunk } satisfies ToWorker);
+              const reading = message(chunk);
+              reading.catch(() => {}); // handled below, in its turn
+              sending = sending
+                .then(() => reading)
+                .then((m) => worker.postMessage(m, m.type === 'copied' ? [m.data] : []))
+                .catch(reject);
             } else if (inFlight === 0 && !stopped) {
               stopped = true;
               worker.postMessage({ type: 'stop' } satisfies ToWorker);

@@ -1,8 +1,14 @@
 /**
- * One worker thread of verifyChainParallel (lib/audit/verify-parallel.ts): reads the chunks of seqs it is
- * given from Postgres with COPY on a connection of its own, parses the rows and checks each entry's HMAC,
- * seq and link within the chunk. What joins the chunks is checked by the main thread.
+ * One worker thread of verifyChainParallel (lib/audit/verify-parallel.ts): checks each entry's HMAC, seq,
+ * link and key within the chunks of seqs it is given. On PostgreSQL it reads a chunk itself with COPY on a
+ * connection of its own; on the embedded database (which only the main thread can open) the main thread
+ * runs the chunk's COPY and posts its bytes. Either way this thread parses the rows and checks them. What
+ * joins the chunks is checked by the main thread.
+ *
+ * The portal runs it as a plain JavaScript bundle, `.next/tools/verify-worker.mjs` (scripts/build-tools.ts);
+ * the command line and the benchmark load this file through tsx (verify-worker-tsx.ts).
  */
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import postgres from 'postgres';
 import { type ChainEntry, nextKeyId } from './chain';
@@ -10,11 +16,22 @@ import type { HmacKeyRing } from './keys';
 import { entryVerifies } from './verify-core';
 
 export interface WorkerData {
-  url: string;
+  /** Marks the worker's workerData, so that importing this module elsewhere starts nothing. */
+  auditVerifyWorker: true;
+  /** The postgres:// URL to COPY chunks from; null when the main thread posts each chunk's COPY output. */
+  url: string | null;
   keys: Array<[string, string]>;
+  /**
+   * The thread's nice value (Linux: per thread), so that a verification inside the portal takes only the
+   * CPU time its requests leave over. Null: unchanged.
+   */
+  niceness: number | null;
 }
 
-export type ToWorker = { type: 'chunk'; from: number; to: number } | { type: 'stop' };
+export type ToWorker =
+  | { type: 'chunk'; from: number; to: number }
+  | { type: 'copied'; from: number; to: number; data: ArrayBuffer }
+  | { type: 'stop' };
 
 export type FromWorker =
   | { type: 'progress'; checked: number }
@@ -43,6 +60,17 @@ export type FromWorker =
 export const COPY_COLUMNS = `seq, id, occurred_at, request_id, actor_staff_id, actor_email, acting_org_id,
   acting_context_id, org_id, action, target_type, target_id, outcome, diff, src_ip, user_agent,
   enforcement_action, policy_rule_id, pack_id, framework_ref, hmac_key_id, prev_hmac, hmac`;
+
+/** COPY_COLUMNS on a connection whose time zone is not known to be UTC (the portal's shared PGlite). */
+export const COPY_COLUMNS_ANY_ZONE = COPY_COLUMNS.replace(
+  'occurred_at,',
+  `to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS"+00"'),`,
+);
+
+/** The COPY of chunk [from, to] in text format. */
+export function copyQuery(columns: string, from: number, to: number, target: string): string {
+  return `copy (select ${columns} from audit_log where seq >= ${from} and seq <= ${to} order by seq) to ${target}`;
+}
 
 const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
 
@@ -107,23 +135,17 @@ function openCopy(url: string, from: number, to: number) {
     onnotice: () => {},
     connection: { application_name: 'arbitex-audit-verify', TimeZone: 'UTC', DateStyle: 'ISO' },
   });
-  const stream = sql
-    .unsafe(
-      `copy (select ${COPY_COLUMNS} from audit_log where seq >= ${from} and seq <= ${to} order by seq) to stdout`,
-    )
-    .readable() as Promise<AsyncIterable<Buffer>>;
+  const stream = sql.unsafe(copyQuery(COPY_COLUMNS, from, to, 'stdout')).readable() as Promise<
+    AsyncIterable<Buffer>
+  >;
   stream.catch(() => {}); // awaited, and its error reported, when the chunk's turn comes
   return { sql, stream };
 }
 
-async function verifyChunk(
-  copy: ReturnType<typeof openCopy>,
-  keys: HmacKeyRing,
-  from: number,
-  to: number,
-  post: (m: FromWorker) => void,
-) {
-  const done: Extract<FromWorker, { type: 'done' }> = {
+type Done = Extract<FromWorker, { type: 'done' }>;
+
+function newDone(from: number, to: number): Done {
+  return {
     type: 'done',
     from,
     to,
@@ -136,31 +158,15 @@ async function verifyChunk(
     nextKey: null,
     badSeq: null,
   };
-  try {
-    await readChunk(await copy.stream, keys, done, post);
-  } finally {
-    await copy.sql.end({ timeout: 1 });
-  }
-  post(done);
 }
 
-async function readChunk(
-  stream: AsyncIterable<Buffer>,
-  keys: HmacKeyRing,
-  done: Extract<FromWorker, { type: 'done' }>,
-  post: (m: FromWorker) => void,
-) {
+/** Checks a chunk's entries in order; `add` answers false at the first one that does not verify. */
+function chunkChecker(keys: HmacKeyRing, done: Done, post: (m: FromWorker) => void) {
   let expected = done.from;
   let prev: string | null = null;
   let reported = 0;
-  let rest = '';
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    if (done.badSeq !== null) continue; // drain the rest of the COPY
-    const text = rest + chunk.toString('utf8');
-    const lines = text.split('\n');
-    rest = lines.pop()!;
-    for (const line of lines) {
-      const entry = parseCopyRow(line);
+  return {
+    add(entry: ChainEntry): boolean {
       if (done.firstSeq === null) {
         done.firstSeq = entry.seq;
         done.firstPrev = entry.prev_hmac;
@@ -168,7 +174,7 @@ async function readChunk(
       }
       if (!entryVerifies(keys, entry, expected, prev, done.nextKey)) {
         done.badSeq = Math.min(entry.seq, expected);
-        break;
+        return false;
       }
       prev = entry.hmac;
       done.lastSeq = entry.seq;
@@ -176,36 +182,98 @@ async function readChunk(
       done.nextKey = nextKeyId(entry);
       expected++;
       done.checked++;
-    }
-    if (done.checked - reported >= 10_000) {
-      post({ type: 'progress', checked: done.checked - reported });
-      reported = done.checked;
-    }
-  }
-  if (done.badSeq === null && expected <= done.to) done.badSeq = expected; // the chunk ends early
-  post({ type: 'progress', checked: done.checked - reported });
+      return true;
+    },
+    /** Progress every 10,000 entries (`final`: whatever is left). */
+    report(final = false) {
+      if (final || done.checked - reported >= 10_000) {
+        post({ type: 'progress', checked: done.checked - reported });
+        reported = done.checked;
+      }
+    },
+    end() {
+      if (done.badSeq === null && expected <= done.to) done.badSeq = expected; // the chunk ends early
+      this.report(true);
+    },
+  };
 }
 
-if (parentPort && (workerData as WorkerData | undefined)?.url) {
+async function verifyCopyChunk(
+  copy: ReturnType<typeof openCopy>,
+  keys: HmacKeyRing,
+  from: number,
+  to: number,
+  post: (m: FromWorker) => void,
+) {
+  const done = newDone(from, to);
+  try {
+    await readChunk(await copy.stream, chunkChecker(keys, done, post), done);
+  } finally {
+    await copy.sql.end({ timeout: 1 });
+  }
+  post(done);
+}
+
+async function readChunk(stream: AsyncIterable<Buffer>, check: ReturnType<typeof chunkChecker>, done: Done) {
+  let rest = '';
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (done.badSeq !== null) continue; // drain the rest of the COPY
+    const text = rest + chunk.toString('utf8');
+    const lines = text.split('\n');
+    rest = lines.pop()!;
+    for (const line of lines) if (!check.add(parseCopyRow(line))) break;
+    check.report();
+  }
+  check.end();
+}
+
+/** A chunk whose COPY output the main thread posted (the embedded database). */
+async function verifyPostedChunk(
+  m: Extract<ToWorker, { type: 'copied' }>,
+  keys: HmacKeyRing,
+  post: (m: FromWorker) => void,
+) {
+  const done = newDone(m.from, m.to);
+  async function* bytes() {
+    yield Buffer.from(m.data);
+  }
+  await readChunk(bytes(), chunkChecker(keys, done, post), done);
+  post(done);
+}
+
+if (parentPort && (workerData as WorkerData | undefined)?.auditVerifyWorker === true) {
   const port = parentPort;
   const data = workerData as WorkerData;
+  if (data.niceness !== null) {
+    try {
+      os.setPriority(data.niceness); // this thread only, on Linux
+    } catch {
+      // not permitted or not supported: run at the process's priority
+    }
+  }
   const keys: HmacKeyRing = {
     activeId: data.keys[0]?.[0] ?? '',
     keys: new Map(data.keys.map(([id, b64]) => [id, Buffer.from(b64, 'base64')])),
   };
   const post = (m: FromWorker) => port.postMessage(m);
+  const fail = (err: unknown) =>
+    post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
   let queue = Promise.resolve();
   port.on('message', (m: ToWorker) => {
     if (m.type === 'stop') {
       void queue.finally(() => process.exit(0));
       return;
     }
+    if (m.type === 'copied') {
+      queue = queue.then(() => verifyPostedChunk(m, keys, post)).catch(fail);
+      return;
+    }
+    if (!data.url) {
+      fail(new Error('a COPY chunk was asked for, but the worker has no database URL'));
+      return;
+    }
     // The chunk's COPY starts now, while the chunk before it is still being verified.
     const copy = openCopy(data.url, m.from, m.to);
-    queue = queue.then(() =>
-      verifyChunk(copy, keys, m.from, m.to, post).catch((err: unknown) =>
-        post({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
-      ),
-    );
+    queue = queue.then(() => verifyCopyChunk(copy, keys, m.from, m.to, post).catch(fail));
   });
 }

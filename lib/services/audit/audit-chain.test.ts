@@ -143,11 +143,19 @@ describe('verification runs', () => {
     });
     expect(run.checked).toBe(run.toSeq);
     expect(run.result).toMatchObject({ ok: true, checkpoint: { key_id: 'test-cp1' } });
-    const audit = await rows<{ action: string; outcome: string; target_id: string }>(
-      db(),
-      sql`select action, outcome::text as outcome, target_id from audit_log where target_id = ${runId} order by audit_log.seq`,
-    );
-    expect(audit).toEqual([
+    // The verdict's entry commits with the row in audit_inbox and reaches the chain with the drain just after.
+    const chained = async () => {
+      for (let i = 0; i < 100; i++) {
+        const audit = await rows<{ action: string; outcome: string; target_id: string }>(
+          db(),
+          sql`select action, outcome::text as outcome, target_id from audit_log where target_id = ${runId} order by audit_log.seq`,
+        );
+        if (audit.length >= 2) return audit;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return [];
+    };
+    expect(await chained()).toEqual([
       { action: 'audit.verify.started', outcome: 'success', target_id: runId },
       { action: 'audit.verified', outcome: 'success', target_id: runId },
     ]);
