@@ -8,7 +8,7 @@ import {
   type Permission,
 } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
-import { config } from '@/lib/config';
+import { type Config, config } from '@/lib/config';
 
 /** What a dual-controlled write would do, as the request stores it and /approvals shows it. */
 export interface SecondPersonFacts {
@@ -51,8 +51,12 @@ export class ApprovalPending {
   ) {}
 }
 
-export function isDualControlled(rule: DualControlRule): boolean {
-  return rule in DUAL_CONTROL || (config().APPROVAL_EXTRA_RULES as string[]).includes(rule);
+/** The listed rules always apply; a deployment can add optional ones (APPROVAL_EXTRA_RULES), never remove. */
+export function isDualControlled(
+  rule: DualControlRule,
+  cfg: Pick<Config, 'APPROVAL_EXTRA_RULES'> = config(),
+): boolean {
+  return rule in DUAL_CONTROL || (cfg.APPROVAL_EXTRA_RULES as string[]).includes(rule);
 }
 
 /**

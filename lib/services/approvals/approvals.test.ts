@@ -2,9 +2,10 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { rows } from '@/db/client';
 import { approvalRequests, auditLog, organizations, outposts, staffUsers } from '@/db/schema';
-import { ApprovalPending } from '@/lib/approvals/gate';
+import { ApprovalPending, isDualControlled } from '@/lib/approvals/gate';
 import { DUAL_CONTROLLED_VERBS } from '@/lib/approvals/verbs';
 import { DUAL_CONTROL } from '@/lib/auth/permissions';
+import { parseConfig } from '@/lib/config';
 import type { StaffCtx } from '@/lib/auth/session';
 import { validateSession } from '@/lib/auth/session';
 import { rotateSigningKey } from '@/lib/services/acting/platform-tokens';
@@ -498,5 +499,22 @@ describe('break-glass', () => {
       'org.suspended',
       'approval.break_glass_reviewed',
     ]);
+  });
+});
+
+describe('the rule list per deployment', () => {
+  it('only gets stricter: optional rules can be added, the listed ones always apply, unknown names are refused', () => {
+    const none = { APPROVAL_EXTRA_RULES: [] };
+    expect(isDualControlled('plan_tier_change', none)).toBe(false);
+    expect(isDualControlled('plan_tier_change', { APPROVAL_EXTRA_RULES: ['plan_tier_change'] })).toBe(true);
+    for (const rule of Object.keys(DUAL_CONTROL) as Array<keyof typeof DUAL_CONTROL>) {
+      expect(isDualControlled(rule, none), rule).toBe(true);
+    }
+    expect(
+      parseConfig({ APPROVAL_EXTRA_RULES: 'staff_invite, plan_tier_change' }).APPROVAL_EXTRA_RULES,
+    ).toEqual(['staff_invite', 'plan_tier_change']);
+    // A listed rule is not optional: naming it (to switch it off, or at all) is refused.
+    expect(() => parseConfig({ APPROVAL_EXTRA_RULES: 'kill_switch' })).toThrow(/APPROVAL_EXTRA_RULES/);
+    expect(() => parseConfig({ APPROVAL_TTL_S: '10' })).toThrow(/APPROVAL_TTL_S/);
   });
 });
