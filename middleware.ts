@@ -25,7 +25,7 @@ const PUBLIC_PATHS = [
 /** An id the client sent is kept only when it looks like one; otherwise the portal makes its own. */
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 /** Build output and the icon: gated, but needed before sign-in, so no session check. */
-const ASSETS = /^\/(_next\/static\/|_next\/image$|favicon\.ico$)/;
+const ASSETS = /^\/(_next\/static\/|_next\/image$|favicon\.ico$|icon\.svg$)/;
 
 const REFUSAL = 'The staff portal is reachable only through the staff VPN or Cloudflare Access.';
 

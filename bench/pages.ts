@@ -18,7 +18,7 @@
  * queued on one Node process); and from C connections spread over R replicas (`at_C_connections_R_replicas`,
  * default 2, one a core of the reference machine: `next start` processes on the same database, the
  * connections dealt to them in turn as a load balancer would; production runs 3). Any answer but 200 fails
- * the run. The over-quota filter is timed too, for information.
+ * the run. The over-quota filter and the order by usage are timed too, for information.
  *
  * Runs in a fresh database `portal_bench_<random>` on the DATABASE_URL server, dropped at the end, with a
  * throwaway in-memory HMAC key ring for the seeded entries. Progress goes to stderr; the last line on stdout
@@ -200,6 +200,16 @@ async function bench(
       ),
     );
     log(`for information, the over-quota filter (5 sequential requests): p50 ${ms(overQuota.p50)} ms`);
+    // The order by this month's requests (index usage_monthly_month_requests), alone and with a tier, a
+    // quarter of them a "Next" page: for information, as the over-quota filter.
+    const usagePaths = await searchPaths((): Record<string, string> =>
+      rng() < 0.5 ? { sort: 'usage' } : { sort: 'usage', tier: pick(PLAN_TIERS) },
+    );
+    await load([portal], usagePaths.slice(0, WARM_UP), 1);
+    const byUsage = summary(await load([portal], usagePaths.slice(WARM_UP, WARM_UP + 40), 1));
+    log(
+      `for information, sorted by usage (40 sequential requests): p50 ${ms(byUsage.p50)} ms, p95 ${ms(byUsage.p95)} ms`,
+    );
 
     return {
       orgs: counts!.orgs,
@@ -207,6 +217,8 @@ async function bench(
       [`at_${flags.concurrency}_connections`]: loaded,
       ...(spread && { [`at_${flags.concurrency}_connections_${flags.replicas}_replicas`]: spread }),
       over_quota_p50_ms: ms(overQuota.p50),
+      by_usage_p50_ms: ms(byUsage.p50),
+      by_usage_p95_ms: ms(byUsage.p95),
       audit_entries: counts!.audit,
       requests: flags.requests,
       measured: 'HTTP: autocannon against next start, signed in with a virtual security key',

@@ -79,7 +79,7 @@ export async function startReplica(databaseUrl: string, portal: Portal, port: nu
   }
 }
 
-function enrolmentLink(child: ChildProcess): Promise<string> {
+export function enrolmentLink(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -100,7 +100,7 @@ function enrolmentLink(child: ChildProcess): Promise<string> {
   });
 }
 
-async function waitForHealth(baseURL: string, child: ChildProcess): Promise<void> {
+export async function waitForHealth(baseURL: string, child: ChildProcess): Promise<void> {
   let output = '';
   for (const stream of [child.stdout!, child.stderr!])
     stream.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
@@ -145,7 +145,7 @@ async function signIn(baseURL: string, link: string): Promise<string> {
   }
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());

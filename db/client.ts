@@ -4,6 +4,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { config } from '@/lib/config';
+import { PoolUsage, trackPool } from '@/lib/metrics/pool';
 import * as schema from './schema';
 
 export type Schema = typeof schema;
@@ -14,6 +15,8 @@ export type DbKind = 'postgres' | 'pglite';
 export interface Database {
   db: Db;
   kind: DbKind;
+  /** postgres.js: how busy the connection pool is (lib/metrics/pool.ts). PGlite has one connection, no pool. */
+  pool?: PoolUsage;
   /** LISTEN on a channel; resolves once listening, to a function that stops. */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -38,8 +41,10 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.url) {
     const { default: postgres } = await import('postgres');
     const { drizzle } = await import('drizzle-orm/postgres-js');
+    const max = opts.max ?? 10;
+    const pool = new PoolUsage(max);
     const client = postgres(opts.url, {
-      max: opts.max ?? 10,
+      max,
       onnotice: () => {},
       ...(opts.connectTimeoutS ? { connect_timeout: opts.connectTimeoutS } : {}),
       connection: {
@@ -47,11 +52,12 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
         ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
       },
     });
-    const db = drizzle(client, { schema });
+    const db = drizzle(trackPool(client, pool), { schema });
     Object.defineProperty(db, URL_KEY, { value: opts.url });
     return {
       db,
       kind: 'postgres',
+      pool,
       listen: async (channel, onMessage) => {
         const { unlisten } = await client.listen(channel, onMessage);
         return unlisten;

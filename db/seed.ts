@@ -48,7 +48,7 @@ export const DEMO_ORGS: readonly DemoOrg[] = [
     name: 'Harbor Point Credit Union',
     tier: 'devfree_saas',
     mfa: { required: true, methods: ['fido2', 'totp', 'sms'] },
-    overQuota: [2, 3],
+    overQuota: [0, 2, 3],
   },
   {
     slug: 'meadowbrook-family-clinic',
@@ -91,7 +91,7 @@ export const DEMO_ORGS: readonly DemoOrg[] = [
   },
   { slug: 'riverbend-health', name: 'Riverbend Health System', tier: 'team_saas', mfa: FIDO2_ONLY },
   { slug: 'copperline-savings', name: 'Copperline Savings Bank', tier: 'team_saas' },
-  { slug: 'whitmore-hale', name: 'Whitmore Hale & Partners LLP', tier: 'team_saas', overQuota: [1, 2] },
+  { slug: 'whitmore-hale', name: 'Whitmore Hale & Partners LLP', tier: 'team_saas', overQuota: [0, 1, 2] },
   { slug: 'prairie-farm-mutual', name: 'Prairie Farm Mutual Insurance', tier: 'team_saas' },
   {
     slug: 'st-brigids-childrens',
@@ -514,7 +514,8 @@ function usageRows(
     let share = Math.min(0.97, base * (1 + growth) ** i * (0.9 + rng() * 0.2));
     if (opts.overQuota?.includes(ago)) share = 1.04 + rng() * 0.25;
     if (opts.suspended && ago === 0) share = 0;
-    if (ago === 0) share *= elapsed; // month to date
+    // Month to date; an organisation over quota this month is already over it.
+    if (ago === 0 && !opts.overQuota?.includes(0)) share *= elapsed;
     const requests = Math.round(quota * share);
     return { orgId, month, requests, tokens: Math.round(requests * tokensPerRequest * (0.9 + rng() * 0.2)) };
   });

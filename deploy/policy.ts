@@ -230,6 +230,47 @@ export function renderedProblems(objects: K8sObject[], secretNames: readonly str
     }
   }
   problems.push(...siemProblems(objects));
+  problems.push(...metricsProblems(objects));
+  return problems;
+}
+
+/**
+ * With METRICS_PORT in the portal's ConfigMap, /metrics must be reachable by the monitoring namespace only:
+ * a NetworkPolicy admits ingress to the web pods on that port from the monitoring namespace and nowhere
+ * else, the container declares the port, and no Service exposes it (the listener has no gate and no token:
+ * docs/OPERATIONS.md, section 7).
+ */
+export function metricsProblems(objects: K8sObject[]): string[] {
+  const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('portal-config'));
+  const value = obj(config?.data).METRICS_PORT;
+  if (value === undefined) return [];
+  const port = Number(value);
+  const problems: string[] = [];
+  const web = objects.find(
+    (o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'web',
+  );
+  const pod = web ? podSpecOf(web) : undefined;
+  if (!list(pod?.containers).some((c) => list(c.ports).some((p) => p.containerPort === port)))
+    problems.push(`METRICS_PORT is ${port}, but the web container does not declare that port`);
+  const podLabels = obj(obj(obj(web?.spec).template).metadata).labels as Record<string, string> | undefined;
+  const selects = (policy: K8sObject) =>
+    Object.entries(obj(obj(obj(policy.spec).podSelector).matchLabels)).every(
+      ([k, v]) => podLabels?.[k] === v,
+    );
+  const rules = objects
+    .filter((o) => o.kind === 'NetworkPolicy' && selects(o))
+    .flatMap((o) => list(obj(o.spec).ingress))
+    .filter((rule) => list(rule.ports).length === 0 || list(rule.ports).some((p) => p.port === port));
+  const fromMonitoring = (peer: Obj) =>
+    obj(obj(peer.namespaceSelector).matchLabels)['kubernetes.io/metadata.name'] === 'monitoring';
+  if (rules.length === 0)
+    problems.push(`METRICS_PORT is ${port}, but no NetworkPolicy lets the monitoring namespace in on it`);
+  for (const rule of rules)
+    if (list(rule.from).length === 0 || !list(rule.from).every(fromMonitoring))
+      problems.push(`METRICS_PORT ${port} is open to more than the monitoring namespace`);
+  for (const service of objects.filter((o) => o.kind === 'Service'))
+    if (list(obj(service.spec).ports).some((p) => p.targetPort === port || p.targetPort === 'metrics'))
+      problems.push(`Service ${service.metadata.name} exposes the metrics port ${port}`);
   return problems;
 }
 

@@ -78,7 +78,8 @@ test('a cloned key with a lower counter is refused and locked; a superadmin unlo
 
   // The owner signs in again with the genuine key.
   await signIn(own);
-  await expect(own.getByRole('heading', { name: `Welcome, ${member.displayName}` })).toBeVisible();
+  await expect(own.getByRole('heading', { name: 'Overview', level: 1 })).toBeVisible();
+  await expect(own.getByRole('banner')).toContainText(member.displayName);
 
   await page.goto(`/audit?actor=${superadmin.staffId}`);
   const actions = await page

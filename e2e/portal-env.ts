@@ -17,6 +17,12 @@ import {
 export const PORT = process.env.E2E_PORT ?? '3100';
 /** Replica B of the multi-replica project: E2E_REPLICA_PORT, or the port after E2E_PORT. */
 export const REPLICA_PORT = process.env.E2E_REPLICA_PORT ?? String(Number(PORT) + 1);
+/**
+ * Each replica's internal /metrics listener (METRICS_PORT): E2E_METRICS_PORT for A (default E2E_PORT + 1000),
+ * the port after it for B. Only e2e/serve.ts and e2e/serve-replica.ts set it; the faults spec's replicas have none.
+ */
+export const METRICS_PORT = process.env.E2E_METRICS_PORT ?? String(Number(PORT) + 1000);
+export const REPLICA_METRICS_PORT = String(Number(METRICS_PORT) + 1);
 /** The portal's one public origin. Both replicas are configured with it, as behind a load balancer. */
 export const PORTAL_ORIGIN = `http://localhost:${PORT}`;
 /** Replica B's own address, which only the test's load balancer (e2e/balancer.ts) uses. */

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import postgres from 'postgres';
 import { ENROL_LINE } from '../scripts/enrol-banner';
 import { BOOTSTRAP_LINK_FILE, LOCAL_QA_CREDENTIAL_FILE, SUPERADMIN_CREDENTIAL_FILE } from './files';
-import { E2E_DATABASE, LOG_DIR, PORT, portalEnv, teeToLog, writeSecrets } from './portal-env';
+import { E2E_DATABASE, LOG_DIR, METRICS_PORT, PORT, portalEnv, teeToLog, writeSecrets } from './portal-env';
 
 if (process.env.DATABASE_URL) {
   const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
@@ -28,7 +28,7 @@ writeSecrets();
 
 const child = spawn('node_modules/.bin/tsx', ['scripts/start.ts'], {
   stdio: ['ignore', 'pipe', 'pipe'],
-  env: { ...portalEnv(), PORT },
+  env: { ...portalEnv(), PORT, METRICS_PORT },
 });
 // The first superadmin's enrolment link, which npm start prints last in a box, is where the e2e suite starts.
 teeToLog('replica-a', [child.stdout, child.stderr], (text) => {

@@ -14,8 +14,10 @@ test('bootstrap invite → enrol (setup) → sign in → sign out → sign in ag
 
   // Usernameless: the browser offers the discoverable credential.
   await signIn(page);
-  await expect(page.getByRole('heading', { name: 'Welcome, Ada Superadmin' })).toBeVisible();
-  await expect(page.locator('main')).toContainText('with the role superadmin');
+  // The overview is the start page; it says who is signed in, with which role.
+  await expect(page.getByRole('heading', { name: 'Overview', level: 1 })).toBeVisible();
+  await expect(page.locator('main')).toContainText('Signed in as Ada Superadmin');
+  await expect(page.locator('main')).toContainText('role superadmin');
 
   await signOut(page);
   // The old cookie no longer opens anything.

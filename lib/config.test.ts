@@ -36,6 +36,14 @@ describe('parseConfig', () => {
     expect(problems({ PORTAL_ENV: 'staging' })).toEqual([expect.stringMatching(/^PORTAL_ENV: /)]);
   });
 
+  it('takes METRICS_PORT only as a port of its own', () => {
+    expect(problems({ METRICS_PORT: '9464' })).toEqual([]);
+    expect(problems({ METRICS_PORT: '3000', PORT: '3000' })).toEqual([
+      expect.stringMatching(/^METRICS_PORT must differ from PORT/),
+    ]);
+    expect(problems({ METRICS_PORT: '0' })).toEqual([expect.stringMatching(/^METRICS_PORT: /)]);
+  });
+
   const CF = {
     CF_ACCESS_JWKS_URL: 'https://team.cloudflareaccess.com/cdn-cgi/access/certs',
     CF_ACCESS_AUD: 'aud-tag',

@@ -13,6 +13,11 @@ type OptionalRule = keyof typeof OPTIONAL_DUAL_CONTROL;
 const Env = z.object({
   PORTAL_ENV: z.enum(['local', 'production']).default('local'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /**
+   * The port of the internal metrics listener (`GET /metrics`, Prometheus text; lib/metrics/server.ts), a
+   * second listener in the same process, outside the network gate and the ingress. Unset: none.
+   */
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -303,6 +308,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       'TRUSTED_CIDRS needs TRUSTED_PROXY_COUNT of 1 or more: the client address comes from the proxies',
     );
   }
+  if (config.METRICS_PORT === config.PORT)
+    problems.push('METRICS_PORT must differ from PORT: the metrics listener is a port of its own');
   if (config.OTEL_TRACES_ENABLED && !config.OTEL_EXPORTER_OTLP_ENDPOINT)
     problems.push('OTEL_TRACES_ENABLED needs OTEL_EXPORTER_OTLP_ENDPOINT, the collector to send traces to');
   if (problems.length > 0) throw new ConfigError(problems);

@@ -144,16 +144,26 @@ describe('deploy/k8s: the portal’s rules', () => {
     ]);
   });
 
-  it('let the web pods in only from the ingress namespace, and out only to DNS, PostgreSQL, Prometheus, Cloudflare and Splunk HEC', () => {
+  it('let the web pods in only from the ingress namespace (3000) and Prometheus (9464, /metrics), and out only to DNS, PostgreSQL, Prometheus, Cloudflare and Splunk HEC', () => {
     const policies = byKind('NetworkPolicy');
     const web = policies.find((p) => p.metadata.name === 'portal-web')!.spec as {
-      ingress: { from: unknown[] }[];
+      ingress: { from: unknown[]; ports: { port: number }[] }[];
       egress: { to: unknown[]; ports: { port: number }[] }[];
     };
-    expect(web.ingress).toHaveLength(1);
-    expect(web.ingress[0]!.from).toEqual([
-      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'app-routing-system' } } },
-    ]);
+    expect(web.ingress).toHaveLength(2);
+    expect(web.ingress[0]).toEqual({
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'app-routing-system' } } }],
+      ports: [{ protocol: 'TCP', port: 3000 }],
+    });
+    expect(web.ingress[1]).toEqual({
+      from: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+          podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+        },
+      ],
+      ports: [{ protocol: 'TCP', port: 9464 }],
+    });
     const shared = policies.find((p) => p.metadata.name === 'portal-dns-and-postgres')!.spec as typeof web;
     const ports = [...shared.egress, ...web.egress].flatMap((e) => e.ports.map((p) => p.port));
     expect(ports.sort((a, b) => a - b)).toEqual([53, 53, 443, 443, 5432, 9090]);
@@ -172,7 +182,7 @@ describe('deploy/k8s: what the rendered manifests need to start', () => {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'portal-config', namespace: 'arbitex-portal' },
-      data: { PORTAL_ENV: 'production' },
+      data: { PORTAL_ENV: 'production', METRICS_PORT: '9464' },
     });
     return copy;
   };
@@ -245,6 +255,35 @@ describe('deploy/k8s: what the rendered manifests need to start', () => {
     expect(renderedProblems(o, SECRET_NAMES)).toEqual([
       'SPLUNK_HEC_URL is set, but the web pods do not mount the secret splunk-hec-token',
     ]);
+  });
+
+  it('refuse a metrics port open beyond the monitoring namespace, exposed by a Service, or not admitted', () => {
+    const policy = (o: K8sObject[]) =>
+      o.find((x) => x.kind === 'NetworkPolicy' && x.metadata.name === 'portal-web')!.spec as {
+        ingress: { from: unknown[]; ports?: { port: number }[] }[];
+      };
+    const open = rendered();
+    policy(open).ingress.push({ from: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 9464 }] });
+    expect(renderedProblems(open, SECRET_NAMES)).toEqual([
+      'METRICS_PORT 9464 is open to more than the monitoring namespace',
+    ]);
+    const allPorts = rendered();
+    policy(allPorts).ingress[0]!.ports = undefined;
+    expect(renderedProblems(allPorts, SECRET_NAMES)).toEqual([
+      'METRICS_PORT 9464 is open to more than the monitoring namespace',
+    ]);
+    const closedOff = rendered();
+    policy(closedOff).ingress.splice(1, 1);
+    expect(renderedProblems(closedOff, SECRET_NAMES)).toEqual([
+      'METRICS_PORT is 9464, but no NetworkPolicy lets the monitoring namespace in on it',
+    ]);
+    const exposed = rendered();
+    (exposed.find((x) => x.kind === 'Service')!.spec as { ports: unknown[] }).ports.push({
+      name: 'metrics',
+      port: 9464,
+      targetPort: 'metrics',
+    });
+    expect(renderedProblems(exposed, SECRET_NAMES)).toEqual(['Service portal exposes the metrics port 9464']);
   });
 
   it('refuse an image by tag', () => {

@@ -47,7 +47,7 @@ export function ActingBanner(props: {
 
   return (
     <div role="region" aria-label="Acting context" className="bg-indigo-700 px-4 py-2 text-sm text-white">
-      <div className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-4 gap-y-1">
+      <div className="flex flex-wrap items-center gap-x-4 gap-y-1">
         <strong>
           Acting for {props.orgName} <span className="font-mono font-normal">({props.orgSlug})</span>
         </strong>

@@ -38,6 +38,8 @@ export function EnrolForm({ token, email }: { token: string; email: string }) {
     return (
       <div className="mt-6 space-y-4">
         <Alert tone="success">Your security key is registered and your account ({email}) is ready.</Alert>
+        {/* A full page load, as before: the rule only fires since (portal)/[...missing] catches every path. */}
+        {/* eslint-disable-next-line @next/next/no-html-link-for-pages */}
         <a
           href="/login"
           className="block rounded-md bg-slate-900 px-3 py-2 text-center text-sm font-medium text-white"

@@ -12,6 +12,7 @@ export interface SearchValues {
   tier?: string;
   status?: string;
   over?: string;
+  sort?: string;
   size?: string;
 }
 
@@ -31,6 +32,8 @@ export function OrgSearchForm({ values, errors }: { values: SearchValues; errors
       aria-label="Organisations"
       className="flex flex-wrap items-start gap-4 rounded-lg border border-slate-200 bg-white p-4"
     >
+      {/* The sort is chosen with the column headers; a new search keeps it. */}
+      {values.sort && <input type="hidden" name="sort" value={values.sort} />}
       <div className="max-w-md min-w-64 flex-1">
         <label htmlFor="orgs-q" className="block text-sm font-medium text-slate-700">
           Name, slug or id

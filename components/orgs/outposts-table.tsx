@@ -1,6 +1,7 @@
 import { OutpostModeForm } from '@/components/orgs/outpost-mode-form';
 import { ago, utc } from '@/lib/format';
 import { INFERENCE_MODE_LABELS, type InferenceMode } from '@/lib/plans';
+import { EmptyState } from '@/components/ui/empty-state';
 
 interface Outpost {
   id: string;
@@ -13,7 +14,7 @@ interface Outpost {
 
 /** An organisation's Outposts: heartbeat age and inference mode, with the superadmin's switch. */
 export function OutpostsTable(props: { orgId: string; outposts: Outpost[]; canEdit: boolean }) {
-  if (props.outposts.length === 0) return <p className="text-sm text-slate-500">No Outposts registered.</p>;
+  if (props.outposts.length === 0) return <EmptyState compact>No Outposts registered.</EmptyState>;
   return (
     <table className="w-full border-collapse text-left text-sm">
       <thead className="border-b border-slate-200 text-slate-500">

@@ -2,6 +2,7 @@ import Link from 'next/link';
 import { OutpostModeForm } from '@/components/orgs/outpost-mode-form';
 import { ago, utc } from '@/lib/format';
 import { INFERENCE_MODE_LABELS, type InferenceMode } from '@/lib/plans';
+import { EmptyState } from '@/components/ui/empty-state';
 
 /** An Outpost whose heartbeat is older than this is flagged as silent. */
 const SILENT_AFTER_MS = 10 * 60_000;
@@ -48,7 +49,7 @@ export function OutpostsPanel(props: {
         inference on CPU, for trial Outposts only.
       </p>
       {props.rows.length === 0 ? (
-        <p className="text-sm text-slate-600 italic">No Outposts registered.</p>
+        <EmptyState compact>No Outposts registered.</EmptyState>
       ) : (
         <div className="overflow-x-auto">
           <table className="w-full border-collapse text-left text-sm">

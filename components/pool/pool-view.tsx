@@ -26,6 +26,7 @@ import Link from 'next/link';
 import { utc } from '@/lib/format';
 import type { PoolCharts, PoolMark } from '@/lib/pool';
 import type { PoolSnapshot, SourceId } from '@/lib/pool/snapshot';
+import { EmptyState } from '@/components/ui/empty-state';
 
 type Range = '1h' | '24h';
 
@@ -576,7 +577,7 @@ function NodesTable({ s }: { s: PoolSnapshot }) {
   return (
     <Panel id="nodes" title="Nodes of the pool" stale={s.nodes.list.some((n) => n.stale)}>
       {s.nodes.list.length === 0 ? (
-        <p className="text-sm text-slate-600 italic">No node reported by kube-state-metrics.</p>
+        <EmptyState compact>No node reported by kube-state-metrics.</EmptyState>
       ) : (
         <table className="w-full border-collapse text-left text-sm">
           <thead className="border-b border-slate-200 text-slate-600">
@@ -635,7 +636,7 @@ function GpuPanel({
   return (
     <Panel id={id} title={title} stale={s.gpus.list.some((g) => g.stale)}>
       {s.gpus.list.length === 0 ? (
-        <p className="text-sm text-slate-600 italic">No GPU reported by dcgm-exporter.</p>
+        <EmptyState compact>No GPU reported by dcgm-exporter.</EmptyState>
       ) : (
         <div className="overflow-x-auto">
           <table className="w-full border-collapse text-left text-sm">
@@ -766,7 +767,7 @@ function XidTable({ s }: { s: PoolSnapshot }) {
           Not reported: dcgm-exporter reports no DCGM_FI_DEV_XID_ERRORS.
         </p>
       ) : s.gpus.xidEvents.length === 0 ? (
-        <p className="text-sm text-slate-600 italic">No GPU reported an XID in the last hour.</p>
+        <EmptyState compact>No GPU reported an XID in the last hour.</EmptyState>
       ) : (
         <table className="w-full border-collapse text-left text-sm">
           <thead className="border-b border-slate-200 text-slate-600">

@@ -5,6 +5,7 @@ import { Button } from '@/components/ui/button';
 import { Feedback } from '@/components/ui/feedback';
 import { useAction } from '@/components/use-action';
 import { utc } from '@/lib/format';
+import { EmptyState } from '@/components/ui/empty-state';
 
 export interface PendingInvite {
   id: string;
@@ -23,7 +24,7 @@ export function PendingInvites({ invites, canRevoke }: { invites: PendingInvite[
       <h2 className="font-semibold">Pending invitations</h2>
       <Feedback error={error} message={message} />
       {invites.length === 0 ? (
-        <p className="text-sm text-slate-600">No pending invitations.</p>
+        <EmptyState compact>No pending invitations.</EmptyState>
       ) : (
         <table aria-label="Pending invitations" className="w-full border-collapse text-left text-sm">
           <thead className="border-b border-slate-200 text-slate-500">

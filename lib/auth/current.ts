@@ -6,6 +6,7 @@ import { getDatabase } from '@/db/client';
 import { can, type Permission } from '@/lib/auth/permissions';
 import { sessionCookieName } from '@/lib/auth/session-cookie';
 import { type StaffCtx, validateSession } from '@/lib/auth/session';
+import { noteRequest } from '@/lib/http/access-log';
 import { requestMeta } from '@/lib/http/request-meta';
 import { readSecret } from '@/lib/secrets';
 
@@ -29,7 +30,10 @@ export const currentStaff = cache(async (): Promise<StaffCtx | null> => {
     undefined,
     acting,
   );
-  return result.ok ? result.ctx : null;
+  if (!result.ok) return null;
+  // For the request's access line (lib/http/access-log.ts): pages, like route handlers, name who asked.
+  noteRequest({ staffId: result.ctx.staffId, orgId: result.ctx.acting?.orgId ?? null });
+  return result.ctx;
 });
 
 /**

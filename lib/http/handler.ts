@@ -6,6 +6,7 @@ import type { RequestMeta, StaffCtx } from '@/lib/auth/session';
 import { ApprovalPending } from '@/lib/approvals/gate';
 import { config } from '@/lib/config';
 import { AppError, TooManyRequestsError, UnauthenticatedError } from '@/lib/errors';
+import { noteRequest } from '@/lib/http/access-log';
 import { requestMeta } from '@/lib/http/request-meta';
 import { type RequestFields, requestLog } from '@/lib/log';
 
@@ -59,21 +60,17 @@ async function body(req: Request): Promise<unknown> {
   }
 }
 
-/** Answers the request and writes one access line with its request id, staff member and acting org. */
+/**
+ * Answers the request, and hands its staff member and acting organisation to the request's access line,
+ * which lib/http/access-log.ts writes for every request (route handlers, pages and the rest alike).
+ */
 async function answer(req: Request, run: (who: RequestFields) => Promise<unknown>): Promise<Response> {
-  const started = performance.now();
   const who: RequestFields = { requestId: (await headers()).get('x-request-id') };
-  const response = await respond(req, who, run);
-  requestLog(who).info(
-    {
-      method: req.method,
-      path: new URL(req.url).pathname,
-      status: response.status,
-      duration_ms: Math.round(performance.now() - started),
-    },
-    'request',
-  );
-  return response;
+  try {
+    return await respond(req, who, run);
+  } finally {
+    noteRequest({ staffId: who.staffId ?? null, orgId: who.orgId ?? null });
+  }
 }
 
 async function respond(

@@ -322,3 +322,102 @@ describe('listOrgs: input', () => {
     expect((await refusal({ after: ok, before: ok })).fields).toHaveProperty('before');
   });
 });
+
+describe('listOrgs: sort, total and page number', () => {
+  const THIS_MONTH = sql.raw(`(date_trunc('month', now() at time zone 'UTC'))::date`);
+
+  /** The ids in each sort's order, straight from SQL (the definition the keyset walks must agree with). */
+  async function truth(sort: 'name' | 'tier' | 'usage', where = sql`true`): Promise<string[]> {
+    const order = {
+      name: sql`lower(o.name) collate "C", o.id`,
+      tier: sql`o.plan_tier, lower(o.name) collate "C", o.id`,
+      usage: sql`(u.requests is null), u.requests desc, (case when u.requests is not null then o.id end) desc,
+                 lower(o.name) collate "C", o.id`,
+    }[sort];
+    const r = await rows<{ id: string }>(
+      database.db,
+      sql`select o.id from organizations o
+          left join usage_monthly u on u.org_id = o.id and u.month = ${THIS_MONTH}
+          where ${where} order by ${order}`,
+    );
+    return r.map((x) => x.id);
+  }
+
+  beforeAll(async () => {
+    // Usage this month for two thirds of the fillers, with ties (the same count for several), so the order
+    // by usage needs its id tie-break and has a tail of organisations without usage.
+    const fillers = await rows<{ id: string; name: string }>(
+      database.db,
+      sql`select o.id, o.name from organizations o where o.name like 'Filler %' and not exists
+            (select 1 from usage_monthly u where u.org_id = o.id and u.month = ${THIS_MONTH})`,
+    );
+    await database.db
+      .insert(usageMonthly)
+      .values(
+        fillers
+          .filter((_, i) => i % 3 !== 0)
+          .map((o, i) => ({ orgId: o.id, month: monthStart(0), requests: (i * 7919) % 50, tokens: 0 })),
+      );
+  });
+
+  for (const sort of ['name', 'tier', 'usage'] as const) {
+    for (const [label, filter, where] of [
+      ['every organisation', {}, sql`true`],
+      ['one tier', { tier: 'team_saas' }, sql`o.plan_tier = 'team_saas'`],
+      ['a name prefix', { q: 'filler 1' }, sql`lower(o.name) like 'filler 1%'`],
+    ] as const) {
+      it(`by ${sort}, ${label}: every row once, forward and back, numbered pages, the total`, async () => {
+        const want = await truth(sort, where);
+        const total = want.length;
+        const size = 25;
+        const forward: OrgListPage[] = [];
+        let page = await listOrgs(ctx, { ...filter, sort, size: String(size) });
+        forward.push(page);
+        while (page.next) {
+          page = await listOrgs(ctx, { ...filter, sort, size: String(size), after: page.next });
+          forward.push(page);
+        }
+        expect(forward.flatMap(ids)).toEqual(want);
+        expect(forward.map((p) => p.page)).toEqual(forward.map((_, i) => i + 1));
+        for (const p of forward)
+          expect(p).toMatchObject({ total, pages: Math.max(1, Math.ceil(total / size)), sort });
+        const backward: OrgListPage[] = [page];
+        while (page.prev) {
+          page = await listOrgs(ctx, { ...filter, sort, size: String(size), before: page.prev });
+          backward.unshift(page);
+        }
+        expect(backward.map(ids)).toEqual(forward.map(ids));
+        expect(backward.map((p) => p.page)).toEqual(forward.map((p) => p.page));
+      });
+    }
+  }
+
+  it('counts what the over-quota filter and an exact slug find', async () => {
+    const over = await listOrgs(ctx, { over: '1', sort: 'usage' });
+    expect(over.total).toBe(over.rows.length);
+    expect(over.rows.every((r) => r.overQuota)).toBe(true);
+    expect(ids(over)).toEqual(
+      [...over.rows].sort((a, b) => b.requests! - a.requests! || (a.id < b.id ? 1 : -1)).map((r) => r.id),
+    );
+    expect(await listOrgs(ctx, { q: 'filler-12' })).toMatchObject({ total: 1, page: 1, pages: 1 });
+    expect(await listOrgs(ctx, { q: 'no such organisation' })).toMatchObject({ total: 0, pages: 1 });
+  });
+
+  it('refuses an unknown sort, and a page link made for another sort', async () => {
+    expect((await refusal({ sort: 'revenue' })).fields.sort).toMatch(/name, tier, usage/);
+    const byName = await listOrgs(ctx, { size: '10' });
+    expect((await refusal({ sort: 'usage', after: byName.next })).fields.after).toMatch(
+      /page link is broken/,
+    );
+    const tierWithoutTier = encodeOrgCursor({ sort: 'tier', key: 'a', id: crypto.randomUUID() });
+    expect((await refusal({ sort: 'tier', after: tierWithoutTier })).fields.after).toMatch(
+      /page link is broken/,
+    );
+  });
+
+  it('never claims more pages than there are, whatever a page link says', async () => {
+    const forged = encodeOrgCursor({ key: 'filler 100', id: crypto.randomUUID(), page: 9999 });
+    const p = await listOrgs(ctx, { after: forged });
+    expect(p.page).toBe(p.pages);
+  });
+});

@@ -27,21 +27,53 @@ export const PAGE_SIZES = ['10', '25', '50', '100'] as const;
 
 const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
-/** A position in the list: the sort key `(lower(name) collate "C", id)` of a row, as a URL-safe string. */
+/** How /orgs can be sorted: by name (A–Z), by plan tier (then name), by this month's requests (most first). */
+export const ORG_SORTS = ['name', 'tier', 'usage'] as const;
+export type OrgSort = (typeof ORG_SORTS)[number];
+
+/**
+ * A position in the list: the sort key of a row, as a URL-safe string. Every order ends in the row's id, so
+ * keys are unique: by name `(lower(name) collate "C", id)`; by tier `(plan_tier, lower(name), id)`; by usage
+ * `(requests, id)` descending for organisations with usage this month, then `(lower(name), id)` for those
+ * without (`requests` null). `page` is the number of the page the cursor opens, for "Page n of m".
+ */
 export interface OrgCursor {
+  sort?: OrgSort;
   key: string;
   id: string;
+  tier?: PlanTier;
+  requests?: number | null;
+  page?: number;
 }
 
 export function encodeOrgCursor(c: OrgCursor): string {
-  return Buffer.from(JSON.stringify([c.key, c.id])).toString('base64url');
+  return Buffer.from(
+    JSON.stringify({
+      s: c.sort ?? 'name',
+      k: c.key,
+      i: c.id,
+      p: c.page ?? 1,
+      ...(c.tier !== undefined && { t: c.tier }),
+      ...(c.requests !== undefined && { u: c.requests }),
+    }),
+  ).toString('base64url');
 }
 
 const BROKEN_CURSOR = 'This page link is broken; start the search again.';
-const CursorShape = z.tuple([text(), z.uuid()]);
+const CursorShape = z
+  .object({
+    s: z.enum(ORG_SORTS),
+    k: text(),
+    i: z.uuid(),
+    p: z.number().int().min(1).max(100_000_000),
+    t: z.enum(PLAN_TIERS).optional(),
+    u: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+  })
+  .strict()
+  .refine((c) => (c.s === 'tier') === (c.t !== undefined) && (c.s === 'usage') === (c.u !== undefined));
 const Cursor = text()
   .max(2000, BROKEN_CURSOR)
-  .transform((s, ctx): OrgCursor => {
+  .transform((s, ctx): Required<Pick<OrgCursor, 'sort' | 'key' | 'id' | 'page'>> & OrgCursor => {
     let decoded: unknown;
     try {
       decoded = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
@@ -53,7 +85,8 @@ const Cursor = text()
       ctx.addIssue({ code: 'custom', message: BROKEN_CURSOR });
       return z.NEVER;
     }
-    return { key: parsed.data[0], id: parsed.data[1] };
+    const c = parsed.data;
+    return { sort: c.s, key: c.k, id: c.i, page: c.p, tier: c.t, requests: c.u };
   });
 
 /** The /orgs search as its URL carries it; empty fields (an unset select, say) mean "any". */
@@ -72,6 +105,10 @@ export const OrgSearch = z
       blank,
       z.literal('1', { error: 'The over-quota filter is either 1 (on) or absent.' }).optional(),
     ),
+    sort: z.preprocess(
+      blank,
+      z.enum(ORG_SORTS, { error: `The sort must be one of ${ORG_SORTS.join(', ')}.` }).default('name'),
+    ),
     size: z.preprocess(
       blank,
       z
@@ -85,6 +122,10 @@ export const OrgSearch = z
   .refine((f) => !(f.after && f.before), {
     error: 'A page link has either after or before, not both.',
     path: ['before'],
+  })
+  .refine((f) => (f.after ?? f.before)?.sort === undefined || (f.after ?? f.before)!.sort === f.sort, {
+    error: BROKEN_CURSOR,
+    path: ['after'],
   });
 export type OrgSearchInput = z.input<typeof OrgSearch>;
 
@@ -110,6 +151,12 @@ export interface OrgListPage {
   prev: string | null;
   /** The `after` cursor of the next page, or null on the last page. */
   next: string | null;
+  /** How many organisations match the search (every page). */
+  total: number;
+  /** This page's number (1 on the first), and how many pages of this size the matches fill. */
+  page: number;
+  pages: number;
+  sort: OrgSort;
 }
 
 interface RawOrgRow {
@@ -136,46 +183,62 @@ const OVER_QUOTA = sql`select c.org_id from platform_org_config c
   where u.requests > c.monthly_request_quota`;
 
 /**
- * One page of organisations for /orgs, in (lower(name), id) order with keyset pagination: search by name
- * prefix (case-insensitive), exact slug or exact id; filter by tier, status and over quota. Candidates
- * are picked from organizations alone (the indexes return them in order), and platform_org_config is
- * joined for the page's rows only, except for the over-quota filter, which needs the effective quota.
+ * One page of organisations for /orgs, with keyset pagination, in the order `sort` asks for: search by name
+ * prefix (case-insensitive), exact slug or exact id; filter by tier, status and over quota. Candidates are
+ * picked from organizations (and, sorted by usage, usage_monthly) alone, in an index's order, and
+ * platform_org_config is joined for the page's rows only, except for the over-quota filter, which needs the
+ * effective quota. The total is a count of the same filters, run alongside.
  */
 export async function listOrgs(ctx: StaffCtx, raw: unknown): Promise<OrgListPage> {
   requirePermission(ctx, 'orgs.read');
   const f = parseInput(OrgSearch, raw);
   let backwards = f.before !== undefined;
-  let after = f.after;
-  let found = await pageRows(ctx, f, backwards ? 'before' : 'after', f.before ?? f.after);
+  let at = f.before ?? f.after;
+  const totalQuery = countOrgs(ctx, f);
+  let found = await pageRows(ctx, f, backwards ? 'before' : 'after', at);
   // Going back can land short of a full page at the start (rows renamed or added meanwhile): show the
   // first page as it is now instead.
   if (backwards && found.length < f.size) {
     backwards = false;
-    after = undefined;
+    at = undefined;
     found = await pageRows(ctx, f, 'after', undefined);
   }
+  const total = await totalQuery;
   const more = found.length > f.size;
   const page = found.slice(0, f.size);
   if (backwards) page.reverse();
-  const cursor = (r: RawOrgRow | undefined) => (r ? encodeOrgCursor({ key: r.sort_key, id: r.id }) : null);
+  const pages = Math.max(1, Math.ceil(total / f.size));
+  // The cursor says which page it opens; a forged or stale number cannot claim more pages than there are.
+  const number = Math.min(pages, at?.page ?? 1);
+  const cursor = (r: RawOrgRow | undefined, to: number) =>
+    r
+      ? encodeOrgCursor({
+          sort: f.sort,
+          key: r.sort_key,
+          id: r.id,
+          page: Math.max(1, to),
+          ...(f.sort === 'tier' && { tier: r.plan_tier }),
+          ...(f.sort === 'usage' && { requests: r.requests }),
+        })
+      : null;
   const [first, last] = [page[0], page.at(-1)];
+  const hasPrev = backwards ? more : at !== undefined;
   return {
     rows: page.map(toRow),
-    prev: backwards ? (more ? cursor(first) : null) : after ? cursor(first) : null,
-    next: backwards || more ? cursor(last) : null,
+    prev: hasPrev ? cursor(first, number - 1) : null,
+    next: backwards || more ? cursor(last, number + 1) : null,
+    total,
+    page: number,
+    pages,
+    sort: f.sort,
   };
 }
 
-type OrgFilters = Pick<z.infer<typeof OrgSearch>, 'q' | 'tier' | 'status' | 'over' | 'size'>;
+type OrgFilters = Pick<z.infer<typeof OrgSearch>, 'q' | 'tier' | 'status' | 'over' | 'size' | 'sort'>;
+type Direction = 'after' | 'before';
 
-/** Up to one more row than a page, from `cursor` on in the direction given, nearest first. */
-async function pageRows(
-  ctx: StaffCtx,
-  f: OrgFilters,
-  direction: 'after' | 'before',
-  cursor: OrgCursor | undefined,
-): Promise<RawOrgRow[]> {
-  const order = direction === 'after' ? sql.raw('asc') : sql.raw('desc');
+/** The filters every query of the list shares (not the cursor), on `organizations o`. */
+function filterConditions(f: OrgFilters): SQL[] {
   const filters: SQL[] = [];
   if (f.tier) filters.push(sql`o.plan_tier = ${f.tier}`);
   if (f.status) filters.push(sql`o.status = ${f.status}`);
@@ -183,10 +246,65 @@ async function pageRows(
   // month), then paged: walked in name order instead, the view would be evaluated for each organisation
   // until a page fills, which is every organisation when few are over quota.
   if (f.over) filters.push(sql`o.id in (select org_id from over_quota)`);
-  if (cursor) {
-    const op = direction === 'after' ? sql.raw('>') : sql.raw('<');
-    filters.push(sql`(${SORT_KEY}, o.id) ${op} (${cursor.key}::text collate "C", ${cursor.id}::uuid)`);
+  return filters;
+}
+
+/** The search of `q` as one condition: an exact id, or a name prefix (as a C-collated range) or exact slug. */
+function matchCondition(q: string | undefined): SQL {
+  if (q === undefined) return sql`true`;
+  if (z.uuid().safeParse(q).success) return sql`o.id = ${q.toLowerCase()}::uuid`;
+  return sql`(${prefixRange(q)} or o.slug = ${q.toLowerCase()})`;
+}
+
+/**
+ * A prefix as a range of the C-collated key, which an index scan serves whether or not the plan is generic
+ * (LIKE with a bound pattern is not indexable then). Every string that starts with p lies in
+ * [p, p || U+10FFFF), and no other does.
+ */
+function prefixRange(q: string): SQL {
+  return sql`${SORT_KEY} >= lower(${q}) collate "C" and ${SORT_KEY} < (lower(${q}) || chr(1114111)) collate "C"`;
+}
+
+const withOverQuota = (f: OrgFilters) => (f.over ? sql`over_quota as materialized (${OVER_QUOTA}), ` : sql``);
+
+/** How many organisations match the search: an index range or an index-only count of organizations. */
+async function countOrgs(ctx: StaffCtx, f: OrgFilters): Promise<number> {
+  const [row] = await rows<{ n: number }>(
+    ctx.db,
+    sql`with ${withOverQuota(f)}counted as (
+          select count(*)::int as n from organizations o
+          where ${sql.join([matchCondition(f.q), ...filterConditions(f)], sql` and `)})
+        select n from counted`,
+  );
+  return row?.n ?? 0;
+}
+
+/** Up to one more row than a page, from `cursor` on in the direction given, nearest first. */
+async function pageRows(
+  ctx: StaffCtx,
+  f: OrgFilters,
+  direction: Direction,
+  cursor: OrgCursor | undefined,
+): Promise<RawOrgRow[]> {
+  if (f.sort === 'usage') return usagePageRows(ctx, f, direction, cursor);
+  const order = direction === 'after' ? sql.raw('asc') : sql.raw('desc');
+  const op = direction === 'after' ? sql.raw('>') : sql.raw('<');
+  const filters = filterConditions(f);
+  if (f.sort === 'tier') {
+    // organizations_tier is (plan_tier, lower(name), id): the walk is this index in order.
+    if (cursor)
+      filters.push(
+        sql`(o.plan_tier, ${SORT_KEY}, o.id) ${op} (${cursor.tier ?? null}::plan_tier, ${cursor.key}::text collate "C", ${cursor.id}::uuid)`,
+      );
+    const picked = sql`
+      select o.id, ${SORT_KEY} as sort_key from organizations o
+      where ${sql.join([matchCondition(f.q), ...filters], sql` and `)}
+      order by o.plan_tier ${order}, 2 ${order}, 1 ${order}
+      limit ${f.size + 1}`;
+    return readPage(ctx, f, picked, sql`o.plan_tier ${order}, page.sort_key ${order}, page.id ${order}`);
   }
+  if (cursor)
+    filters.push(sql`(${SORT_KEY}, o.id) ${op} (${cursor.key}::text collate "C", ${cursor.id}::uuid)`);
   const candidates = (match: SQL) => sql`
     select o.id, ${SORT_KEY} as sort_key
     from organizations o
@@ -196,32 +314,84 @@ async function pageRows(
 
   let picked: SQL;
   const q = f.q;
-  if (q === undefined) {
-    picked = candidates(sql`true`);
-  } else if (z.uuid().safeParse(q).success) {
-    picked = candidates(sql`o.id = ${q.toLowerCase()}::uuid`);
+  if (q === undefined || z.uuid().safeParse(q).success) {
+    picked = candidates(matchCondition(q));
   } else {
-    // A prefix as a range of the C-collated key, which an index scan serves whether or not the plan is
-    // generic (LIKE with a bound pattern is not indexable then). Every string that starts with p lies in
-    // [p, p || U+10FFFF), and no other does.
-    const prefix = sql`${SORT_KEY} >= lower(${q}) collate "C" and ${SORT_KEY} < (lower(${q}) || chr(1114111)) collate "C"`;
     // Two branches rather than an OR, so that each keeps its index order and stops after one page.
+    const prefix = prefixRange(q);
     picked = sql`(${candidates(prefix)}) union all (${candidates(
       sql`o.slug = ${q.toLowerCase()} and not (${prefix})`,
     )}) order by 2 ${order}, 1 ${order} limit ${f.size + 1}`;
   }
+  return readPage(ctx, f, picked, sql`page.sort_key ${order}, page.id ${order}`);
+}
 
+/**
+ * Sorted by this month's requests, most first: first the organisations with a usage row this month, walked
+ * backwards on the index usage_monthly_month_requests `(month, requests, org_id)` (so `(requests, org_id)`
+ * descending, one index range that stops after a page), then those without one, walked on the name index
+ * with an anti-join on usage_monthly's primary key. The second walk runs only when the first runs out.
+ */
+async function usagePageRows(
+  ctx: StaffCtx,
+  f: OrgFilters,
+  direction: Direction,
+  cursor: OrgCursor | undefined,
+): Promise<RawOrgRow[]> {
+  const want = f.size + 1;
+  const withUsage = (limit: number, dir: Direction, from: OrgCursor | undefined) => {
+    // Forward in the list is descending usage.
+    const order = dir === 'after' ? sql.raw('desc') : sql.raw('asc');
+    const op = dir === 'after' ? sql.raw('<') : sql.raw('>');
+    const filters = filterConditions(f);
+    if (from && from.requests !== null && from.requests !== undefined)
+      filters.push(sql`(u.requests, u.org_id) ${op} (${from.requests}::bigint, ${from.id}::uuid)`);
+    const picked = sql`
+      select u.org_id as id, ${SORT_KEY} as sort_key, u.requests from usage_monthly u
+      join organizations o on o.id = u.org_id
+      where u.month = ${THIS_MONTH} and ${sql.join([matchCondition(f.q), ...filters], sql` and `)}
+      order by u.requests ${order}, u.org_id ${order}
+      limit ${limit}`;
+    return readPage(ctx, f, picked, sql`page.requests ${order}, page.id ${order}`);
+  };
+  const withoutUsage = (limit: number, dir: Direction, from: OrgCursor | undefined) => {
+    const order = dir === 'after' ? sql.raw('asc') : sql.raw('desc');
+    const op = dir === 'after' ? sql.raw('>') : sql.raw('<');
+    const filters = filterConditions(f);
+    if (from && from.requests === null)
+      filters.push(sql`(${SORT_KEY}, o.id) ${op} (${from.key}::text collate "C", ${from.id}::uuid)`);
+    const picked = sql`
+      select o.id, ${SORT_KEY} as sort_key from organizations o
+      where not exists (select 1 from usage_monthly u where u.org_id = o.id and u.month = ${THIS_MONTH})
+        and ${sql.join([matchCondition(f.q), ...filters], sql` and `)}
+      order by 2 ${order}, 1 ${order}
+      limit ${limit}`;
+    return readPage(ctx, f, picked, sql`page.sort_key ${order}, page.id ${order}`);
+  };
+  const inTail = cursor !== undefined && cursor.requests === null;
+  if (direction === 'after') {
+    const head = inTail ? [] : await withUsage(want, 'after', cursor);
+    if (head.length >= want) return head;
+    return [...head, ...(await withoutUsage(want - head.length, 'after', inTail ? cursor : undefined))];
+  }
+  const tail = inTail ? await withoutUsage(want, 'before', cursor) : [];
+  if (tail.length >= want) return tail;
+  return [...tail, ...(await withUsage(want - tail.length, 'before', inTail ? undefined : cursor))];
+}
+
+/** The page's rows, picked by `picked` (id, sort_key), with the effective configuration and this month's usage. */
+function readPage(ctx: StaffCtx, f: OrgFilters, picked: SQL, order: SQL): Promise<RawOrgRow[]> {
   return rows<RawOrgRow>(
     ctx.db,
-    sql`with ${f.over ? sql`over_quota as materialized (${OVER_QUOTA}), ` : sql``}page as (${picked})
+    sql`with ${withOverQuota(f)}page as (select p.id, p.sort_key, u.requests from (${picked}) p
+          left join usage_monthly u on u.org_id = p.id and u.month = ${THIS_MONTH})
       select o.id, o.name, o.slug, o.plan_tier, o.status, page.sort_key,
              c.mfa_required, array_to_string(c.mfa_allowed_methods, ',') as mfa_methods, c.mfa_source,
-             c.monthly_request_quota::float8 as quota, u.requests::float8 as requests
+             c.monthly_request_quota::float8 as quota, page.requests::float8 as requests
       from page
       join organizations o on o.id = page.id
       join platform_org_config c on c.org_id = page.id
-      left join usage_monthly u on u.org_id = page.id and u.month = ${THIS_MONTH}
-      order by page.sort_key ${order}, page.id ${order}`,
+      order by ${order}`,
   );
 }
 

@@ -92,6 +92,7 @@ export class SplunkSink {
   readonly owner: string;
   private readonly stopping = new AbortController();
   private running: Promise<void> | null = null;
+  private draining: Promise<void> | null = null;
   private readonly fetch: typeof fetch;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly random: () => number;
@@ -233,9 +234,21 @@ export class SplunkSink {
    * Stops at a refusal that a retry cannot fix, or after `maxFailures` failures in a row.
    */
   async drain(opts: { maxFailures?: number } = {}): Promise<{ delivered: number; outcome: DeliveryOutcome }> {
+    const run = this.drainUntilDone(opts);
+    // stop() waits for it: a drain that went on after stop() would take the lease again.
+    this.draining = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
+  }
+
+  private async drainUntilDone(opts: { maxFailures?: number }) {
     let delivered = 0;
     let failures = 0;
     for (;;) {
+      if (this.stopping.signal.aborted)
+        return { delivered, outcome: { kind: 'standby' as const, owner: null } };
       const outcome = await this.deliverOnce();
       if (outcome.kind === 'delivered') {
         delivered += outcome.count;
@@ -271,6 +284,7 @@ export class SplunkSink {
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.running?.catch(() => {});
+    await this.draining;
     await this.db.execute(
       sql`update siem_cursor set lease_owner = null, lease_until = null, updated_at = now()
           where sink = ${SPLUNK_SINK} and lease_owner = ${this.owner}`,

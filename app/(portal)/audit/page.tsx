@@ -11,6 +11,7 @@ import { can } from '@/lib/auth/permissions';
 import { ValidationError } from '@/lib/errors';
 import { listAudit, staffEmails } from '@/lib/queries/audit';
 import { brokenHead } from '@/lib/queries/audit-chain';
+import { EmptyState } from '@/components/ui/empty-state';
 
 export const metadata: Metadata = { title: 'Audit log' };
 
@@ -60,7 +61,7 @@ export default async function AuditPage({
       {invalid ? (
         <Alert tone="error">The filter is not valid: {result.message}</Alert>
       ) : result.rows.length === 0 ? (
-        <p className="text-sm text-slate-600">No audit entry matches this search.</p>
+        <EmptyState>No audit entry matches this search.</EmptyState>
       ) : (
         <>
           <AuditTable rows={result.rows} />

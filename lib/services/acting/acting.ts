@@ -131,6 +131,7 @@ export async function listActingContexts(ctx: StaffCtx) {
     .select({
       id: actingContexts.id,
       staffEmail: staffUsers.email,
+      orgId: actingContexts.orgId,
       orgName: organizations.name,
       orgSlug: organizations.slug,
       reason: actingContexts.reason,

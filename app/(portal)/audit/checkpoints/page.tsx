@@ -7,6 +7,7 @@ import { can } from '@/lib/auth/permissions';
 import { ValidationError } from '@/lib/errors';
 import { num, utc } from '@/lib/format';
 import { checkpointList, checkpointPublicKeyList } from '@/lib/queries/audit-chain';
+import { EmptyState } from '@/components/ui/empty-state';
 
 export const metadata: Metadata = { title: 'Audit checkpoints' };
 
@@ -49,7 +50,7 @@ export default async function CheckpointsPage({
             Checkpoints of {page.chainId}, newest first
           </h2>
           {page.checkpoints.length === 0 ? (
-            <p className="text-sm text-slate-600">None yet.</p>
+            <EmptyState compact>No checkpoint has been signed yet.</EmptyState>
           ) : (
             <table className="w-full border-collapse text-left text-sm">
               <thead className="border-b border-slate-200 text-slate-500">

@@ -4,13 +4,14 @@ import { Alert } from '@/components/ui/alert';
 import { requireStaffPage } from '@/lib/auth/current';
 import { num, utc } from '@/lib/format';
 import { auditKeyOverview } from '@/lib/queries/audit-chain';
+import { EmptyState } from '@/components/ui/empty-state';
 
 export const metadata: Metadata = { title: 'Audit keys' };
 
 type Overview = Awaited<ReturnType<typeof auditKeyOverview>>;
 
 function Rotations({ list, label }: { list: Overview['hmacRotations']; label: string }) {
-  if (list.length === 0) return <p className="text-sm text-slate-600">No rotation of the {label} yet.</p>;
+  if (list.length === 0) return <EmptyState compact>No rotation of the {label} yet.</EmptyState>;
   return (
     <table className="w-full border-collapse text-left text-sm">
       <caption className="sr-only">Rotations of the {label}</caption>

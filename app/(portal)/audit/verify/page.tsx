@@ -3,6 +3,7 @@ import { VerifyPanel } from '@/components/audit-chain/verify-panel';
 import { requireStaffPage } from '@/lib/auth/current';
 import { num, utc } from '@/lib/format';
 import { chainHead, recentVerifyRuns } from '@/lib/queries/audit-chain';
+import { EmptyState } from '@/components/ui/empty-state';
 
 export const metadata: Metadata = { title: 'Verify the audit chain' };
 
@@ -31,7 +32,7 @@ export default async function VerifyPage() {
           Recent verifications
         </h2>
         {runs.length === 0 ? (
-          <p className="text-sm text-slate-600">None yet.</p>
+          <EmptyState compact>No verification has run yet.</EmptyState>
         ) : (
           <table className="w-full border-collapse text-left text-sm">
             <thead className="border-b border-slate-200 text-slate-500">

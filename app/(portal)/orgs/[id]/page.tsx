@@ -29,6 +29,7 @@ import {
   overrideMaxDays,
   pickLimits,
 } from '@/lib/rate-limits';
+import { EmptyState } from '@/components/ui/empty-state';
 
 export const metadata: Metadata = { title: 'Organisation' };
 
@@ -277,7 +278,7 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
           Support notes
         </h2>
         {notes.length === 0 ? (
-          <p className="text-sm text-slate-500">No notes yet.</p>
+          <EmptyState compact>No support notes yet.</EmptyState>
         ) : (
           <ul className="space-y-2 text-sm">
             {notes.map((n) => (

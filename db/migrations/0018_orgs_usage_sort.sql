@@ -1,0 +1,1 @@
+CREATE INDEX "usage_monthly_month_requests" ON "usage_monthly" USING btree ("month","requests","org_id");
