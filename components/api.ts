@@ -14,6 +14,16 @@ export class ApiError extends Error {
   }
 }
 
+/** A write's answer when it was asked for what is there already: nothing was written (lib/audit). */
+export interface Unchanged {
+  changed: false;
+  message: string;
+}
+
+export function isUnchanged(value: unknown): value is Unchanged {
+  return typeof value === 'object' && value !== null && (value as { changed?: unknown }).changed === false;
+}
+
 export async function apiPost<T = unknown>(url: string, body: unknown = {}): Promise<T> {
   const res = await fetch(url, {
     method: 'POST',

@@ -3,7 +3,7 @@
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { ApiError, ceremonyMessage } from '@/components/api';
-import { useStepUp } from '@/components/auth/use-step-up';
+import { type StepUpOptions, useStepUp } from '@/components/auth/use-step-up';
 
 /**
  * One write from the browser: step-up when the server asks for it, then a refresh of the page's server
@@ -21,12 +21,13 @@ export function useAction() {
   async function act<T>(
     done: string | ((result: T) => string),
     request: () => Promise<T>,
+    options?: StepUpOptions,
   ): Promise<T | undefined> {
     setBusy(true);
     setError(null);
     setMessage(null);
     try {
-      const result = await run(request);
+      const result = await run(request, options);
       // A dual-controlled write answers with a stored request (202): say that, not that it is done.
       setMessage(approvalMessage(result) ?? (typeof done === 'string' ? done : done(result)));
       router.refresh();

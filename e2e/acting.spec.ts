@@ -152,14 +152,11 @@ test('a minted platform token verifies against the JWKS served by the portal, wi
   if (await stepUp.isVisible()) await confirmStepUp(page);
   await expect(done).toBeVisible();
   await page.goto('/audit?action=signing_key.rotated');
-  const kid = (await page
-    .locator('tr[data-action="signing_key.rotated"]')
-    .first()
-    .locator('td')
-    .nth(6)
-    .textContent())!
-    .replace('token_signing_key', '')
-    .trim();
+  // The target cell: its type, and the id shown short with a copy button; the whole id is its data-id.
+  const target = page.locator('tr[data-action="signing_key.rotated"]').first().locator('td').nth(6);
+  await expect(target).toContainText('token_signing_key');
+  const kid = (await target.locator('[data-id]').getAttribute('data-id'))!;
+  expect(kid).toMatch(/^ptk-/);
   await jwtVerify(token, createRemoteJWKSet(new URL('/.well-known/jwks.json', baseURL)));
   await p.getByRole('button', { name: 'Mint platform token' }).click();
   await expect(p.getByTestId('platform-token')).not.toHaveText(token);

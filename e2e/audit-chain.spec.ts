@@ -27,7 +27,7 @@ test('an auditor verifies the whole chain and sees progress and a valid verdict'
   await expect(progress.getByRole('status')).toContainText(/entries checked .* entries\/s/);
   await expect(progress).toHaveAttribute('data-status', 'valid', { timeout: 30_000 });
   await expect(p.locator('[role="status"]', { hasText: /^Valid\./ })).toBeVisible();
-  await expect(progress.getByRole('status')).toContainText(/(\d[\d,]*) of \1 entries checked \(100%\)/);
+  await expect(progress.getByRole('status')).toContainText(/(\d[\d,]*) of \1 entries checked \(100 %\)/);
   await expectAccessible(p);
   // The run is listed, by whom, with its verdict.
   await expect(p.locator('tr[data-run-status="valid"]').first()).toContainText(auditor.email);

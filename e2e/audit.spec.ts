@@ -58,7 +58,11 @@ test('filter the audit log, open an entry and walk the chain, download an export
   await expect(page.getByRole('main')).toContainText('No audit entry matches this search.');
   const bad = await page.goto('/audit?org=no-such-organisation');
   expect(bad?.status()).toBe(200);
-  await expect(page.getByRole('main').getByRole('alert')).toContainText(
+  // Said once, next to the field; the alert says where to look.
+  await expect(page.getByRole('main').getByRole('alert')).toHaveText(
+    'The filter is not valid: correct the field marked above.',
+  );
+  await expect(page.getByLabel(/Organisation/)).toHaveAccessibleDescription(
     'No organisation has the slug “no-such-organisation”.',
   );
   await expect(page.getByLabel(/Organisation/)).toHaveAttribute('aria-invalid', 'true');

@@ -167,6 +167,13 @@ const ROUTES: Record<string, Expectation> = {
     auditor: '403 forbidden',
     path: (s) => `/api/orgs/${s.orgId}/plan-tier`,
   },
+  // A read: every role may preview what a tier would put in force; nothing is written.
+  'GET /api/orgs/[id]/plan-tier/preview/[tier]': {
+    ...STAFF_ONLY,
+    support: '200',
+    auditor: '200',
+    path: (s) => `/api/orgs/${s.orgId}/plan-tier/preview/enterprise_saas`,
+  },
   'POST /api/orgs/[id]/outposts/[outpostId]/inference-mode': {
     ...STAFF_ONLY,
     support: '403 forbidden',

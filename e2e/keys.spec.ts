@@ -1,6 +1,7 @@
 import type { Page } from '@playwright/test';
 import { attachAuthenticator, expect, portalCredentialId, test } from './fixtures';
-import { asSuperadmin, newStaffMember, signIn, signInError, signOut } from './staff';
+import { expectAccessible } from './a11y';
+import { asSuperadmin, newStaffMember, origin, signIn, signInError, signOut } from './staff';
 
 /** Answers the next window.confirm/prompt with `answer` (true: OK, a string: typed in, false: Cancel). */
 function onNextDialog(page: Page, answer: boolean | string) {
@@ -61,12 +62,27 @@ test('add a second key, sign in with it, revoke the first; the last key cannot b
   await expect(keyRow(own, 'billing key')).toContainText('Revoked');
   await expect(own.getByRole('button', { name: 'Revoke billing key' })).toHaveCount(0);
 
-  // The last usable key cannot be revoked, and stays active.
-  onNextDialog(own, true);
-  await own.getByRole('button', { name: 'Revoke Backup key (safe)' }).click();
-  await expect(own.getByRole('main').getByRole('alert')).toHaveText(
-    'This is the last usable security key on the account, so it cannot be revoked. Add another key first.',
+  // The last usable key cannot be revoked: its button is disabled with the reason beside it, before any
+  // window.confirm; and the server still refuses it to a request made without the page.
+  const lastRevoke = own.getByRole('button', { name: 'Revoke Backup key (safe)' });
+  await expect(lastRevoke).toBeDisabled();
+  await expect(lastRevoke).toHaveAccessibleDescription(
+    'Your last usable key cannot be revoked: add another key first.',
   );
+  await expect(keyRow(own, 'Backup key (safe)')).toContainText(
+    'Your last usable key cannot be revoked: add another key first.',
+  );
+  await expectAccessible(own);
+  const refused = await own.request.post('/api/keys/revoke', {
+    headers: origin(own),
+    data: { credentialId: portalCredentialId(secondCredential!) },
+  });
+  expect(refused.status()).toBe(409);
+  expect(await refused.json()).toMatchObject({
+    error: 'last_key',
+    message:
+      'This is the last usable security key on the account, so it cannot be revoked. Add another key first.',
+  });
   await own.reload();
   await expect(keyRow(own, 'Backup key (safe)')).toContainText('Active');
 

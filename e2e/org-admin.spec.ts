@@ -14,7 +14,7 @@ interface AuditRow {
   outcome: string;
   staff: string;
   actingFor: string;
-  /** The Details column: the entry's diff and facts (`before`, `after`, `reason`, `weakening`…). */
+  /** The Change column's recorded diff: the entry's diff and facts (`before`, `after`, `reason`, `weakening`…). */
   details: Record<string, unknown> | null;
 }
 
@@ -24,14 +24,16 @@ async function auditEntries(page: Page, action: string, orgId: string): Promise<
   const rows = page.locator(`tr[data-action="${action}"]`);
   await expect(rows.first()).toBeVisible();
   await expectAccessible(page);
-  // Columns: seq, time, action, outcome, staff, acting for, target, details.
+  // Columns: seq, time, action, outcome, staff, acting for, target, change. The change cell summarises the
+  // diff on one line and expands to the before/after table and the recorded diff as JSON ([data-diff-json]).
   return rows.evaluateAll((trs) =>
     trs.map((tr) => {
-      const td = Array.from(tr.querySelectorAll('td'), (c) => c.textContent ?? '');
-      // The acting-for cell shows the organisation's name above its id; the id is its data attribute.
+      const td = Array.from(tr.querySelectorAll(':scope > td'), (c) => c.textContent ?? '');
+      // The acting-for cell shows the organisation's name and a short id; the id is its data attribute.
       const actingFor =
         tr.querySelector('td[data-acting-org-id]')?.getAttribute('data-acting-org-id') ?? td[5]!;
-      return { outcome: td[3]!, staff: td[4]!, actingFor, details: td[7] ? JSON.parse(td[7]) : null };
+      const json = tr.querySelector('[data-diff-json]')?.textContent;
+      return { outcome: td[3]!, staff: td[4]!, actingFor, details: json ? JSON.parse(json) : null };
     }),
   );
 }
@@ -169,7 +171,7 @@ test('a support user adds a 7-day rate-limit override inside an acting context, 
   await p.keyboard.type('90000');
   await tabTo(p, limits.getByRole('button', { name: '7 days', exact: true }));
   await p.keyboard.press('Space');
-  await expect(p.locator('#override-expires')).toHaveValue(/^\d{4}-\d\d-\d\dT\d\d:\d\d$/);
+  await expect(p.locator('#override-expires')).toHaveValue(/^\d{4}-\d\d-\d\d \d\d:\d\d$/);
   await tabTo(p, p.locator('#override-reason'));
   await p.keyboard.type('Onboarding batch import this week (SUP-7007)');
   await p.keyboard.press('Enter');
@@ -385,15 +387,17 @@ test('a superadmin switches an Outpost to cpu_trial, then suspends and resumes t
     },
   ]);
 
-  // The kill switch: the red banner while suspended, gone once resumed.
+  // The kill switch, in the danger zone: the red banner while suspended, gone once resumed.
   await p.goto(`/orgs/${orgId}`);
-  const killSwitch = section(p, 'Kill switch');
+  const killSwitch = section(p, 'Danger zone');
   const banner = p
     .getByRole('main')
     .getByRole('alert')
     .filter({ hasText: /^Suspended:/ });
   await expect(banner).toHaveCount(0);
   await killSwitch.getByLabel('Reason for suspending').fill('Contract terminated for breach (LEG-88)');
+  // Suspending needs the slug typed (e2e/console.spec.ts tries wrong ones) and always a key touch.
+  await killSwitch.getByLabel(/Type the organisation’s slug/).fill('thames-mutual-building-society');
   await withStepUp(
     p,
     () => killSwitch.getByRole('button', { name: 'Suspend organisation' }).click(),

@@ -21,7 +21,7 @@ test('the organisation list: search by name, filter by tier and status, share th
   await expect(harbor).toContainText('harbor-point-cu');
   await expect(harbor).toContainText('Developer Free');
   await expect(harbor).toContainText('Required: any MFA');
-  await expect(harbor).toContainText(/[\d,]+ \/ 100,000 \(\d+%\)/);
+  await expect(harbor).toContainText(/[\d,]+ \/ 100,000 \(\d+ %\)/);
 
   // The URL alone reproduces it, and the name opens the organisation.
   const shared = page.url();

@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { Page } from '@playwright/test';
-import * as fmt from '../components/pool/format';
+import * as fmt from '../lib/format';
 import { BLOCKED_BY, EXPECTED, NODES, STICKY_XID, SYSTEM_NODE, XID_CYCLE } from './fixtures/metrics/model';
 import { BURN_PAIRS, burnRate } from '../lib/pool/burn';
 import { instantQueries } from '../lib/pool/promql';

@@ -1,3 +1,4 @@
+import { expectAccessible } from './a11y';
 import { expect, test } from './fixtures';
 import { IDLE_TIMEOUT_S } from './settings';
 import { asSuperadmin, newStaffMember, origin, signIn } from './staff';
@@ -31,6 +32,35 @@ test("a superadmin revokes a staff member's session, and their next page load la
 
   await page.goto('/audit?action=staff.session.revoked');
   await expect(page.locator('tr[data-action="staff.session.revoked"]').first()).toContainText(sessionId!);
+  await member.close();
+});
+
+test('on your own staff page, the session you are using is marked and has no Revoke button', async ({
+  page,
+  authenticator,
+  browser,
+}) => {
+  await asSuperadmin(page, authenticator);
+  const member = await newStaffMember(browser, page, 'superadmin');
+  await signIn(member.page);
+
+  // The member, on their own page: one session, theirs, marked, with no way to revoke it by accident.
+  await member.page.goto(`/staff/${member.staffId}`);
+  const mine = member.page.locator('tr[data-session-id]');
+  await expect(mine).toHaveCount(1);
+  await expect(mine).toHaveAttribute('data-current', 'true');
+  await expect(mine).toContainText('This session (you)');
+  await expect(mine).toContainText('Your current session: sign out to end it.');
+  await expect(mine.getByRole('button', { name: 'Revoke session' })).toHaveCount(0);
+  await expectAccessible(member.page);
+
+  // Another superadmin sees the same session unmarked, and may revoke it.
+  await page.goto(`/staff/${member.staffId}`);
+  const theirs = page.locator('tr[data-session-id]');
+  await expect(theirs).toHaveCount(1);
+  await expect(theirs).not.toHaveAttribute('data-current', 'true');
+  await expect(theirs).not.toContainText('This session (you)');
+  await expect(theirs.getByRole('button', { name: 'Revoke session' })).toBeEnabled();
   await member.close();
 });
 

@@ -115,6 +115,8 @@ const Env = z.object({
         return false;
       }
     }, 'must be a valid regular expression'),
+  /** A ticket reference that matches the pattern, which the error for a bad one gives as an example. */
+  ACTING_TICKET_EXAMPLE: z.string().min(1).default('SUP-2041'),
   /** Platform API tokens: their audience, and how long they live (5 minutes at most). */
   PLATFORM_API_AUDIENCE: z.string().min(1).default('https://api.arbitex.ai'),
   PLATFORM_TOKEN_TTL_S: z.coerce.number().int().min(30).max(300).default(300),

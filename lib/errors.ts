@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fieldLabel } from '@/lib/field-labels';
 
 /**
  * An error a person should read, with the HTTP status it maps to. Route handlers turn these into JSON
@@ -60,15 +61,19 @@ export class TooManyRequestsError extends AppError {
   }
 }
 
-/** A bad request: the message names each field that is wrong. */
+/**
+ * A bad request. `fields` maps each wrong field's key to its message, which the forms show next to the
+ * field; the message names each field by its label (lib/field-labels.ts), never by its key:
+ * `Reason: Say why (at least 10 characters).`
+ */
 export class ValidationError extends AppError {
   constructor(readonly fields: Record<string, string>) {
     super(
       400,
       'invalid',
       Object.entries(fields)
-        .map(([f, m]) => `${f}: ${m}`)
-        .join('; '),
+        .map(([f, m]) => `${fieldLabel(f)}: ${m}`)
+        .join(' '),
       { fields },
     );
   }

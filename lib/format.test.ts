@@ -1,5 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { ago } from './format';
+import {
+  ago,
+  chartTick,
+  clock,
+  count,
+  num,
+  parseUtcInput,
+  pct,
+  percent,
+  share,
+  shareOf,
+  utc,
+  utcInput,
+  utcMinute,
+  utcMonth,
+} from './format';
 
 describe('ago', () => {
   const now = new Date('2026-03-01T12:00:00Z');
@@ -16,5 +31,53 @@ describe('ago', () => {
   it('says never for no time, and 0 s for a clock slightly ahead', () => {
     expect(ago(null, now)).toBe('never');
     expect(ago(before(-3), now)).toBe('0 s ago');
+  });
+});
+
+describe('times: ISO 8601, UTC, 24-hour clock', () => {
+  // 15:20 in UTC is 16:20 in Berlin and 3:20 pm in a 12-hour locale: neither may show.
+  const t = new Date('2026-11-23T15:20:43.512Z');
+
+  it('writes a time, to the second or the minute, a month and a time of day, whatever the zone given', () => {
+    expect(utc(t)).toBe('2026-11-23 15:20:43 UTC');
+    expect(utc('2026-11-23T16:20:43+01:00')).toBe('2026-11-23 15:20:43 UTC');
+    expect(utc(null)).toBe('—');
+    expect(utcMinute(t)).toBe('2026-11-23 15:20 UTC');
+    expect(utcMonth(t)).toBe('2026-11');
+    expect(clock(t)).toBe('15:20:43 UTC');
+  });
+
+  it('ticks a chart axis in 24-hour UTC, with the date at midnight', () => {
+    expect(chartTick(Date.parse('2026-11-23T15:20:00Z') / 1000)).toBe('15:20');
+    expect(chartTick(Date.parse('2026-11-23T00:00:00Z') / 1000)).toBe('2026-11-23');
+  });
+
+  it('reads back what a time field shows, as UTC, and nothing that is not a real time', () => {
+    expect(utcInput(t)).toBe('2026-11-23 15:20');
+    expect(parseUtcInput(utcInput(t))).toBe('2026-11-23T15:20:00.000Z');
+    expect(parseUtcInput('2026-11-23T15:20:43')).toBe('2026-11-23T15:20:43.000Z');
+    expect(parseUtcInput(' 2026-11-23 15:20 UTC ')).toBe('2026-11-23T15:20:00.000Z');
+    expect(parseUtcInput('2026-11-23')).toBe('2026-11-23T00:00:00.000Z');
+    for (const bad of ['2026-02-30 10:00', '2026-11-23 24:00', '23/11/2026', 'next week', '3:20 pm', '']) {
+      expect(parseUtcInput(bad), bad).toBeNull();
+    }
+  });
+});
+
+describe('numbers and percentages', () => {
+  it('separates thousands, and writes one percent style', () => {
+    expect(num(1_000_000)).toBe('1,000,000');
+    expect(num(null)).toBe('—');
+    expect(count(1234.4)).toBe('1,234');
+    expect(pct(42)).toBe('42 %');
+    expect(percent(12.345, 1)).toBe('12.3 %');
+    expect(share(0.5)).toBe('50.00 %');
+    expect(share(null)).toBe('not reported');
+  });
+
+  it('rounds a share down, so that 99.9 % never reads 100 %, and has none of no whole', () => {
+    expect(shareOf(999, 1000)).toBe('99 %');
+    expect(shareOf(12_345, 100_000)).toBe('12 %');
+    expect(shareOf(5, 0)).toBe('—');
   });
 });

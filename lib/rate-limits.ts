@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { can, type Permission } from '@/lib/auth/permissions';
+import { num } from '@/lib/format';
 import type { StaffRole } from '@/lib/auth/roles';
 
 /** The four limits an organisation has: its plan tier's default, its own value, or a time-boxed override. */
@@ -44,9 +45,9 @@ export function pickLimits(row: Partial<Limits> | null | undefined): Limits {
 export function limitSchema(key: LimitKey) {
   const max = LIMIT_MAX[key];
   return z
-    .int(`Enter a whole number from 0 to ${max.toLocaleString('en')}, or leave it empty.`)
+    .int(`Enter a whole number from 0 to ${num(max)}, or leave it empty.`)
     .min(0, 'A limit cannot be negative.')
-    .max(max, `At most ${max.toLocaleString('en')}.`)
+    .max(max, `At most ${num(max)}.`)
     .nullable();
 }
 

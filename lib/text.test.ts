@@ -18,7 +18,7 @@ describe('text', () => {
     const schema = z.object({ reason: text().trim().min(3) });
     expect(parseInput(schema, { reason: ' fine ' })).toEqual({ reason: 'fine' });
     expect(() => parseInput(schema, { reason: 'bad\u0000text' })).toThrow(
-      expect.objectContaining({ status: 400, message: expect.stringMatching(/^reason: .*NUL/) }),
+      expect.objectContaining({ status: 400, message: expect.stringMatching(/^Reason: .*NUL/) }),
     );
   });
 

@@ -11,7 +11,7 @@ export function EndContextButton({ contextId }: { contextId: string }) {
   return (
     <span className="inline-flex items-center gap-2">
       <Button
-        variant="danger"
+        variant="secondary"
         onClick={async () => {
           try {
             await apiPost('/api/acting/end', { contextId });

@@ -3,12 +3,30 @@
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { apiPost, ceremonyMessage } from '@/components/api';
+import { useStepUp } from '@/components/auth/use-step-up';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
+import type { PlatformScope } from '@/lib/auth/permissions';
+import { utc } from '@/lib/format';
 
-/** Inside an acting context: add a support note, and mint a platform token (shown once). */
-export function OrgActions(props: { orgId: string; portalUrl: string; canNote: boolean; canMint: boolean }) {
+const SCOPE_WORDS: Record<PlatformScope, string> = {
+  'org:read': 'org:read — read the organisation’s configuration',
+  'org:admin': 'org:admin — change it (asks for a fresh key touch)',
+};
+
+/**
+ * Inside an acting context: add a support note, and mint a platform token (shown once) with a scope the
+ * role may mint (`scopes`, from the permission matrix; empty: no minting).
+ */
+export function OrgActions(props: {
+  orgId: string;
+  portalUrl: string;
+  canNote: boolean;
+  scopes: readonly PlatformScope[];
+}) {
   const router = useRouter();
+  const stepUp = useStepUp();
+  const [scope, setScope] = useState<PlatformScope>(props.scopes[0] ?? 'org:read');
   const [note, setNote] = useState('');
   const [message, setMessage] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
   const [token, setToken] = useState<{
@@ -34,7 +52,7 @@ export function OrgActions(props: { orgId: string; portalUrl: string; canNote: b
   async function mint() {
     setMessage(null);
     try {
-      setToken(await apiPost('/api/platform-tokens', { scope: 'org:read' }));
+      setToken(await stepUp.run(() => apiPost('/api/platform-tokens', { scope })));
     } catch (err) {
       setMessage({ tone: 'error', text: ceremonyMessage(err) });
     }
@@ -60,15 +78,35 @@ export function OrgActions(props: { orgId: string; portalUrl: string; canNote: b
           <Button type="submit">Add note</Button>
         </form>
       )}
-      {props.canMint && (
+      {stepUp.dialog}
+      {props.scopes.length > 0 && (
         <div className="space-y-2">
-          <Button variant="secondary" onClick={mint}>
-            Mint platform token
-          </Button>
+          <div className="flex flex-wrap items-end gap-2">
+            <div>
+              <label htmlFor="token-scope" className="block text-sm font-medium text-slate-700">
+                Token scope
+              </label>
+              <select
+                id="token-scope"
+                value={scope}
+                onChange={(e) => setScope(e.target.value as PlatformScope)}
+                className="mt-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
+              >
+                {props.scopes.map((s) => (
+                  <option key={s} value={s}>
+                    {SCOPE_WORDS[s]}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <Button variant="secondary" onClick={mint}>
+              Mint platform token
+            </Button>
+          </div>
           {token && (
             <Alert tone="success">
               <p>
-                Shown once. It expires {new Date(token.expiresAt).toUTCString()} (jti {token.jti}).
+                Shown once. It expires {utc(token.expiresAt)} (jti {token.jti}).
               </p>
               <code data-testid="platform-token" className="mt-1 block break-all font-mono text-xs">
                 {token.token}

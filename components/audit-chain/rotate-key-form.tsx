@@ -66,7 +66,7 @@ export function RotateKeyForm({
           {generates && <option value={GENERATE}>a new generated key</option>}
         </select>
       </div>
-      <Button type="submit" variant="danger" disabled={busy}>
+      <Button type="submit" disabled={busy}>
         Rotate the {label}
       </Button>
       <div className="w-full">

@@ -7,7 +7,7 @@ import { ApiError, apiPost, ceremonyMessage } from '@/components/api';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
 import type { RunView } from '@/lib/queries/audit-chain';
-import { num, utc } from '@/lib/format';
+import { num, pct, utc } from '@/lib/format';
 
 async function fetchRun(id: string): Promise<RunView> {
   const res = await fetch(`/api/audit/verify/${id}`, { cache: 'no-store' });
@@ -65,7 +65,7 @@ function Progress({ run }: { run: RunView }) {
         aria-label="Entries verified"
       />
       <p className="text-sm text-slate-700" role="status" aria-live="polite">
-        {num(run.checked)} of {num(run.total)} entries checked ({Math.round(share * 100)}%) ·{' '}
+        {num(run.checked)} of {num(run.total)} entries checked ({pct(Math.round(share * 100))}) ·{' '}
         {num(run.ratePerS)} entries/s
         {run.status === 'running' && run.etaS !== null ? ` · about ${num(run.etaS)} s left` : ''}
         {run.status !== 'running' ? ` · ${run.elapsedS} s` : ''}

@@ -1,4 +1,7 @@
 import Link from 'next/link';
+import { DiffTable } from '@/components/audit/diff-table';
+import { ShortId } from '@/components/ui/short-id';
+import { diffSummary } from '@/lib/audit/summary';
 import { utc } from '@/lib/format';
 import type { AuditRow } from '@/lib/queries/audit';
 
@@ -9,8 +12,10 @@ const OUTCOME_STYLE = {
 };
 
 /**
- * One page of audit entries. Columns: seq (a link to the entry), time, action, outcome, staff, acting for,
- * target, details (the entry's redacted diff as JSON).
+ * One page of audit entries, one line each. Columns: seq (a link to the entry), time, action, outcome,
+ * staff, acting for, target (short ids with copy buttons), change: a one-line summary of the diff
+ * (`plan_tier team_saas → enterprise_saas`) that expands to the entry's before/after table and its full
+ * redacted diff as JSON.
  */
 export function AuditTable({ rows }: { rows: AuditRow[] }) {
   return (
@@ -19,7 +24,7 @@ export function AuditTable({ rows }: { rows: AuditRow[] }) {
         <caption className="sr-only">Audit entries, newest first</caption>
         <thead className="border-b border-slate-200 text-slate-500">
           <tr>
-            {['Seq', 'Time (UTC)', 'Action', 'Outcome', 'Staff', 'Acting for', 'Target', 'Details'].map(
+            {['Seq', 'Time (UTC)', 'Action', 'Outcome', 'Staff', 'Acting for', 'Target', 'Change'].map(
               (h) => (
                 <th key={h} scope="col" className="py-2 pr-3 font-medium whitespace-nowrap">
                   {h}
@@ -29,44 +34,70 @@ export function AuditTable({ rows }: { rows: AuditRow[] }) {
           </tr>
         </thead>
         <tbody>
-          {rows.map((e) => (
-            <tr
-              key={e.seq}
-              className="border-b border-slate-100 align-top"
-              data-action={e.action}
-              data-seq={e.seq}
-            >
-              <td className="py-2 pr-3 font-mono text-xs">
-                <Link
-                  href={`/audit/${e.seq}`}
-                  className="text-sky-700 hover:underline"
-                  aria-label={`Entry ${e.seq}`}
-                >
-                  {e.seq}
-                </Link>
-              </td>
-              <td className="py-2 pr-3 whitespace-nowrap">{utc(e.occurredAt)}</td>
-              <td className="py-2 pr-3 font-mono text-xs">{e.action}</td>
-              <td className={`py-2 pr-3 ${OUTCOME_STYLE[e.outcome]}`}>{e.outcome}</td>
-              <td className="py-2 pr-3">{e.actorEmail ?? '—'}</td>
-              <td className="py-2 pr-3" data-acting-org-id={e.actingOrgId ?? undefined}>
-                {e.actingOrgId ? (
-                  <>
-                    {e.actingOrgName && <span className="block">{e.actingOrgName}</span>}
-                    <span className="block font-mono text-xs text-slate-600">{e.actingOrgId}</span>
-                  </>
-                ) : (
-                  '—'
-                )}
-              </td>
-              <td className="py-2 pr-3 font-mono text-xs break-all">
-                {e.targetType ? `${e.targetType} ${e.targetId ?? ''}` : '—'}
-              </td>
-              <td className="max-w-md py-2 font-mono text-xs break-all">
-                {e.diff ? JSON.stringify(e.diff) : ''}
-              </td>
-            </tr>
-          ))}
+          {rows.map((e) => {
+            const summary = diffSummary(e.diff);
+            return (
+              <tr
+                key={e.seq}
+                className="border-b border-slate-100 align-top"
+                data-action={e.action}
+                data-seq={e.seq}
+              >
+                <td className="py-2 pr-3 font-mono text-xs">
+                  <Link
+                    href={`/audit/${e.seq}`}
+                    className="text-sky-700 hover:underline"
+                    aria-label={`Entry ${e.seq}`}
+                  >
+                    {e.seq}
+                  </Link>
+                </td>
+                <td className="py-2 pr-3 whitespace-nowrap">{utc(e.occurredAt)}</td>
+                <td className="py-2 pr-3 font-mono text-xs whitespace-nowrap">{e.action}</td>
+                <td className={`py-2 pr-3 ${OUTCOME_STYLE[e.outcome]}`}>{e.outcome}</td>
+                <td className="py-2 pr-3 whitespace-nowrap">{e.actorEmail ?? '—'}</td>
+                <td className="py-2 pr-3 whitespace-nowrap" data-acting-org-id={e.actingOrgId ?? undefined}>
+                  {e.actingOrgId ? (
+                    <>
+                      {e.actingOrgName && <span>{e.actingOrgName}</span>}{' '}
+                      <ShortId id={e.actingOrgId} label={`organisation id of entry ${e.seq}`} />
+                    </>
+                  ) : (
+                    '—'
+                  )}
+                </td>
+                <td className="py-2 pr-3 whitespace-nowrap">
+                  {e.targetType ? (
+                    <>
+                      <span className="font-mono text-xs">{e.targetType}</span>{' '}
+                      {e.targetId && <ShortId id={e.targetId} label={`target id of entry ${e.seq}`} />}
+                    </>
+                  ) : (
+                    '—'
+                  )}
+                </td>
+                <td className="min-w-64 py-2">
+                  {e.diff ? (
+                    <details className="group" data-testid="audit-change">
+                      <summary className="cursor-pointer text-xs marker:text-slate-400">
+                        <span className="font-mono">{summary || 'details'}</span>
+                        <span className="sr-only"> (show the before and after values)</span>
+                      </summary>
+                      <div className="mt-2 max-w-3xl rounded border border-slate-200 bg-slate-50 p-2">
+                        <DiffTable diff={e.diff} />
+                        <p className="mt-2 text-xs font-medium text-slate-600">Recorded diff (redacted)</p>
+                        <pre className="font-mono text-xs break-all whitespace-pre-wrap" data-diff-json>
+                          {JSON.stringify(e.diff)}
+                        </pre>
+                      </div>
+                    </details>
+                  ) : (
+                    <span className="text-xs text-slate-500">no change recorded</span>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
     </div>

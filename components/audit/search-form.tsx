@@ -20,9 +20,11 @@ for (const action of AuditAction.options) {
   else ACTION_GROUPS.push([group, [action]]);
 }
 
-/** datetime-local shows only `YYYY-MM-DDTHH:mm[:ss]`; anything else in the URL is left for the error. */
-const localTime = (v: string | undefined) =>
-  v && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(v) ? v : undefined;
+/*
+ * Times are typed as ISO 8601 in UTC with a 24-hour clock (`2026-11-23 15:20`), as the portal shows them:
+ * a datetime-local input would show the browser's own zone and clock. What the URL holds is shown as it is,
+ * so a time that is not valid stays in the field next to its error.
+ */
 
 /**
  * The /audit filters as a GET form: the search goes into the URL (and any page cursor is dropped), so a
@@ -121,23 +123,27 @@ export function AuditSearchForm(props: {
         <FieldError id="audit-outcome-error" error={errors.outcome} />
       </div>
       <div>
-        {label('from', 'From', 'UTC, inclusive')}
+        {label('from', 'From', 'YYYY-MM-DD HH:MM UTC, inclusive')}
         <input
           {...field('from')}
-          type="datetime-local"
-          step={1}
-          defaultValue={localTime(values.from)}
+          type="text"
+          inputMode="numeric"
+          autoComplete="off"
+          placeholder="YYYY-MM-DD HH:MM"
+          defaultValue={values.from}
           className={CONTROL}
         />
         <FieldError id="audit-from-error" error={errors.from} />
       </div>
       <div>
-        {label('to', 'To', 'UTC, exclusive')}
+        {label('to', 'To', 'YYYY-MM-DD HH:MM UTC, exclusive')}
         <input
           {...field('to')}
-          type="datetime-local"
-          step={1}
-          defaultValue={localTime(values.to)}
+          type="text"
+          inputMode="numeric"
+          autoComplete="off"
+          placeholder="YYYY-MM-DD HH:MM"
+          defaultValue={values.to}
           className={CONTROL}
         />
         <FieldError id="audit-to-error" error={errors.to} />

@@ -28,6 +28,9 @@ type Options = Parameters<typeof startRegistration>[0]['optionsJSON'];
 export function KeysTable({ keys, own, canUnlock }: { keys: KeyRow[]; own: boolean; canUnlock?: boolean }) {
   const { act, busy, error, message, dialog } = useAction();
   const [nickname, setNickname] = useState('');
+  // The server refuses to revoke the last usable key (not revoked, not locked); the button says so first.
+  const usable = keys.filter((k) => !k.revokedAt && !k.lockedAt);
+  const isLastUsable = (k: KeyRow) => usable.length === 1 && usable[0]!.id === k.id;
 
   async function addKey() {
     await act('The new key is registered.', async () => {
@@ -101,8 +104,9 @@ export function KeysTable({ keys, own, canUnlock }: { keys: KeyRow[]; own: boole
                     )}
                     <Button
                       variant="danger"
-                      disabled={busy}
+                      disabled={busy || isLastUsable(k)}
                       aria-label={`Revoke ${k.nickname}`}
+                      aria-describedby={isLastUsable(k) ? `last-key-${k.id}` : undefined}
                       onClick={() => {
                         if (window.confirm(`Revoke "${k.nickname}"? It will no longer sign in.`)) {
                           void act('The key is revoked.', () =>
@@ -114,6 +118,13 @@ export function KeysTable({ keys, own, canUnlock }: { keys: KeyRow[]; own: boole
                       Revoke
                     </Button>
                   </span>
+                )}
+                {isLastUsable(k) && (
+                  <p id={`last-key-${k.id}`} className="mt-1 text-xs whitespace-normal text-slate-600">
+                    {own
+                      ? 'Your last usable key cannot be revoked: add another key first.'
+                      : 'The last usable key on the account cannot be revoked.'}
+                  </p>
                 )}
               </td>
             </tr>

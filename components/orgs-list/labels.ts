@@ -1,4 +1,4 @@
-import { num } from '@/lib/format';
+import { num, shareOf } from '@/lib/format';
 import { MFA_METHODS, type MfaMethod } from '@/lib/plans';
 
 const SHORT: Record<MfaMethod, string> = { fido2: 'FIDO2', totp: 'TOTP', sms: 'SMS' };
@@ -14,9 +14,8 @@ export function mfaLabel(required: boolean, methods: readonly MfaMethod[]): stri
   return `${required ? 'Required' : 'Optional'}: ${which}`;
 }
 
-/** This month's requests against the quota: `12,345 / 100,000 (12%)`; a quota of 0 blocks all traffic. */
+/** This month's requests against the quota: `12,345 / 100,000 (12 %)`; a quota of 0 blocks all traffic. */
 export function usageLabel(requests: number | null, quota: number): string {
-  const share =
-    quota === 0 ? ' (blocked)' : requests === null ? '' : ` (${Math.floor((requests / quota) * 100)}%)`;
+  const share = quota === 0 ? ' (blocked)' : requests === null ? '' : ` (${shareOf(requests, quota)})`;
   return `${num(requests)} / ${num(quota)}${share}`;
 }

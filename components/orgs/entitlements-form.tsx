@@ -176,7 +176,11 @@ export function EntitlementsForm(props: {
       {current !== undefined ? (
         <ConflictNote current={current && describe(current)} none="The entitlements were removed." />
       ) : (
-        <Feedback error={write.error} message={write.message} />
+        <Feedback
+          error={write.error}
+          message={write.message}
+          shown={['maxOutposts', 'auditRetentionDays', 'contractRef', 'siemConnectors']}
+        />
       )}
       <Button type="submit" disabled={write.busy}>
         Save entitlements

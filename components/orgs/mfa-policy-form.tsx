@@ -3,8 +3,8 @@
 import { useState } from 'react';
 import { FieldError, TextField } from '@/components/orgs/fields';
 import { useOrgWrite } from '@/components/orgs/use-org-write';
-import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
+import { Feedback } from '@/components/ui/feedback';
 import { describeMfa, MFA_METHOD_LABELS, MFA_METHODS, type MfaMethod } from '@/lib/plans';
 
 export interface MfaView {
@@ -73,8 +73,7 @@ export function MfaPolicyForm(props: { orgId: string; policy: MfaView; canEdit: 
             onChange={(e) => setReason(e.target.value)}
             error={fields.reason}
           />
-          {write.error && <Alert tone="error">{write.error.message}</Alert>}
-          {write.message && <Alert tone="success">{write.message}</Alert>}
+          <Feedback error={write.error} message={write.message} shown={['methods', 'reason']} />
           <Button type="submit" disabled={write.busy}>
             Save MFA policy
           </Button>

@@ -61,10 +61,10 @@ export function OutpostModeForm(props: {
           none="The Outpost is gone."
         />
       ) : (
-        <Feedback error={write.error} message={null} />
+        <Feedback error={write.error} message={null} shown={['reason']} />
       )}
       <div className="flex gap-2">
-        <Button type="submit" variant={target === 'cpu_trial' ? 'danger' : 'primary'} disabled={write.busy}>
+        <Button type="submit" variant="primary" disabled={write.busy}>
           Switch to {LABELS[target]}
         </Button>
         <Button variant="secondary" onClick={() => setOpen(false)}>

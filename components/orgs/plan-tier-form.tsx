@@ -1,10 +1,104 @@
 'use client';
 
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { apiGet } from '@/components/api';
 import { useOrgWrite } from '@/components/orgs/use-org-write';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
-import { PLAN_TIERS, type PlanTier, TIER_LABELS } from '@/lib/plans';
+import { num } from '@/lib/format';
+import { describeMfa, PLAN_TIERS, type PlanTier, TIER_LABELS } from '@/lib/plans';
+import type { Source, TierPreview } from '@/lib/queries/org-config';
+import { LIMIT_KEYS, LIMIT_LABELS } from '@/lib/rate-limits';
+
+const FROM: Record<Source, string> = {
+  tier: 'the plan tier',
+  org: 'the organisation’s own value',
+  override: 'the override in force',
+};
+
+const limitValue = (v: { value: number; source: Source }) => `${num(v.value)} (${FROM[v.source]})`;
+
+/**
+ * What the chosen tier would put in force, resolved by the server through the one resolver (the
+ * platform_org_config view), with a warning for each value of the organisation's own that keeps
+ * overriding the new tier's default.
+ */
+function TierPreviewTable({ preview }: { preview: TierPreview }) {
+  const label = TIER_LABELS[preview.tier];
+  const warnings = [
+    ...LIMIT_KEYS.filter((k) => preview.limits[k].keepsOverriding).map((k) => {
+      const l = preview.limits[k];
+      return `${LIMIT_LABELS[k]} stays ${num(l.proposed.value)} (${FROM[l.proposed.source]}) instead of ${label}’s default of ${num(l.tierDefault)}.`;
+    }),
+    ...(preview.mfa.keepsOverriding
+      ? [
+          `MFA stays “${describeMfa(preview.mfa.proposed.value.required, preview.mfa.proposed.value.methods)}” (the organisation’s own policy) instead of ${label}’s default, “${describeMfa(preview.mfa.tierDefault.required, preview.mfa.tierDefault.methods)}”.`,
+        ]
+      : []),
+  ];
+  return (
+    <div className="space-y-2" data-testid="tier-preview">
+      <table className="w-full border-collapse text-left text-sm">
+        <caption className="mb-1 text-left text-xs text-slate-600">
+          Effective limits with {label}, as the gateway would apply them
+        </caption>
+        <thead className="border-b border-slate-200 text-slate-500">
+          <tr>
+            <th scope="col" className="py-1 pr-3 font-medium">
+              Limit
+            </th>
+            <th scope="col" className="py-1 pr-3 font-medium">
+              Now
+            </th>
+            <th scope="col" className="py-1 font-medium">
+              With {label}
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {LIMIT_KEYS.map((k) => {
+            const l = preview.limits[k];
+            return (
+              <tr key={k} className="border-b border-slate-100" data-preview={k}>
+                <th scope="row" className="py-1 pr-3 font-normal">
+                  {LIMIT_LABELS[k]}
+                </th>
+                <td className="py-1 pr-3 tabular-nums">{limitValue(l.now)}</td>
+                <td className={`py-1 tabular-nums ${l.keepsOverriding ? 'font-medium text-amber-900' : ''}`}>
+                  {limitValue(l.proposed)}
+                </td>
+              </tr>
+            );
+          })}
+          <tr className="border-b border-slate-100" data-preview="mfa">
+            <th scope="row" className="py-1 pr-3 font-normal">
+              MFA
+            </th>
+            <td className="py-1 pr-3">
+              {describeMfa(preview.mfa.now.value.required, preview.mfa.now.value.methods)}
+            </td>
+            <td className={`py-1 ${preview.mfa.keepsOverriding ? 'font-medium text-amber-900' : ''}`}>
+              {describeMfa(preview.mfa.proposed.value.required, preview.mfa.proposed.value.methods)}
+            </td>
+          </tr>
+        </tbody>
+      </table>
+      {warnings.length > 0 && (
+        <Alert tone="warning">
+          <p className="font-medium">
+            The organisation’s own values keep overriding the new tier’s defaults:
+          </p>
+          <ul className="mt-1 list-disc pl-5">
+            {warnings.map((w) => (
+              <li key={w}>{w}</li>
+            ))}
+          </ul>
+        </Alert>
+      )}
+    </div>
+  );
+}
 
 export function PlanTierForm(props: {
   orgId: string;
@@ -20,6 +114,12 @@ export function PlanTierForm(props: {
     write.error?.status === 409 && !needsDecision
       ? (write.error.body.current as { planTier?: string } | undefined)
       : undefined;
+  const preview = useQuery({
+    queryKey: ['tier-preview', props.orgId, tier, props.version],
+    queryFn: () => apiGet<TierPreview>(`/api/orgs/${props.orgId}/plan-tier/preview/${tier}`),
+    enabled: tier !== props.planTier,
+    staleTime: 30_000,
+  });
 
   return (
     <form
@@ -41,13 +141,12 @@ export function PlanTierForm(props: {
           <select
             id="plan-tier"
             value={tier}
-            disabled={!props.canEdit}
             onChange={(e) => setTier(e.target.value as PlanTier)}
             className="mt-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
           >
             {PLAN_TIERS.map((t) => (
               <option key={t} value={t}>
-                {TIER_LABELS[t]} ({t})
+                {TIER_LABELS[t]} ({t}){t === props.planTier ? ' — current' : ''}
               </option>
             ))}
           </select>
@@ -58,6 +157,22 @@ export function PlanTierForm(props: {
           </Button>
         )}
       </div>
+      {!props.canEdit && (
+        <p className="text-xs text-slate-500">
+          Choose a tier to preview the limits it would give; changing it needs an acting context and the
+          permission.
+        </p>
+      )}
+      {tier !== props.planTier &&
+        (preview.data ? (
+          <TierPreviewTable preview={preview.data} />
+        ) : preview.error ? (
+          <Alert tone="error">The preview failed: {preview.error.message}</Alert>
+        ) : (
+          <p className="text-sm text-slate-600" role="status">
+            Working out the limits {TIER_LABELS[tier]} would give…
+          </p>
+        ))}
       {needsDecision && (
         <div className="space-y-2">
           <Alert tone="warning">{write.error!.message}</Alert>
@@ -78,7 +193,7 @@ export function PlanTierForm(props: {
             ` Current tier: ${current.planTier}; your choice, ${tier}, is still selected. Reload to edit the current version.`}
         </Alert>
       )}
-      {write.message && <Alert tone="success">{write.message}</Alert>}
+      {write.message && <Alert tone={write.unchanged ? 'info' : 'success'}>{write.message}</Alert>}
     </form>
   );
 }

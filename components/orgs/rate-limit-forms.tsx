@@ -5,7 +5,7 @@ import { CheckboxField, ConflictNote, FieldError, TextField } from '@/components
 import { useOrgWrite } from '@/components/orgs/use-org-write';
 import { Button } from '@/components/ui/button';
 import { Feedback } from '@/components/ui/feedback';
-import { num, utc } from '@/lib/format';
+import { num, parseUtcInput, utc, utcInput } from '@/lib/format';
 import { rolesWith } from '@/lib/auth/permissions';
 import {
   BLOCK_PERMISSION,
@@ -27,6 +27,24 @@ const toLimits = (texts: Texts): Limits =>
 
 const limitRows = (limits: Limits) =>
   LIMIT_KEYS.map((k): [string, string] => [LIMIT_LABELS[k], limits[k] === null ? 'not set' : num(limits[k])]);
+
+/** The organisation a form writes to, as the step-up dialog names it. */
+export interface OrgName {
+  name: string;
+  slug: string;
+}
+
+/**
+ * A write with a 0 blocks the organisation as the kill switch does: always a fresh key touch, and the
+ * dialog names the action and the organisation (the server still checks its own step-up rule).
+ */
+function blockingStepUp(limits: Limits, confirmBlocked: boolean, org: OrgName) {
+  if (!confirmBlocked || !LIMIT_KEYS.some((k) => limits[k] === 0)) return undefined;
+  return {
+    always: true,
+    what: { action: 'Block all traffic with a limit of 0', target: `${org.name} (${org.slug})` },
+  };
+}
 
 /** The four limit inputs, and the explicit confirmation a 0 ("blocked") needs. */
 function LimitInputs(props: {
@@ -80,6 +98,7 @@ function LimitInputs(props: {
 /** The organisation's own limits (admin). Empty fields fall back to the tier default. */
 export function RateLimitsForm(props: {
   orgId: string;
+  org: OrgName;
   limits: Limits | null;
   tierDefaults: Limits;
   version: number | null;
@@ -97,7 +116,12 @@ export function RateLimitsForm(props: {
       noValidate
       onSubmit={(e) => {
         e.preventDefault();
-        void write.submit({ ...toLimits(texts), confirmBlocked, version }, 'The rate limits are saved.');
+        const limits = toLimits(texts);
+        void write.submit(
+          { ...limits, confirmBlocked, version },
+          'The rate limits are saved.',
+          blockingStepUp(limits, confirmBlocked, props.org),
+        );
       }}
     >
       {write.dialog}
@@ -119,7 +143,7 @@ export function RateLimitsForm(props: {
           none="The organisation now has no limits of its own."
         />
       ) : (
-        <Feedback error={write.error} message={write.message} />
+        <Feedback error={write.error} message={write.message} shown={LIMIT_KEYS} />
       )}
       <Button type="submit" disabled={write.busy}>
         Save rate limits
@@ -133,15 +157,15 @@ interface ActiveOverride extends Limits {
   expiresAt: string;
 }
 
-/** A datetime-local value (the browser's local time, to the minute) `days` from now. */
+/** The expiry field's value `days` from now: `2026-11-23 15:20`, UTC. */
 function daysFromNow(days: number): string {
-  const d = new Date(Date.now() + days * 86_400_000);
-  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  return utcInput(new Date(Date.now() + days * 86_400_000));
 }
 
 /** A time-boxed override (support, admin), replacing the one in force if there is one. */
 export function OverrideForm(props: {
   orgId: string;
+  org: OrgName;
   active: ActiveOverride | null;
   maxDays: number;
   mayBlock: boolean;
@@ -161,16 +185,18 @@ export function OverrideForm(props: {
       noValidate
       onSubmit={async (e) => {
         e.preventDefault();
+        const limits = toLimits(texts);
         const created = await write.submit(
           {
-            ...toLimits(texts),
+            ...limits,
             confirmBlocked,
-            // datetime-local is the browser's local time; the server takes an instant.
-            expiresAt: expires ? new Date(expires).toISOString() : '',
+            // Typed in UTC; what does not read as a time goes as typed, and the server names the field.
+            expiresAt: parseUtcInput(expires) ?? expires,
             reason,
             activeOverrideId: active?.id ?? null,
           },
           'The override is in force.',
+          blockingStepUp(limits, confirmBlocked, props.org),
         );
         if (created) {
           setTexts(toTexts(null));
@@ -201,8 +227,11 @@ export function OverrideForm(props: {
         <TextField
           id="override-expires"
           label="Expires"
-          hint={`your time zone; at most ${props.maxDays} days ahead`}
-          type="datetime-local"
+          hint={`YYYY-MM-DD HH:MM, UTC; at most ${props.maxDays} days ahead`}
+          type="text"
+          inputMode="numeric"
+          autoComplete="off"
+          placeholder="YYYY-MM-DD HH:MM"
           value={expires}
           onChange={(e) => setExpires(e.target.value)}
           error={fields.expiresAt}
@@ -229,7 +258,11 @@ export function OverrideForm(props: {
           none="No override is in force any more."
         />
       ) : (
-        <Feedback error={write.error} message={write.message} />
+        <Feedback
+          error={write.error}
+          message={write.message}
+          shown={[...LIMIT_KEYS, 'limits', 'expiresAt', 'reason']}
+        />
       )}
       <Button type="submit" disabled={write.busy}>
         {active ? 'Replace override' : 'Add override'}

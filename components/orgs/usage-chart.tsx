@@ -1,4 +1,4 @@
-import { num } from '@/lib/format';
+import { num, shareOf, utcMonth } from '@/lib/format';
 
 export interface UsageMonth {
   /** The first day of the month, `YYYY-MM-01`. */
@@ -7,12 +7,6 @@ export interface UsageMonth {
   tokens: number | null;
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-const monthLabel = (month: string) => `${MONTHS[Number(month.slice(5, 7)) - 1]} ${month.slice(2, 4)}`;
-
-const compact = new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 });
-
 /** The last twelve months, oldest first, with the months the platform has no figures for left empty. */
 export function lastTwelveMonths(
   rows: Array<{ month: string; requests: number; tokens: number }>,
@@ -20,9 +14,7 @@ export function lastTwelveMonths(
 ): UsageMonth[] {
   const byMonth = new Map(rows.map((r) => [r.month, r]));
   return Array.from({ length: 12 }, (_, i) => {
-    const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 11 + i, 1))
-      .toISOString()
-      .slice(0, 10);
+    const month = `${utcMonth(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 11 + i, 1)))}-01`;
     const row = byMonth.get(month);
     return { month, requests: row?.requests ?? null, tokens: row?.tokens ?? null };
   });
@@ -70,7 +62,7 @@ function BarChart(props: { title: string; values: Array<number | null>; labels: 
               strokeWidth={1.5}
             />
             <text x={W - 4} y={y(props.quota) - 4} textAnchor="end" className="fill-amber-700 text-[11px]">
-              quota {compact.format(props.quota)}
+              quota {num(props.quota)}
             </text>
           </>
         )}
@@ -80,7 +72,7 @@ function BarChart(props: { title: string; values: Array<number | null>; labels: 
             x={i * slot + slot / 2}
             y={H - 4}
             textAnchor="middle"
-            className="fill-slate-500 text-[10px]"
+            className="fill-slate-500 text-[9px]"
           >
             {l}
           </text>
@@ -92,7 +84,7 @@ function BarChart(props: { title: string; values: Array<number | null>; labels: 
 
 /** Requests and tokens of the last twelve months against the effective monthly request quota. */
 export function UsageChart({ months, quota }: { months: UsageMonth[]; quota: number }) {
-  const labels = months.map((m) => monthLabel(m.month));
+  const labels = months.map((m) => m.month.slice(0, 7));
   const last = months.length - 1;
   return (
     <div className="space-y-4">
@@ -132,7 +124,7 @@ export function UsageChart({ months, quota }: { months: UsageMonth[]; quota: num
                   {m.tokens === null ? 'no data' : num(m.tokens)}
                 </td>
                 <td className="py-1 text-right tabular-nums">
-                  {m.requests === null || quota === 0 ? '—' : `${Math.round((m.requests / quota) * 100)} %`}
+                  {m.requests === null ? '—' : shareOf(m.requests, quota)}
                   {over && <span className="ml-1 font-semibold">over quota</span>}
                 </td>
               </tr>

@@ -5,6 +5,7 @@ import { CheckboxField, ConflictNote, FieldError, TextField } from '@/components
 import { useOrgWrite } from '@/components/orgs/use-org-write';
 import { Button } from '@/components/ui/button';
 import { Feedback } from '@/components/ui/feedback';
+import { num } from '@/lib/format';
 import { MFA_METHODS, MFA_METHOD_LABELS, type MfaMethod, type PlanTier } from '@/lib/plans';
 
 export interface TierDefaults {
@@ -93,12 +94,16 @@ export function PlanDefaultsForm({ tier }: { tier: TierDefaults }) {
       {conflict && (
         <ConflictNote
           none="The tier has no current values."
-          current={NUMBERS.map(
-            ([key, label]) => [label, conflict[key].toLocaleString('en')] as [string, string],
-          )}
+          current={NUMBERS.map(([key, label]) => [label, num(conflict[key])] as [string, string])}
         />
       )}
-      {!conflict && <Feedback error={write.error} message={write.message} />}
+      {!conflict && (
+        <Feedback
+          error={write.error}
+          message={write.message}
+          shown={['label', 'mfaAllowedMethods', ...NUMBERS.map(([key]) => key)]}
+        />
+      )}
       <Button type="submit" disabled={write.busy}>
         Save {tier.key} defaults
       </Button>

@@ -3,6 +3,7 @@
 import 'uplot/dist/uPlot.min.css';
 import { useEffect, useRef, useState } from 'react';
 import type uPlot from 'uplot';
+import { chartTick } from '@/lib/format';
 
 export interface ChartSeries {
   label: string;
@@ -77,7 +78,8 @@ export function Chart(props: {
           // The portal tells time in UTC everywhere.
           tzDate: (ts) => UPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
           axes: [
-            axis,
+            // 24-hour UTC ticks (uPlot's own are 12-hour with am/pm), as every time in the portal.
+            { ...axis, values: (_u: uPlot, splits: number[]) => splits.map(chartTick) },
             ...units.map((unit, i) => ({
               ...axis,
               scale: unit,

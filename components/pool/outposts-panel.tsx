@@ -1,6 +1,6 @@
 import Link from 'next/link';
 import { OutpostModeForm } from '@/components/orgs/outpost-mode-form';
-import { ago, utc } from '@/lib/format';
+import { ago, num, utc } from '@/lib/format';
 import { INFERENCE_MODE_LABELS, type InferenceMode } from '@/lib/plans';
 import { EmptyState } from '@/components/ui/empty-state';
 
@@ -111,8 +111,7 @@ export function OutpostsPanel(props: {
           </table>
           {props.total > props.rows.length && (
             <p className="mt-2 text-xs text-slate-600">
-              Showing {props.rows.length.toLocaleString('en')} of {props.total.toLocaleString('en')} Outposts:
-              CPU trials first.
+              Showing {num(props.rows.length)} of {num(props.total)} Outposts: CPU trials first.
             </p>
           )}
         </div>

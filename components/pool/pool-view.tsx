@@ -17,13 +17,13 @@ import {
   percent,
   perSecond,
   share,
+  utc,
   watts,
-} from '@/components/pool/format';
+} from '@/lib/format';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
 import { LATENCY_OBJECTIVE, WINDOW_WORDS } from '@/lib/pool/burn';
 import Link from 'next/link';
-import { utc } from '@/lib/format';
 import type { PoolCharts, PoolMark } from '@/lib/pool';
 import type { PoolSnapshot, SourceId } from '@/lib/pool/snapshot';
 import { EmptyState } from '@/components/ui/empty-state';

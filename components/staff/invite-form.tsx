@@ -8,6 +8,7 @@ import { Alert } from '@/components/ui/alert';
 import { RoleSelect } from '@/components/staff/role-select';
 import { Button } from '@/components/ui/button';
 import type { StaffRole } from '@/lib/auth/roles';
+import { utc } from '@/lib/format';
 
 /** `ttl` says how long a link lives, e.g. `72 hours`. */
 export function InviteForm({ ttl }: { ttl: string }) {
@@ -85,7 +86,7 @@ export function InviteForm({ ttl }: { ttl: string }) {
         <Alert tone="success">
           <p>
             Send this one-time link to {link.email} over a trusted channel. It is shown only now and expires{' '}
-            {new Date(link.expiresAt).toUTCString()}.
+            {utc(link.expiresAt)}.
           </p>
           <code data-testid="invite-link" className="mt-1 block break-all font-mono text-xs">
             {link.url}

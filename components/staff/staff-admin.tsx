@@ -23,6 +23,8 @@ export function StaffAdmin(props: {
   staff: { id: string; role: StaffRole; status: 'active' | 'disabled'; version: number };
   sessions: SessionRow[];
   self: boolean;
+  /** The session this page is seen with: marked, and not revocable from here (sign out instead). */
+  currentSessionId: string;
 }) {
   const { act, busy, error, message, dialog } = useAction();
   const [role, setRole] = useState(props.staff.role);
@@ -89,16 +91,32 @@ export function StaffAdmin(props: {
           <tbody>
             {props.sessions.map((s) => {
               const live = s.state === 'active';
+              const mine = s.id === props.currentSessionId;
               return (
-                <tr key={s.id} className="border-b border-slate-100" data-session-id={s.id}>
+                <tr
+                  key={s.id}
+                  className={`border-b border-slate-100 ${mine ? 'bg-sky-50' : ''}`}
+                  data-session-id={s.id}
+                  data-current={mine || undefined}
+                >
                   <td className="py-2 pr-4">{utc(s.createdAt)}</td>
                   <td className="py-2 pr-4">{utc(s.lastSeenAt)}</td>
                   <td className="py-2 pr-4">{s.ip ?? '—'}</td>
                   <td className="py-2 pr-4">
                     {s.state === 'revoked' ? 'Revoked' : live ? 'Active' : 'Expired'}
+                    {mine && (
+                      <span className="ml-2 rounded bg-sky-100 px-1.5 py-0.5 text-xs font-medium text-sky-900">
+                        This session (you)
+                      </span>
+                    )}
                   </td>
                   <td className="py-2 text-right">
-                    {live && (
+                    {live && mine && (
+                      <span className="text-xs text-slate-600">
+                        Your current session: sign out to end it.
+                      </span>
+                    )}
+                    {live && !mine && (
                       <Button
                         variant="danger"
                         disabled={busy}

@@ -1,9 +1,39 @@
 import type { ApiError } from '@/components/api';
 import { Alert } from '@/components/ui/alert';
+import { fieldLabel } from '@/lib/field-labels';
 
-/** The outcome of the last action: the server's message on failure, the done message on success. */
-export function Feedback({ error, message }: { error: ApiError | null; message: string | null }) {
-  if (error) return <Alert tone="error">{error.message}</Alert>;
-  if (message) return <Alert tone="success">{message}</Alert>;
+/**
+ * The outcome of the last action: the server's message on failure, the done message on success, and
+ * "Nothing changed: …" (a write of what was there already, which wrote nothing) as information.
+ *
+ * `shown` lists the fields whose errors the form shows next to them. A field error is said once: next to its
+ * field when the form shows it there, otherwise here, by the field's label.
+ */
+export function Feedback({
+  error,
+  message,
+  shown,
+}: {
+  error: ApiError | null;
+  message: string | null;
+  shown?: readonly string[];
+}) {
+  if (error) {
+    const fields = Object.entries(error.fields);
+    if (error.code === 'invalid' && shown && fields.length > 0) {
+      const elsewhere = fields.filter(([key]) => !shown.includes(key.split('.')[0]!));
+      return (
+        <Alert tone="error">
+          {elsewhere.length === 0
+            ? `Not saved: correct the field${fields.length === 1 ? '' : 's'} marked above.`
+            : `Not saved. ${elsewhere.map(([key, m]) => `${fieldLabel(key)}: ${m}`).join(' ')}`}
+        </Alert>
+      );
+    }
+    return <Alert tone="error">{error.message}</Alert>;
+  }
+  if (message) {
+    return <Alert tone={message.startsWith('Nothing changed') ? 'info' : 'success'}>{message}</Alert>;
+  }
   return null;
 }

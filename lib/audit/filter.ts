@@ -11,10 +11,10 @@ import { text } from '@/lib/text';
  */
 const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
-// `2026-11-23T15:20` (what <input type="datetime-local"> sends), with optional seconds and fraction, and an
+// `2026-11-23 15:20` (what the search form's time fields take) or `2026-11-23T15:20`, with optional seconds and fraction, and an
 // optional zone (`Z` or `+01:00`); without one the time is UTC, the portal's only time zone.
 const TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?$/;
-const Time = (label: string) =>
+const Time = () =>
   text()
     .trim()
     .transform((s, ctx) => {
@@ -23,7 +23,7 @@ const Time = (label: string) =>
       if (!d || Number.isNaN(d.getTime())) {
         ctx.addIssue({
           code: 'custom',
-          message: `${label} must be a date and time such as 2026-11-23T15:20.`,
+          message: `Enter a date and time in UTC, such as 2026-11-23 15:20.`,
         });
         return z.NEVER;
       }
@@ -56,10 +56,10 @@ export const AuditSearch = z
     ),
     outcome: z.preprocess(
       blank,
-      z.enum(OUTCOMES, { error: `The outcome must be one of ${OUTCOMES.join(', ')}.` }).optional(),
+      z.enum(OUTCOMES, { error: `Choose an outcome: ${OUTCOMES.join(', ')}.` }).optional(),
     ),
-    from: z.preprocess(blank, Time('From').optional()),
-    to: z.preprocess(blank, Time('To').optional()),
+    from: z.preprocess(blank, Time().optional()),
+    to: z.preprocess(blank, Time().optional()),
   })
   .refine((f) => !(f.from && f.to && f.from >= f.to), { error: 'To must be after From.', path: ['to'] });
 export type AuditSearchInput = z.input<typeof AuditSearch>;
@@ -83,11 +83,11 @@ export interface AuditFilter {
 
 export const SeqRange = z
   .object({
-    from_seq: Seq('from_seq must be a whole number of 1 or more.'),
-    to_seq: Seq('to_seq must be a whole number of 1 or more.'),
+    from_seq: Seq('Enter a whole number of 1 or more.'),
+    to_seq: Seq('Enter a whole number of 1 or more.'),
   })
   .refine((r) => !(r.from_seq && r.to_seq && r.from_seq > r.to_seq), {
-    error: 'to_seq must not be below from_seq.',
+    error: 'The last seq must not be below the first.',
     path: ['to_seq'],
   });
 

@@ -11,5 +11,8 @@ export {
   type AuditEntryInput,
   AuditRecorder,
   recordAudit,
+  sameValues,
+  Unchanged,
+  unchanged,
   withAudit,
 } from './with-audit';

@@ -4,7 +4,7 @@ import { type Database, rows } from '@/db/client';
 import { pgError } from '@/db/errors';
 import { auditLog, organizations } from '@/db/schema';
 import { testDatabase } from '@/test/db';
-import { type AuditCtx, verifyChain, withAudit } from '.';
+import { type AuditCtx, sameValues, unchanged, verifyChain, withAudit } from '.';
 
 let database: Database;
 let ctx: AuditCtx;
@@ -57,6 +57,39 @@ function rename(orgId: string, name: string) {
 }
 
 describe('withAudit', () => {
+  it('keeps nothing of a write that answers unchanged(): no row change, no inbox row, no entry', async () => {
+    const org = await newOrg('noop-org');
+    const [entries, inbox] = [await countAudit(), await countInbox()];
+    const answer = await withAudit(
+      ctx,
+      { action: 'org.updated', orgId: org.id, targetType: 'organization', targetId: org.id },
+      async (tx, audit) => {
+        // Whatever the write did before it found nothing to change is rolled back with it.
+        await tx
+          .update(organizations)
+          .set({ version: sql`${organizations.version} + 1` })
+          .where(eq(organizations.id, org.id));
+        audit.diff({ name: org.name }, { name: org.name });
+        return unchanged('the name is the same.');
+      },
+    );
+    expect(JSON.parse(JSON.stringify(answer))).toEqual({
+      changed: false,
+      message: 'Nothing changed: the name is the same.',
+    });
+    const [row] = await database.db.select().from(organizations).where(eq(organizations.id, org.id));
+    expect(row).toEqual(org);
+    expect([await countAudit(), await countInbox()]).toEqual([entries, inbox]);
+  });
+
+  it('compares recorded values as JSON, key order aside', () => {
+    expect(sameValues({ a: 1, b: [1, 2] }, { b: [1, 2], a: 1 })).toBe(true);
+    expect(sameValues({ a: 1, b: [1, 2] }, { a: 1, b: [2, 1] })).toBe(false);
+    expect(sameValues({ at: new Date(0) }, { at: '1970-01-01T00:00:00.000Z' })).toBe(true);
+    expect(sameValues(null, undefined)).toBe(true);
+    expect(sameValues({ a: null }, {})).toBe(false);
+  });
+
   it('commits the write and a chained entry that records both identities and the diff', async () => {
     const org = await newOrg('acme-health');
     const acting = {

@@ -1,5 +1,6 @@
 import type { Db, Tx } from '@/db/client';
 import { AuditAction } from './actions';
+import { canonicalJson } from './canonical';
 import { log } from '@/lib/log';
 import { chainPending, enqueueEntries } from './inbox';
 import type { ChainEntry } from './chain';
@@ -77,6 +78,37 @@ export class AuditRecorder {
 }
 
 /**
+ * What a write answers when what it was asked to write is there already: it wrote nothing, so no row
+ * changed, no version moved and there is no audit entry. `message` says so in words a person reads. The
+ * route sends it as JSON: `{ "changed": false, "message": "Nothing changed: …" }`, status 200.
+ */
+export class Unchanged {
+  readonly changed = false as const;
+  readonly message: string;
+  constructor(why: string) {
+    this.message = `Nothing changed: ${why}`;
+  }
+}
+
+/** The answer of a write that would change nothing; withAudit rolls it back and records no entry. */
+export function unchanged(why: string): Unchanged {
+  return new Unchanged(why);
+}
+
+/** Whether two recorded values are the same as JSON (key order aside): a write between them changes nothing. */
+export function sameValues(a: unknown, b: unknown): boolean {
+  const json = (v: unknown) => canonicalJson(v === undefined ? null : JSON.parse(JSON.stringify(v)));
+  return json(a) === json(b);
+}
+
+/** Carries a no-op's answer out of its transaction, rolling back what it did (locks, at most). */
+class RollBackNoChange extends Error {
+  constructor(readonly answer: Unchanged) {
+    super('unchanged');
+  }
+}
+
+/**
  * The audited-write path. Runs `write` and records its audit entry in one transaction: if either fails,
  * neither is kept. The entry goes to the audit inbox with the write; once both are committed, it waits
  * until the entry is on the chain (inbox.ts). Should chaining fail after the commit, the entry stays in
@@ -89,16 +121,24 @@ export async function withAudit<T>(
   keys: HmacKeyRing = hmacKeyRing(),
 ): Promise<T> {
   AuditAction.parse(entry.action);
-  const result = await ctx.db.transaction(async (tx) => {
-    const recorder = new AuditRecorder(entry);
-    if (ctx.approval) {
-      await ctx.approval.claim(tx);
-      recorder.detail(ctx.approval.facts);
-    }
-    const result = await write(tx, recorder);
-    await enqueueEntry(tx, ctx, recorder, keys);
-    return result;
-  });
+  let result: T;
+  try {
+    result = await ctx.db.transaction(async (tx) => {
+      const recorder = new AuditRecorder(entry);
+      if (ctx.approval) {
+        await ctx.approval.claim(tx);
+        recorder.detail(ctx.approval.facts);
+      }
+      const result = await write(tx, recorder);
+      // Asked to set what is there already: nothing to keep, nothing to record.
+      if (result instanceof Unchanged) throw new RollBackNoChange(result);
+      await enqueueEntry(tx, ctx, recorder, keys);
+      return result;
+    });
+  } catch (err) {
+    if (err instanceof RollBackNoChange) return err.answer as T;
+    throw err;
+  }
   await chainPending(ctx.db, keys).catch((err: unknown) => {
     log.error(
       { err, action: entry.action },

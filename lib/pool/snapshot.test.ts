@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as fmt from '@/components/pool/format';
+import * as fmt from '@/lib/format';
 import { PrometheusClient, type Sample } from './client';
 import { burnPairs, type BurnWindow } from './burn';
 import { eitherCounter, instantQueries, SCALAR_KEYS } from './promql';

@@ -190,7 +190,7 @@ describe('the audit explorer', () => {
       Object.keys(await refusal({ action: 'org.explode', outcome: 'maybe', context: 'x' })).sort(),
     ).toEqual(['action', 'context', 'outcome']);
     expect(await refusal({ from: 'yesterday' })).toEqual({
-      from: 'From must be a date and time such as 2026-11-23T15:20.',
+      from: 'Enter a date and time in UTC, such as 2026-11-23 15:20.',
     });
     expect(await refusal({ from: '2026-05-01T00:00', to: '2026-04-01T00:00' })).toEqual({
       to: 'To must be after From.',

@@ -474,6 +474,7 @@ async function readOrgDetail(db: Tx, orgId: string) {
         action: auditLog.action,
         actorEmail: auditLog.actorEmail,
         outcome: auditLog.outcome,
+        diff: auditLog.diff,
       })
       .from(auditLog)
       .where(eq(auditLog.orgId, orgId))

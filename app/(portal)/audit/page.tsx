@@ -5,7 +5,8 @@ import { BrokenHeadAlert } from '@/components/audit-chain/broken-head-alert';
 import { AuditPager } from '@/components/audit/pager';
 import { AuditSearchForm } from '@/components/audit/search-form';
 import { Alert } from '@/components/ui/alert';
-import { searchParamsOf } from '@/lib/audit/filter';
+import { SEARCH_KEYS, searchParamsOf } from '@/lib/audit/filter';
+import { fieldLabel } from '@/lib/field-labels';
 import { requireStaffPage } from '@/lib/auth/current';
 import { can } from '@/lib/auth/permissions';
 import { ValidationError } from '@/lib/errors';
@@ -33,6 +34,9 @@ export default async function AuditPage({
   // The search as the form, the page links and the export carry it on: the filters, never a cursor.
   const search = searchParamsOf(params);
   const invalid = result instanceof ValidationError;
+  const elsewhere = invalid
+    ? Object.entries(result.fields).filter(([key]) => !(SEARCH_KEYS as readonly string[]).includes(key))
+    : [];
   return (
     <section className="space-y-4">
       <div className="flex flex-wrap items-baseline justify-between gap-3">
@@ -59,7 +63,13 @@ export default async function AuditPage({
       </p>
       <AuditSearchForm values={search} errors={invalid ? result.fields : {}} staffEmails={emails} />
       {invalid ? (
-        <Alert tone="error">The filter is not valid: {result.message}</Alert>
+        // A search field's error is next to it (the search form), so the alert only says where to look;
+        // others (a broken page link) are said here.
+        <Alert tone="error">
+          {elsewhere.length === 0
+            ? `The filter is not valid: correct the field${Object.keys(result.fields).length === 1 ? '' : 's'} marked above.`
+            : `The filter is not valid. ${elsewhere.map(([key, m]) => `${fieldLabel(key)}: ${m}`).join(' ')}`}
+        </Alert>
       ) : result.rows.length === 0 ? (
         <EmptyState>No audit entry matches this search.</EmptyState>
       ) : (

@@ -128,15 +128,15 @@ describe('acting contexts', () => {
       err(startActing(ctx, { orgId: orgA, reason: 'A good long reason', ticketRef: 'SUP-1', ...input }));
     expect(await bad({ reason: 'short' })).toMatchObject({
       status: 400,
-      message: expect.stringMatching(/^reason: /),
+      message: expect.stringMatching(/^Reason: /),
     });
     expect(await bad({ ticketRef: 'see slack' })).toMatchObject({
       status: 400,
-      message: expect.stringMatching(/^ticketRef: /),
+      message: expect.stringMatching(/^Ticket reference: /),
     });
     expect(await bad({ durationMinutes: 61 })).toMatchObject({
       status: 400,
-      message: expect.stringMatching(/^durationMinutes: At most 60/),
+      message: expect.stringMatching(/^Duration: At most 60/),
     });
     expect(await bad({ orgId: crypto.randomUUID() })).toMatchObject({ status: 404 });
   });

@@ -18,7 +18,10 @@ function StartInput() {
       .trim()
       .regex(
         new RegExp(c.ACTING_TICKET_PATTERN),
-        `Give the ticket reference, in the form ${c.ACTING_TICKET_PATTERN}.`,
+        // People read this: an example of a reference, never the regular expression itself.
+        new RegExp(c.ACTING_TICKET_PATTERN).test(c.ACTING_TICKET_EXAMPLE)
+          ? `Give the ticket reference as your ticket system writes it, such as ${c.ACTING_TICKET_EXAMPLE}.`
+          : 'Give the ticket reference as your ticket system writes it.',
       ),
     durationMinutes: z.coerce
       .number()

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db, Tx } from '@/db/client';
 import { approvalRequests, organizations, staffUsers } from '@/db/schema';
 import { DUAL_CONTROLLED_VERBS } from '@/lib/approvals/verbs';
-import { type AuditCtx, withAudit } from '@/lib/audit';
+import { type AuditCtx, Unchanged, withAudit } from '@/lib/audit';
 import { type Permission, requirePermission } from '@/lib/auth/permissions';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { config } from '@/lib/config';
@@ -138,7 +138,10 @@ async function execute(
     },
   };
   try {
-    return await verb({ ...ctx, approval }, request.input);
+    const result = await verb({ ...ctx, approval }, request.input);
+    // What it asks for is there already: the write rolled back with its claim, and the request ends.
+    if (result instanceof Unchanged) await fail(ctx, request, result.message);
+    return result;
   } catch (err) {
     // The write itself was refused for what it would do now (a stale version, a state that moved on): the
     // request ends, and must be made again. A refusal of the approver (permission, acting context, step-up)

@@ -26,7 +26,7 @@ const ROTATE_LOCK = 0x4155_444b; // "AUDK": one key rotation at a time
 export const RotateInput = z.object({
   /** A key the operator staged in the secret. Omitted: embedded mode generates one. */
   keyId: text()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a key id is 1-64 characters of A-Z a-z 0-9 _ . -')
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'A key id is 1 to 64 letters, digits, dots, dashes or underscores.')
     .optional(),
 });
 

@@ -1,7 +1,7 @@
 import { count, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { enterpriseEntitlements, outposts } from '@/db/schema';
-import { withAudit } from '@/lib/audit';
+import { sameValues, unchanged, withAudit } from '@/lib/audit';
 import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
@@ -17,7 +17,7 @@ const Input = z.object({
   ssoEnabled: z.boolean('Say whether SSO is enabled.'),
   scimEnabled: z.boolean('Say whether SCIM is enabled.'),
   siemConnectors: z
-    .array(z.enum(SIEM_CONNECTORS, `SIEM connectors are ${SIEM_CONNECTORS.join(', ')}.`))
+    .array(z.enum(SIEM_CONNECTORS, 'Choose SIEM connectors from the list.'))
     .refine((c) => new Set(c).size === c.length, 'List each connector once.'),
   auditRetentionDays: z
     .int('Enter a whole number of days.')
@@ -40,6 +40,7 @@ function values(row: typeof enterpriseEntitlements.$inferSelect | undefined) {
   return rest;
 }
 
+/** Sets an enterprise organisation's entitlements (acting context). Other tiers may hold none: 409. */
 type Entitlements = ReturnType<typeof values>;
 
 /** Takes something away: a feature switched off, a connector dropped, or an allowance lowered. */
@@ -55,10 +56,6 @@ export function removesEntitlement(before: Entitlements, after: Entitlements): b
   );
 }
 
-/**
- * Sets an enterprise organisation's entitlements (acting context). Other tiers may hold none: 409. Taking
- * one away needs a second person (lib/approvals).
- */
 export const setEntitlements = dualControlled('org.entitlements', async (ctx: StaffCtx, raw: unknown) => {
   requirePermission(ctx, 'orgs.entitlements.write');
   const input = parseInput(Input, raw);
@@ -84,6 +81,12 @@ export const setEntitlements = dualControlled('org.entitlements', async (ctx: St
         .where(eq(enterpriseEntitlements.orgId, orgId))
         .for('update');
       checkVersion(current, version, 'these entitlements');
+      if (
+        current &&
+        sameValues(values(current), values({ orgId, version: current.version, ...entitlements }))
+      ) {
+        return unchanged('these are the organisation’s entitlements already.');
+      }
       const [existing] = await tx.select({ n: count() }).from(outposts).where(eq(outposts.orgId, orgId));
       if (entitlements.maxOutposts < existing!.n) {
         throw new ValidationError({

@@ -1,13 +1,13 @@
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { orgMfaPolicy, planTiers } from '@/db/schema';
-import { withAudit } from '@/lib/audit';
+import { sameValues, unchanged, withAudit } from '@/lib/audit';
 import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { NotFoundError, parseInput, ValidationError } from '@/lib/errors';
-import { MFA_METHODS, type MfaMethod } from '@/lib/plans';
+import { MFA_METHOD_LABELS, MFA_METHODS, type MfaMethod } from '@/lib/plans';
 import { orgConfig } from '@/lib/queries/org-config';
 import { checkVersion, notifyOrgChanged } from './common';
 import { text } from '@/lib/text';
@@ -18,7 +18,7 @@ const Input = z.object({
   useTierDefault: z.boolean().default(false),
   required: z.boolean('Say whether MFA is required.').optional(),
   methods: z
-    .array(z.enum(MFA_METHODS, 'Methods are fido2, totp and sms.'))
+    .array(z.enum(MFA_METHODS, `Choose from ${Object.values(MFA_METHOD_LABELS).join(', ')}.`))
     .min(1, 'Allow at least one method.')
     .refine((m) => new Set(m).size === m.length, 'List each method once.')
     .optional(),
@@ -77,6 +77,16 @@ export const setMfaPolicy = dualControlled('org.mfa_policy', async (ctx: StaffCt
         after = { required: input.required!, methods: input.methods! };
       }
       const beforePolicy = { required: before.mfa_required, methods: before.mfa_allowed_methods };
+      const source = input.useTierDefault ? 'tier' : 'org';
+      // The same policy from the same source: a different order of the methods is no change either.
+      const sorted = (p: Policy) => ({ required: p.required, methods: [...p.methods].sort() });
+      if (source === before.mfa_source && sameValues(sorted(beforePolicy), sorted(after))) {
+        return unchanged(
+          source === 'tier'
+            ? 'the organisation follows its tier’s MFA policy already.'
+            : 'this is the organisation’s MFA policy already.',
+        );
+      }
       const weakening = weakens(beforePolicy, after);
       if (weakening && (input.reason ?? '').length < 10) {
         throw new ValidationError({
@@ -101,10 +111,7 @@ export const setMfaPolicy = dualControlled('org.mfa_policy', async (ctx: StaffCt
           .values({ orgId: input.orgId, required: after.required, allowedMethods: after.methods });
       }
       await notifyOrgChanged(tx, input.orgId);
-      audit.diff(
-        { ...beforePolicy, source: before.mfa_source },
-        { ...after, source: input.useTierDefault ? 'tier' : 'org' },
-      );
+      audit.diff({ ...beforePolicy, source: before.mfa_source }, { ...after, source });
       audit.detail({ weakening, ...(input.reason && { reason: input.reason }) });
       requireSecondPerson(ctx, weakening ? 'mfa_weakening' : 'mfa_policy_change', {
         permission: 'orgs.mfa_policy.write',

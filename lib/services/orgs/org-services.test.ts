@@ -60,7 +60,7 @@ describe('setPlanTier', () => {
     const ctx = await actingFor('admin', org.id);
     expect(await err(setPlanTier(ctx, { orgId: org.id, planTier: 'enterprise', version: 1 }))).toMatchObject({
       status: 400,
-      message: expect.stringMatching(/^planTier: /),
+      message: expect.stringMatching(/^Plan tier: /),
     });
     await setPlanTier(ctx, { orgId: org.id, planTier: 'devpro_saas', version: 1 });
     const stale = await err(setPlanTier(ctx, { orgId: org.id, planTier: 'devfree_saas', version: 1 }));
@@ -131,7 +131,7 @@ describe('setMfaPolicy', () => {
     const before = await auditCount();
     expect(
       await err(setMfaPolicy(ctx, { orgId: org.id, required: true, methods: ['fido2', 'totp'], version: 1 })),
-    ).toMatchObject({ status: 400, message: expect.stringMatching(/^reason: This change weakens/) });
+    ).toMatchObject({ status: 400, message: expect.stringMatching(/^Reason: This change weakens/) });
     expect(await auditCount()).toBe(before);
 
     // A weakening needs a second person (lib/approvals).
@@ -192,12 +192,12 @@ describe('setMfaPolicy', () => {
     const ctx = await actingFor('admin', org.id);
     expect(
       await err(setMfaPolicy(ctx, { orgId: org.id, required: true, methods: [], version: null })),
-    ).toMatchObject({ status: 400, message: expect.stringMatching(/^methods: /) });
+    ).toMatchObject({ status: 400, message: expect.stringMatching(/^MFA methods: /) });
     expect(
       await err(
         setMfaPolicy(ctx, { orgId: org.id, required: true, methods: ['fido2', 'email'], version: null }),
       ),
-    ).toMatchObject({ status: 400, message: expect.stringMatching(/^methods\.1: /) });
+    ).toMatchObject({ status: 400, message: expect.stringMatching(/^MFA methods \(item 2\): /) });
     await setMfaPolicy(ctx, { orgId: org.id, required: true, methods: ['fido2'], version: null });
     expect(
       await err(setMfaPolicy(ctx, { orgId: org.id, required: true, methods: ['fido2'], version: null })),

@@ -1,20 +1,20 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { outposts } from '@/db/schema';
-import { withAudit } from '@/lib/audit';
+import { unchanged, withAudit } from '@/lib/audit';
 import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
-import { ConflictError, NotFoundError, parseInput, ValidationError } from '@/lib/errors';
-import { INFERENCE_MODES } from '@/lib/plans';
+import { ConflictError, NotFoundError, parseInput } from '@/lib/errors';
+import { INFERENCE_MODE_LABELS, INFERENCE_MODES } from '@/lib/plans';
 import { notifyOrgChanged } from './common';
 import { text } from '@/lib/text';
 
 const Input = z.object({
   orgId: z.uuid('Choose an organisation.'),
   outpostId: z.uuid('Choose an Outpost.'),
-  inferenceMode: z.enum(INFERENCE_MODES, 'The mode is gpu or cpu_trial.'),
+  inferenceMode: z.enum(INFERENCE_MODES, `Choose ${Object.values(INFERENCE_MODE_LABELS).join(' or ')}.`),
   reason: text().trim().min(10, 'Say why (at least 10 characters).').max(500),
   version: z.int('Send the version you edited.').min(1),
 });
@@ -52,9 +52,9 @@ export const setOutpostInferenceMode = dualControlled(
           );
         }
         if (outpost.inferenceMode === input.inferenceMode) {
-          throw new ValidationError({
-            inferenceMode: `The Outpost already runs in ${input.inferenceMode} mode.`,
-          });
+          return unchanged(
+            `${outpost.name} already runs in ${INFERENCE_MODE_LABELS[input.inferenceMode]} mode.`,
+          );
         }
         const [after] = await tx
           .update(outposts)

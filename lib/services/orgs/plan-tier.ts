@@ -1,13 +1,13 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { enterpriseEntitlements, organizations } from '@/db/schema';
-import { withAudit } from '@/lib/audit';
+import { unchanged, withAudit } from '@/lib/audit';
 import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { AppError, parseInput } from '@/lib/errors';
-import { ENTERPRISE_TIERS, PLAN_TIERS } from '@/lib/plans';
+import { ENTERPRISE_TIERS, PLAN_TIERS, TIER_LABELS } from '@/lib/plans';
 import { bumpOrgVersion, lockOrg, notifyOrgChanged } from './common';
 
 const Input = z.object({
@@ -38,9 +38,7 @@ export const setPlanTier = dualControlled('org.plan_tier', async (ctx: StaffCtx,
     async (tx, audit) => {
       const org = await lockOrg(tx, input.orgId, input.version);
       if (org.planTier === input.planTier) {
-        throw new AppError(400, 'invalid', `planTier: the organisation is already on ${input.planTier}.`, {
-          fields: { planTier: 'This is the current tier.' },
-        });
+        return unchanged(`${org.name} is already on ${TIER_LABELS[org.planTier]}.`);
       }
       const [entitlements] = await tx
         .select()

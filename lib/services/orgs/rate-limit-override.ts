@@ -9,15 +9,16 @@ import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
 import { ConflictError, NotFoundError, parseInput, ValidationError } from '@/lib/errors';
 import {
-  BLOCK_PERMISSION,
-  blocks,
   LIMIT_KEYS,
   limitSchema,
   overrideMaxDays,
   pickLimits,
+  BLOCK_PERMISSION,
+  blocks,
 } from '@/lib/rate-limits';
 import { checkBlocking, lockOrg, notifyOrgChanged } from './common';
 import { text } from '@/lib/text';
+import { utcMinute } from '@/lib/format';
 
 const Reason = text().trim().min(10, 'Say why (at least 10 characters).').max(500);
 
@@ -28,7 +29,10 @@ const CreateInput = z.object({
   concurrentRequests: limitSchema('concurrentRequests').default(null),
   monthlyRequestQuota: limitSchema('monthlyRequestQuota').default(null),
   confirmBlocked: z.boolean().default(false),
-  expiresAt: z.iso.datetime({ offset: true, error: 'Choose when the override expires.' }),
+  expiresAt: z.iso.datetime({
+    offset: true,
+    error: 'Enter when the override expires, in UTC, such as 2026-11-23 15:20.',
+  }),
   reason: Reason,
   /**
    * The override in force that the editor saw, or null. A new override replaces it; when another one
@@ -86,7 +90,7 @@ export const createRateLimitOverride = dualControlled(
     if (LIMIT_KEYS.every((k) => limits[k] === null)) fields.limits = 'Set at least one limit to override.';
     if (expiresAt <= now) fields.expiresAt = 'The expiry must be in the future.';
     if (expiresAt > latest) {
-      fields.expiresAt = `An override by your role lasts at most ${maxDays} days: choose ${latest.toISOString()} or earlier.`;
+      fields.expiresAt = `An override by your role lasts at most ${maxDays} days: choose ${utcMinute(latest)} or earlier.`;
     }
     if (Object.keys(fields).length > 0) throw new ValidationError(fields);
     checkBlocking(ctx, limits, input.confirmBlocked);

@@ -1,13 +1,13 @@
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { rateLimits } from '@/db/schema';
-import { withAudit } from '@/lib/audit';
+import { sameValues, unchanged, withAudit } from '@/lib/audit';
 import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
 import { parseInput } from '@/lib/errors';
-import { BLOCK_PERMISSION, blocks, limitSchema, pickLimits } from '@/lib/rate-limits';
+import { limitSchema, pickLimits, BLOCK_PERMISSION, blocks } from '@/lib/rate-limits';
 import { checkBlocking, checkVersion, lockOrg, notifyOrgChanged } from './common';
 
 const Input = z.object({
@@ -47,6 +47,9 @@ export const setRateLimits = dualControlled('org.rate_limits', async (ctx: Staff
         .where(eq(rateLimits.orgId, input.orgId))
         .for('update');
       checkVersion(current, input.version, 'these rate limits');
+      if (sameValues(pickLimits(current), limits)) {
+        return unchanged('these are the organisation’s rate limits already.');
+      }
       const [after] = current
         ? await tx
             .update(rateLimits)

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { organizations } from '@/db/schema';
-import { withAudit } from '@/lib/audit';
+import { unchanged, withAudit } from '@/lib/audit';
 import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
@@ -19,7 +19,7 @@ const Input = z.object({
 
 /**
  * The kill switch: suspends an organisation, with the reason the gateway and the portal show, or resumes
- * it (superadmin, acting context, step-up, and a second person: lib/approvals).
+ * it (superadmin, acting context, step-up).
  */
 export const setSuspended = dualControlled('org.suspension', async (ctx: StaffCtx, raw: unknown) => {
   requirePermission(ctx, 'orgs.suspend');
@@ -37,8 +37,12 @@ export const setSuspended = dualControlled('org.suspension', async (ctx: StaffCt
     async (tx, audit) => {
       const org = await lockOrg(tx, input.orgId, input.version);
       if ((org.status === 'suspended') === input.suspended) {
+        // Resuming an active organisation, or suspending a suspended one for the reason it has: no-ops.
+        if (!input.suspended || org.suspendedReason === input.reason) {
+          return unchanged(`${org.name} is already ${input.suspended ? 'suspended' : 'active'}.`);
+        }
         throw new ValidationError({
-          suspended: `The organisation is already ${input.suspended ? 'suspended' : 'active'}.`,
+          suspended: `The organisation is already suspended, for another reason. Resume it first to suspend it for this one.`,
         });
       }
       await tx

@@ -64,15 +64,15 @@ describe('setPlanDefaults', () => {
     const t = await tier('team_saas');
     expect(await err(setPlanDefaults(admin, input(t, { tier: 'platinum' })))).toMatchObject({
       status: 400,
-      message: expect.stringMatching(/^tier: /),
+      message: expect.stringMatching(/^Tier: /),
     });
     expect(await err(setPlanDefaults(admin, input(t, { requestsPerMinute: 0 })))).toMatchObject({
       status: 400,
-      message: expect.stringMatching(/^requestsPerMinute: /),
+      message: expect.stringMatching(/^Requests per minute: /),
     });
     expect(await err(setPlanDefaults(admin, input(t, { mfaAllowedMethods: [] })))).toMatchObject({
       status: 400,
-      message: expect.stringMatching(/^mfaAllowedMethods: /),
+      message: expect.stringMatching(/^Allowed MFA methods: /),
     });
     const stale = { ...admin, authTime: new Date(Date.now() - 3600_000), stepUpAt: null };
     expect(await err(setPlanDefaults(stale, input(t)))).toMatchObject({ code: 'step_up_required' });

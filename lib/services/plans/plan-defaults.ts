@@ -1,13 +1,14 @@
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { planTiers } from '@/db/schema';
-import { withAudit } from '@/lib/audit';
+import { sameValues, unchanged, withAudit } from '@/lib/audit';
 import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { weakens } from '@/lib/services/orgs/mfa-policy';
 import { requirePermission } from '@/lib/auth/permissions';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { ConflictError, parseInput } from '@/lib/errors';
-import { MFA_METHODS, PLAN_TIERS } from '@/lib/plans';
+import { num } from '@/lib/format';
+import { MFA_METHOD_LABELS, MFA_METHODS, PLAN_TIERS } from '@/lib/plans';
 import { LIMIT_MAX } from '@/lib/rate-limits';
 import { text } from '@/lib/text';
 
@@ -15,7 +16,7 @@ const positive = (max: number) =>
   z
     .int('Enter a whole number.')
     .min(1, 'A tier default must be at least 1.')
-    .max(max, `At most ${max.toLocaleString('en')}.`);
+    .max(max, `At most ${num(max)}.`);
 
 const Input = z.object({
   tier: z.enum(PLAN_TIERS, 'Choose one of the five plan tiers.'),
@@ -26,7 +27,7 @@ const Input = z.object({
   concurrentRequests: positive(LIMIT_MAX.concurrentRequests),
   mfaRequired: z.boolean(),
   mfaAllowedMethods: z
-    .array(z.enum(MFA_METHODS, 'Methods are fido2, totp and sms.'))
+    .array(z.enum(MFA_METHODS, `Choose from ${Object.values(MFA_METHOD_LABELS).join(', ')}.`))
     .min(1, 'Allow at least one method.')
     .refine((m) => new Set(m).size === m.length, 'List each method once.'),
   version: z.int('Send the version you edited.').min(1),
@@ -53,6 +54,11 @@ export const setPlanDefaults = dualControlled('plan.defaults', async (ctx: Staff
         );
       }
       const { tier: _tier, version: _version, ...values } = input;
+      const current = Object.fromEntries(
+        Object.keys(values).map((k) => [k, before![k as keyof typeof values]]),
+      );
+      if (sameValues(current, values))
+        return unchanged(`these are the ${before!.label} tier’s defaults already.`);
       const [after] = await tx
         .update(planTiers)
         .set({ ...values, version: sql`${planTiers.version} + 1` })

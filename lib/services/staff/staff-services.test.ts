@@ -82,11 +82,11 @@ describe('invitations', () => {
     const admin = await staffWithSession(database.db, 'superadmin');
     expect(await errorOf(inviteDirect(admin, { email: 'not-an-email', role: 'support' }))).toMatchObject({
       status: 400,
-      message: expect.stringMatching(/^email: /),
+      message: expect.stringMatching(/^E-mail: /),
     });
     expect(await errorOf(inviteDirect(admin, { email: 'a@arbitex.ai', role: 'owner' }))).toMatchObject({
       status: 400,
-      message: expect.stringMatching(/^role: /),
+      message: expect.stringMatching(/^Role: /),
     });
     expect(
       await errorOf(inviteDirect(admin, { email: admin.email.toUpperCase(), role: 'support' })),
@@ -176,7 +176,7 @@ describe('invitation safeguards', () => {
     }
     expect(await errorOf(revokeInvite(admin, { inviteId: 'nope' }))).toMatchObject({
       status: 400,
-      message: expect.stringMatching(/^inviteId: /),
+      message: expect.stringMatching(/^Invitation: /),
     });
     expect(await auditCount()).toBe(before);
   });
@@ -370,7 +370,7 @@ describe('security keys', () => {
     const superadmin = await staffWithSession(database.db, 'superadmin');
     expect(await errorOf(unlockKey(superadmin, { credentialId: key!.id, reason: 'short' }))).toMatchObject({
       status: 400,
-      message: expect.stringMatching(/^reason: /),
+      message: expect.stringMatching(/^Reason: /),
     });
     await unlockKey(superadmin, {
       credentialId: key!.id,

@@ -12,12 +12,14 @@ import { OverrideForm, RateLimitsForm, RevokeOverrideButton } from '@/components
 import { RateLimitTable } from '@/components/orgs/rate-limit-table';
 import { SuspensionForm } from '@/components/orgs/suspension-form';
 import { lastTwelveMonths, UsageChart } from '@/components/orgs/usage-chart';
-import { can, type Permission, rolesWith } from '@/lib/auth/permissions';
+import { can, type Permission, PLATFORM_SCOPES, rolesWith, SCOPE_PERMISSION } from '@/lib/auth/permissions';
 import { requireStaffPage } from '@/lib/auth/current';
 import { config } from '@/lib/config';
 import { NotFoundError } from '@/lib/errors';
-import { utc } from '@/lib/format';
-import { ENTERPRISE_TIERS, RETENTION_DAYS, TIER_LABELS } from '@/lib/plans';
+import { ShortId } from '@/components/ui/short-id';
+import { diffSummary } from '@/lib/audit/summary';
+import { num, utc, utcMinute } from '@/lib/format';
+import { describeMfa, ENTERPRISE_TIERS, RETENTION_DAYS, TIER_LABELS } from '@/lib/plans';
 import type { Source } from '@/lib/queries/org-config';
 import { pendingForOrg } from '@/lib/queries/approvals';
 import { orgDetail } from '@/lib/queries/orgs';
@@ -25,6 +27,7 @@ import {
   BLOCK_PERMISSION,
   LIMIT_COLUMNS,
   LIMIT_KEYS,
+  LIMIT_LABELS,
   type LimitKey,
   overrideMaxDays,
   pickLimits,
@@ -32,6 +35,9 @@ import {
 import { EmptyState } from '@/components/ui/empty-state';
 
 export const metadata: Metadata = { title: 'Organisation' };
+
+/** A section's anchor: its own id, apart from the ids of the form fields inside it (`plan-tier`…). */
+const anchor = (id: string) => `${id}-section`;
 
 /**
  * One concern of the organisation, saying who may edit it: the roles with `permission` (and, for a second
@@ -42,6 +48,8 @@ function Section(props: {
   title: string;
   permission?: Permission;
   also?: { what: string; permission: Permission };
+  /** The danger zone: a red frame around the writes that block the organisation. */
+  danger?: boolean;
   /** Requests waiting for a second person that would change this section. */
   pending?: PendingRequest[];
   children: ReactNode;
@@ -49,11 +57,12 @@ function Section(props: {
   const who = (p: Permission) => rolesWith(p).join(', ');
   return (
     <section
+      id={anchor(props.id)}
       aria-labelledby={`section-${props.id}`}
-      className="rounded-lg border border-slate-200 bg-white p-4"
+      className={`scroll-mt-4 rounded-lg border bg-white p-4 ${props.danger ? 'border-2 border-red-300' : 'border-slate-200'}`}
     >
       <div className="mb-3 flex items-baseline justify-between gap-4">
-        <h2 id={`section-${props.id}`} className="font-semibold">
+        <h2 id={`section-${props.id}`} className={`font-semibold ${props.danger ? 'text-red-800' : ''}`}>
           {props.title}
         </h2>
         <p className="text-xs text-slate-500">
@@ -90,6 +99,24 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
   const c = config();
   const actingHere = ctx.acting?.orgId === org.id;
   const canWrite = (p: Permission) => actingHere && can(ctx.role, p);
+  // The scopes this role may mint, as the permission matrix says; the service checks the same.
+  const scopes = PLATFORM_SCOPES.filter(
+    (scope) => can(ctx.role, 'platform_token.mint') && can(ctx.role, SCOPE_PERMISSION[scope]),
+  );
+  const orgName = { name: org.name, slug: org.slug };
+  const sections: Array<[string, string]> = [
+    ['acting', 'Acting tools'],
+    ['plan-tier', 'Plan tier'],
+    ['mfa-policy', 'MFA policy'],
+    ['rate-limits', 'Rate limits'],
+    ...(ENTERPRISE_TIERS.has(org.planTier) ? [['entitlements', 'Entitlements'] as [string, string]] : []),
+    ...(showOutposts ? [['outposts', 'Outposts'] as [string, string]] : []),
+    ['usage', 'Usage'],
+    ['notes', 'Support notes'],
+    ['audit', 'Audit'],
+    ['danger-zone', 'Danger zone'],
+  ];
+  const explorer = `/audit?${new URLSearchParams({ org: org.id })}`;
   return (
     <div className="space-y-6">
       {org.status === 'suspended' && (
@@ -97,29 +124,112 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
           Suspended: {org.suspendedReason ?? 'no reason recorded'}
         </div>
       )}
-      <div>
-        <h1 className="text-2xl font-semibold">{org.name}</h1>
-        <p className="text-sm text-slate-600">
-          <span className="font-mono">{org.slug}</span> · {TIER_LABELS[org.planTier]} · {org.status}
-        </p>
-      </div>
-      {actingHere ? (
-        <OrgActions
-          orgId={org.id}
-          portalUrl={c.PORTAL_URL}
-          canNote={can(ctx.role, 'orgs.support_note.write')}
-          canMint={can(ctx.role, 'platform_token.mint')}
-        />
-      ) : (
-        can(ctx.role, 'acting.start') && (
+      <header className="space-y-3">
+        <div>
+          <h1 className="text-2xl font-semibold">{org.name}</h1>
+          <p className="text-sm text-slate-600">
+            <span className="font-mono">{org.slug}</span> · {TIER_LABELS[org.planTier]} · {org.status}
+          </p>
+        </div>
+        <dl
+          aria-label="Summary"
+          data-testid="org-summary"
+          className="grid grid-cols-2 gap-x-6 gap-y-2 rounded-lg border border-slate-200 bg-white p-4 text-sm sm:grid-cols-4"
+        >
+          <div>
+            <dt className="text-xs text-slate-500">Status</dt>
+            <dd className={org.status === 'suspended' ? 'font-semibold text-red-800' : 'font-medium'}>
+              {org.status === 'suspended' ? 'Suspended' : 'Active'}
+            </dd>
+          </div>
+          <div>
+            <dt className="text-xs text-slate-500">Plan tier</dt>
+            <dd className="font-medium">{TIER_LABELS[org.planTier]}</dd>
+          </div>
+          <div>
+            <dt className="text-xs text-slate-500">Organisation id</dt>
+            <dd>
+              <ShortId id={org.id} label="organisation id" />
+            </dd>
+          </div>
+          <div>
+            <dt className="text-xs text-slate-500">Your acting context</dt>
+            <dd data-testid="summary-acting">
+              {actingHere ? (
+                <>Open until {utcMinute(ctx.acting!.expiresAt)}</>
+              ) : ctx.openActing ? (
+                <>For another organisation ({ctx.openActing.orgName})</>
+              ) : (
+                <>None open</>
+              )}
+            </dd>
+          </div>
+          {LIMIT_KEYS.map((k) => (
+            <div key={k}>
+              <dt className="text-xs text-slate-500">{LIMIT_LABELS[k]}</dt>
+              <dd className="tabular-nums" data-testid={`summary-${k}`}>
+                {num(effective[k].value)}
+                {effective[k].source !== 'tier' && (
+                  <span className="text-xs text-slate-500">
+                    {' '}
+                    ({effective[k].source === 'org' ? 'own value' : 'override'})
+                  </span>
+                )}
+              </dd>
+            </div>
+          ))}
+          <div className="col-span-2">
+            <dt className="text-xs text-slate-500">MFA</dt>
+            <dd>
+              {describeMfa(detail.config.mfa_required, detail.config.mfa_allowed_methods)}
+              {detail.config.mfa_source === 'org' && (
+                <span className="text-xs text-slate-500"> (own policy)</span>
+              )}
+            </dd>
+          </div>
+        </dl>
+        <nav aria-label="Sections of this page" className="flex flex-wrap gap-x-4 gap-y-1 text-sm">
+          {sections.map(([id, label]) => (
+            <a
+              key={id}
+              href={`#${anchor(id)}`}
+              className={
+                id === 'danger-zone' ? 'text-red-800 hover:underline' : 'text-sky-700 hover:underline'
+              }
+            >
+              {label}
+            </a>
+          ))}
+        </nav>
+      </header>
+      <section
+        id={anchor('acting')}
+        aria-labelledby="section-acting"
+        className="scroll-mt-4 rounded-lg border border-slate-200 bg-white p-4"
+      >
+        <h2 id="section-acting" className="mb-3 font-semibold">
+          Acting tools
+        </h2>
+        {actingHere ? (
+          <OrgActions
+            orgId={org.id}
+            portalUrl={c.PORTAL_URL}
+            canNote={can(ctx.role, 'orgs.support_note.write')}
+            scopes={scopes}
+          />
+        ) : can(ctx.role, 'acting.start') ? (
           <ActForForm
             orgId={org.id}
             orgName={org.name}
             defaultMinutes={c.ACTING_DEFAULT_MINUTES}
             maxMinutes={c.ACTING_MAX_MINUTES}
           />
-        )
-      )}
+        ) : (
+          <p className="text-sm text-slate-600">
+            Your role ({ctx.role}) does not act for organisations: this page is read-only for you.
+          </p>
+        )}
+      </section>
       <Section
         id="plan-tier"
         title="Plan tier"
@@ -193,6 +303,7 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
             {canWrite('orgs.rate_limits.write') && (
               <RateLimitsForm
                 orgId={org.id}
+                org={orgName}
                 limits={detail.limits && pickLimits(detail.limits)}
                 tierDefaults={tierLimits}
                 version={detail.limits?.version ?? null}
@@ -202,6 +313,7 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
             {canWrite('orgs.rate_limits.override') && (
               <OverrideForm
                 orgId={org.id}
+                org={orgName}
                 maxDays={overrideMaxDays(ctx.role)}
                 mayBlock={can(ctx.role, BLOCK_PERMISSION)}
                 active={
@@ -250,30 +362,14 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
           />
         </Section>
       )}
-      <Section
-        id="kill-switch"
-        title="Kill switch"
-        permission="orgs.suspend"
-        pending={pending('org.suspension')}
-      >
-        <p className="mb-3 text-sm">
-          Status: <span className="font-medium">{org.status}</span>
-          {org.status === 'suspended' && ` (${org.suspendedReason ?? 'no reason recorded'})`}. A suspended
-          organisation’s requests are refused by the gateway.
-        </p>
-        {canWrite('orgs.suspend') && (
-          <SuspensionForm
-            orgId={org.id}
-            orgName={org.name}
-            suspended={org.status === 'suspended'}
-            version={org.version}
-          />
-        )}
-      </Section>
       <Section id="usage" title="Usage and billing">
         <UsageChart months={lastTwelveMonths(detail.usage)} quota={detail.config.monthly_request_quota} />
       </Section>
-      <section aria-labelledby="section-notes" className="rounded-lg border border-slate-200 bg-white p-4">
+      <section
+        id={anchor('notes')}
+        aria-labelledby="section-notes"
+        className="scroll-mt-4 rounded-lg border border-slate-200 bg-white p-4"
+      >
         <h2 id="section-notes" className="mb-2 font-semibold">
           Support notes
         </h2>
@@ -285,31 +381,73 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
               <li key={n.id} className="rounded border border-slate-200 p-2">
                 <p>{n.body}</p>
                 <p className="text-xs text-slate-500">
-                  {n.author} · {n.createdAt.toISOString().replace('T', ' ').slice(0, 16)} UTC
+                  {n.author} · {utcMinute(n.createdAt)}
                 </p>
               </li>
             ))}
           </ul>
         )}
       </section>
-      <section aria-labelledby="section-audit" className="rounded-lg border border-slate-200 bg-white p-4">
-        <h2 id="section-audit" className="mb-2 font-semibold">
-          Audit
-        </h2>
+      <section
+        id={anchor('audit')}
+        aria-labelledby="section-audit"
+        className="scroll-mt-4 rounded-lg border border-slate-200 bg-white p-4"
+      >
+        <div className="mb-2 flex items-baseline justify-between gap-4">
+          <h2 id="section-audit" className="font-semibold">
+            Audit
+          </h2>
+          <a href={explorer} className="text-sm text-sky-700 hover:underline">
+            All entries for {org.name} in the audit explorer
+          </a>
+        </div>
         <table className="w-full border-collapse text-left text-sm">
+          <caption className="sr-only">The organisation’s latest audit entries, newest first</caption>
           <thead className="border-b border-slate-200 text-slate-500">
             <tr>
-              <th className="py-1 pr-3 font-medium">Time (UTC)</th>
-              <th className="py-1 pr-3 font-medium">Action</th>
-              <th className="py-1 pr-3 font-medium">Staff</th>
-              <th className="py-1 font-medium">Outcome</th>
+              <th scope="col" className="py-1 pr-3 font-medium">
+                Entry
+              </th>
+              <th scope="col" className="py-1 pr-3 font-medium">
+                Time (UTC)
+              </th>
+              <th scope="col" className="py-1 pr-3 font-medium">
+                Action
+              </th>
+              <th scope="col" className="py-1 pr-3 font-medium">
+                Change
+              </th>
+              <th scope="col" className="py-1 pr-3 font-medium">
+                Staff
+              </th>
+              <th scope="col" className="py-1 font-medium">
+                Outcome
+              </th>
             </tr>
           </thead>
           <tbody>
             {audit.map((e) => (
-              <tr key={e.seq} className="border-b border-slate-100" data-action={e.action}>
-                <td className="py-1 pr-3">{e.occurredAt.toISOString().replace('T', ' ').slice(0, 19)}</td>
-                <td className="py-1 pr-3 font-mono text-xs">{e.action}</td>
+              <tr key={e.seq} className="border-b border-slate-100 align-top" data-action={e.action}>
+                <td className="py-1 pr-3 font-mono text-xs">
+                  <a
+                    href={`/audit/${e.seq}`}
+                    className="text-sky-700 hover:underline"
+                    aria-label={`Entry ${e.seq}`}
+                  >
+                    {e.seq}
+                  </a>
+                </td>
+                <td className="py-1 pr-3 whitespace-nowrap">{utc(e.occurredAt)}</td>
+                <td className="py-1 pr-3 font-mono text-xs">
+                  <a
+                    href={`/audit?${new URLSearchParams({ org: org.id, action: e.action })}`}
+                    className="text-sky-700 hover:underline"
+                    title={`Every ${e.action} entry of ${org.name}`}
+                  >
+                    {e.action}
+                  </a>
+                </td>
+                <td className="py-1 pr-3 font-mono text-xs">{diffSummary(e.diff) || '—'}</td>
                 <td className="py-1 pr-3">{e.actorEmail}</td>
                 <td className="py-1">{e.outcome}</td>
               </tr>
@@ -317,6 +455,36 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
           </tbody>
         </table>
       </section>
+      <Section
+        id="danger-zone"
+        title="Danger zone"
+        permission="orgs.suspend"
+        danger
+        pending={pending('org.suspension')}
+      >
+        <h3 className="text-sm font-semibold">Kill switch</h3>
+        <p className="mb-3 text-sm" data-testid="kill-switch-status">
+          Status: <span className="font-medium">{org.status}</span>
+          {org.status === 'suspended' && ` (${org.suspendedReason ?? 'no reason recorded'})`}. A suspended
+          organisation’s requests are refused by the gateway. Limits of 0 block it the same way; they are set
+          under Rate limits, with the same fresh key touch.
+        </p>
+        {canWrite('orgs.suspend') ? (
+          <SuspensionForm
+            orgId={org.id}
+            orgName={org.name}
+            orgSlug={org.slug}
+            suspended={org.status === 'suspended'}
+            version={org.version}
+          />
+        ) : (
+          <p className="text-sm text-slate-600">
+            {can(ctx.role, 'orgs.suspend')
+              ? 'Start acting for this organisation to use the kill switch.'
+              : `Only ${rolesWith('orgs.suspend').join(', ')} may use the kill switch.`}
+          </p>
+        )}
+      </Section>
     </div>
   );
 }

@@ -41,7 +41,12 @@ export default async function StaffMemberPage({ params }: { params: Promise<{ id
         </p>
       </div>
       {manage ? (
-        <StaffAdmin staff={detail.staff} sessions={sessions} self={detail.staff.id === ctx.staffId} />
+        <StaffAdmin
+          staff={detail.staff}
+          sessions={sessions}
+          self={detail.staff.id === ctx.staffId}
+          currentSessionId={ctx.sessionId}
+        />
       ) : null}
       <div>
         <h2 className="mb-2 font-semibold">Security keys</h2>
