@@ -11,11 +11,14 @@ export const REQUESTED = /^Nothing is changed yet: this needs a second person\. 
 
 /**
  * Opens `path` on the staff member's page, signing in again with the page's key when its session idled
- * out meanwhile (the e2e idle timeout is short, and an approver waits while the requester works).
+ * out meanwhile (the e2e idle timeout is short, and an approver waits while the requester works). True when
+ * it signed in again, which is a fresh key check.
  */
-export async function visit(page: Page, path: string) {
+export async function visit(page: Page, path: string): Promise<boolean> {
   await page.goto(path);
-  if (new URL(page.url()).pathname === '/login') await signIn(page, { next: path });
+  if (new URL(page.url()).pathname !== '/login') return false;
+  await signIn(page, { next: path });
+  return true;
 }
 
 /** The pending request a section of the organisation page shows (`[data-pending-request]`): its id. */
