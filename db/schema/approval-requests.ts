@@ -39,7 +39,9 @@ export const approvalRequests = pgTable(
     reviewedAt: timestamp('reviewed_at', { withTimezone: true }),
   },
   (t) => [
-    index('approval_requests_pending_idx').on(t.expiresAt).where(sql`${t.status} = 'pending'`),
+    index('approval_requests_pending_idx')
+      .on(t.expiresAt)
+      .where(sql`${t.status} = 'pending'`),
     index('approval_requests_requested_at_idx').on(t.requestedAt),
   ],
 );
