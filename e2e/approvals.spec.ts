@@ -17,7 +17,7 @@ import {
 import { expect, test } from './fixtures';
 import { openOrg, startActing, stopActing, withStepUp } from './orgs';
 import { STEP_UP_MAX_AGE_S } from './settings';
-import { asSuperadmin, newStaffMember, origin, signIn } from './staff';
+import { asSuperadmin, enrol, newStaffBrowser, newStaffMember, origin, signIn, uniqueEmail } from './staff';
 
 const section = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
 
@@ -290,4 +290,55 @@ test('refusals: no approving one’s own request, a step-up before approving, a 
   );
   await stopActing(a);
   await admin.close();
+});
+
+test('an admin invitation waits for a second superadmin, whose approval shows the one-time link; the invitee enrols with it', async ({
+  page,
+  authenticator,
+  browser,
+  baseURL,
+}) => {
+  test.setTimeout(120_000);
+  const first = await asSuperadmin(page, authenticator);
+  const second = await newStaffMember(browser, page, 'superadmin', { displayName: 'Ivo Invite' });
+  const s = second.page;
+  await signIn(s);
+
+  // The first superadmin invites an admin on /staff: a request, and no link.
+  const email = uniqueEmail('approved-admin');
+  await page.goto('/staff');
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Role').selectOption('admin');
+  await withStepUp(page, () => page.getByRole('button', { name: 'Create invitation' }).click(), REQUESTED);
+  await expect(page.getByTestId('invite-link')).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByRole('row', { name: new RegExp(email) })).toHaveCount(0);
+
+  // The second superadmin approves it on /approvals; the link is shown to them, once, above the list.
+  await s.goto('/approvals');
+  const item = s.locator('li[data-request-id]', { hasText: `Invite ${email} as admin` });
+  await expect(item).toHaveCount(1);
+  const id = (await item.getAttribute('data-request-id'))!;
+  await approve(s, id);
+  await expect(
+    s.getByText(`Approved and applied: Invite ${email} as admin.`, { exact: false }),
+  ).toBeVisible();
+  const shown = s.getByTestId('invite-link');
+  await expect(shown).toHaveText(/\/enroll\/[A-Za-z0-9_-]{43}$/);
+  const link = (await shown.textContent())!;
+  await expectAccessible(s);
+  await s.reload();
+  await expect(s.getByTestId('invite-link')).toHaveCount(0);
+
+  // The invitation is the approver's, naming the requester; the invitee enrols as admin with the link.
+  await s.goto('/audit?action=staff.invited');
+  const entry = s.locator('tr[data-action="staff.invited"]', { hasText: email });
+  await expect(entry).toContainText(second.email);
+  await expect(entry).toContainText(`"approval_request_id":"${id}"`);
+  await expect(entry).toContainText(`"requested_by_email":"${first.email}"`);
+  const invitee = await newStaffBrowser(browser, baseURL!);
+  const enrolled = await enrol(invitee.page, link, { displayName: 'Ada Approved', nickname: 'Ada key' });
+  expect(enrolled).toMatchObject({ email, role: 'admin' });
+  await invitee.context.close();
+  await second.close();
 });
