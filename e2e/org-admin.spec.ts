@@ -54,6 +54,9 @@ test('an admin makes the MFA policy require FIDO2, then weakens it with step-up 
   authenticator,
   browser,
 }) => {
+  // A wait past the step-up age, then the approval in a second browser: longer than the default minute on a
+  // loaded two-core machine.
+  test.setTimeout(150_000);
   const org = 'Sterling Vance Capital Markets';
   const first = await asSuperadmin(page, authenticator);
   const admin = await newStaffMember(browser, page, 'admin');
@@ -241,6 +244,9 @@ test('billing moves an organisation to enterprise_outpost, fills in its entitlem
   authenticator,
   browser,
 }) => {
+  // The move back now waits for an approval in a second browser: longer than the default minute on a loaded
+  // two-core machine.
+  test.setTimeout(150_000);
   const org = 'Prairie Farm Mutual Insurance';
   const first = await asSuperadmin(page, authenticator);
   const billing = await newStaffMember(browser, page, 'billing');

@@ -289,6 +289,9 @@ test('a superadmin acting for the organisation switches an Outpost from the pool
   authenticator,
   browser,
 }) => {
+  // The switch now waits for an approval in a second browser: longer than the default minute on a loaded
+  // two-core machine.
+  test.setTimeout(150_000);
   const org = 'National Reserve Trust Bank';
   const first = await asSuperadmin(page, authenticator);
   const member = await newStaffMember(browser, page, 'superadmin', { displayName: 'Pia Pool' });
