@@ -10,7 +10,11 @@ import { apiGet } from '@/components/api';
 export function ApprovalsBadge() {
   const { data } = useQuery({
     queryKey: ['approval-counts'],
-    queryFn: () => apiGet<{ waitingForYou: number; breakGlassUnreviewed: number }>('/api/approvals/count'),
+    // A poll, not a person: it leaves the session's idle deadline alone.
+    queryFn: () =>
+      apiGet<{ waitingForYou: number; breakGlassUnreviewed: number }>('/api/approvals/count', undefined, {
+        background: true,
+      }),
     refetchInterval: 20_000,
   });
   if (!data) return null;

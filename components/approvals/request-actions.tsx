@@ -5,6 +5,7 @@ import { apiPost } from '@/components/api';
 import { Button } from '@/components/ui/button';
 import { Feedback } from '@/components/ui/feedback';
 import { useAction } from '@/components/use-action';
+import { useReportOutcome } from './outcome';
 
 interface May {
   approve: boolean;
@@ -20,16 +21,23 @@ interface May {
  * break-glass someone else executed. The server checks each again.
  */
 export function RequestActions({ id, summary, may }: { id: string; summary: string; may: May }) {
-  const { act, busy, error, message, dialog } = useAction();
+  const { act, busy, error, dialog } = useAction();
   const [open, setOpen] = useState<'reject' | 'breakGlass' | null>(null);
   const [reason, setReason] = useState('');
   const [ticketRef, setTicketRef] = useState('');
-  // An approved invitation's one-time link: shown only now, to the person who applied it.
-  const [link, setLink] = useState<string | null>(null);
+  // Success is reported above the list (OutcomeProvider): the page's refresh takes a decided request out of
+  // the list, and this component with it. An approved invitation's one-time link goes there too.
+  const report = useReportOutcome();
+  const done = (message: string) => () => {
+    report({ message });
+    return message;
+  };
   const applied = (what: string) => (answer: { result?: unknown }) => {
     const url = (answer.result as { url?: unknown } | undefined)?.url;
-    if (typeof url === 'string') setLink(url);
-    return `${what}: ${summary}.${typeof url === 'string' ? ' Send the link below to the invitee over a trusted channel.' : ''}`;
+    const link = typeof url === 'string' ? url : null;
+    const message = `${what}: ${summary}.${link ? ' Send the link below to the invitee over a trusted channel.' : ''}`;
+    report({ message, link });
+    return message;
   };
   const post =
     (verb: string, body: object = {}) =>
@@ -57,7 +65,7 @@ export function RequestActions({ id, summary, may }: { id: string; summary: stri
           <Button
             variant="secondary"
             disabled={busy}
-            onClick={() => act('Withdrawn: nothing was changed.', post('withdraw'))}
+            onClick={() => act(done('Withdrawn: nothing was changed.'), post('withdraw'))}
           >
             Withdraw
           </Button>
@@ -74,7 +82,9 @@ export function RequestActions({ id, summary, may }: { id: string; summary: stri
         {may.review && (
           <Button
             disabled={busy}
-            onClick={() => act('Reviewed: the break-glass is marked as checked by you.', post('review'))}
+            onClick={() =>
+              act(done('Reviewed: the break-glass is marked as checked by you.'), post('review'))
+            }
           >
             Mark break-glass as reviewed
           </Button>
@@ -85,7 +95,8 @@ export function RequestActions({ id, summary, may }: { id: string; summary: stri
           className="space-y-2 rounded-md border border-slate-200 bg-slate-50 p-3"
           onSubmit={(e) => {
             e.preventDefault();
-            if (open === 'reject') void act('Rejected: nothing was changed.', post('reject', { reason }));
+            if (open === 'reject')
+              void act(done('Rejected: nothing was changed.'), post('reject', { reason }));
             else
               void act(
                 applied('Applied under break-glass (another superadmin must review it)'),
@@ -131,15 +142,8 @@ export function RequestActions({ id, summary, may }: { id: string; summary: stri
           </Button>
         </form>
       )}
-      <Feedback error={error} message={message} />
-      {link && (
-        <code
-          data-testid="invite-link"
-          className="block break-all rounded bg-slate-100 p-2 font-mono text-xs"
-        >
-          {link}
-        </code>
-      )}
+      {/* Errors here, next to the request, which stays; success above the list (OutcomeProvider). */}
+      <Feedback error={error} message={null} />
       {dialog}
     </div>
   );

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { OutcomeProvider } from '@/components/approvals/outcome';
 import { RequestActions } from '@/components/approvals/request-actions';
 import { DiffTable } from '@/components/audit/diff-table';
 import { Alert } from '@/components/ui/alert';
@@ -80,78 +81,80 @@ export default async function ApprovalsPage({
           </Link>
         ))}
       </nav>
-      {requests.length === 0 ? (
-        <p className="rounded-md border border-dashed border-slate-300 p-6 text-center text-sm text-slate-600">
-          No {LABELS[current as keyof typeof LABELS].toLowerCase()} requests.
-        </p>
-      ) : (
-        <ul className="space-y-4">
-          {requests.map((r) => (
-            <li
-              key={r.id}
-              data-request-id={r.id}
-              className="space-y-3 rounded-lg border border-slate-200 bg-white p-4"
-              aria-labelledby={`request-${r.id}`}
-            >
-              <div className="flex flex-wrap items-baseline justify-between gap-2">
-                <h2 id={`request-${r.id}`} className="text-base font-semibold">
-                  {r.summary}
-                </h2>
-                <span className="font-mono text-xs text-slate-500">{r.id.slice(0, 8)}</span>
-              </div>
-              <p className="text-sm text-slate-600">Needs a second person: {r.reason}</p>
-              <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
-                <dt className="text-slate-500">Asked by</dt>
-                <dd>
-                  {r.requesterEmail} at {utc(r.requestedAt)}
-                </dd>
-                {r.orgName && (
-                  <>
-                    <dt className="text-slate-500">Organisation</dt>
-                    <dd>
-                      <Link href={`/orgs/${r.orgId}`} className="text-sky-700 hover:underline">
-                        {r.orgName}
-                      </Link>
-                      {r.orgVersion !== null && (
-                        <span className="text-slate-500"> (version {r.orgVersion})</span>
-                      )}
-                    </dd>
-                  </>
-                )}
-                {r.status === 'pending' ? (
-                  <>
-                    <dt className="text-slate-500">Expires</dt>
-                    <dd>{utc(r.expiresAt)}</dd>
-                  </>
-                ) : (
-                  <>
-                    <dt className="text-slate-500">{LABELS[r.status]}</dt>
-                    <dd>
-                      {r.deciderEmail ?? 'the portal'} at {utc(r.decidedAt ?? r.expiresAt)}
-                      {r.decisionReason && <>: {r.decisionReason}</>}
-                    </dd>
-                  </>
-                )}
-                {r.status === 'break_glass' && (
-                  <>
-                    <dt className="text-slate-500">Reviewed</dt>
-                    <dd>{r.reviewedAt ? `${r.reviewerEmail} at ${utc(r.reviewedAt)}` : 'not yet'}</dd>
-                  </>
-                )}
-              </dl>
-              <details open={r.status === 'pending'}>
-                <summary className="cursor-pointer text-sm font-medium text-slate-700">
-                  The change, exactly as it will be applied
-                </summary>
-                <div className="mt-2">
-                  <DiffTable diff={r.diff} />
+      <OutcomeProvider>
+        {requests.length === 0 ? (
+          <p className="rounded-md border border-dashed border-slate-300 p-6 text-center text-sm text-slate-600">
+            No {LABELS[current as keyof typeof LABELS].toLowerCase()} requests.
+          </p>
+        ) : (
+          <ul className="space-y-4">
+            {requests.map((r) => (
+              <li
+                key={r.id}
+                data-request-id={r.id}
+                className="space-y-3 rounded-lg border border-slate-200 bg-white p-4"
+                aria-labelledby={`request-${r.id}`}
+              >
+                <div className="flex flex-wrap items-baseline justify-between gap-2">
+                  <h2 id={`request-${r.id}`} className="text-base font-semibold">
+                    {r.summary}
+                  </h2>
+                  <span className="font-mono text-xs text-slate-500">{r.id.slice(0, 8)}</span>
                 </div>
-              </details>
-              <RequestActions id={r.id} summary={r.summary} may={r.may} />
-            </li>
-          ))}
-        </ul>
-      )}
+                <p className="text-sm text-slate-600">Needs a second person: {r.reason}</p>
+                <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
+                  <dt className="text-slate-500">Asked by</dt>
+                  <dd>
+                    {r.requesterEmail} at {utc(r.requestedAt)}
+                  </dd>
+                  {r.orgName && (
+                    <>
+                      <dt className="text-slate-500">Organisation</dt>
+                      <dd>
+                        <Link href={`/orgs/${r.orgId}`} className="text-sky-700 hover:underline">
+                          {r.orgName}
+                        </Link>
+                        {r.orgVersion !== null && (
+                          <span className="text-slate-500"> (version {r.orgVersion})</span>
+                        )}
+                      </dd>
+                    </>
+                  )}
+                  {r.status === 'pending' ? (
+                    <>
+                      <dt className="text-slate-500">Expires</dt>
+                      <dd>{utc(r.expiresAt)}</dd>
+                    </>
+                  ) : (
+                    <>
+                      <dt className="text-slate-500">{LABELS[r.status]}</dt>
+                      <dd>
+                        {r.deciderEmail ?? 'the portal'} at {utc(r.decidedAt ?? r.expiresAt)}
+                        {r.decisionReason && <>: {r.decisionReason}</>}
+                      </dd>
+                    </>
+                  )}
+                  {r.status === 'break_glass' && (
+                    <>
+                      <dt className="text-slate-500">Reviewed</dt>
+                      <dd>{r.reviewedAt ? `${r.reviewerEmail} at ${utc(r.reviewedAt)}` : 'not yet'}</dd>
+                    </>
+                  )}
+                </dl>
+                <details open={r.status === 'pending'}>
+                  <summary className="cursor-pointer text-sm font-medium text-slate-700">
+                    The change, exactly as it will be applied
+                  </summary>
+                  <div className="mt-2">
+                    <DiffTable diff={r.diff} />
+                  </div>
+                </details>
+                <RequestActions id={r.id} summary={r.summary} may={r.may} />
+              </li>
+            ))}
+          </ul>
+        )}
+      </OutcomeProvider>
       {ctx.role === 'superadmin' && current === 'pending' && (
         <Alert tone="info">
           Alone during an incident? Break-glass on your own pending request applies it without a second

@@ -98,7 +98,7 @@ export const inviteStaff = dualControlled('staff.invite', async (ctx: StaffCtx, 
   requirePermission(ctx, 'staff.manage');
   const input = parseInput(InviteInput, raw);
   requireFreshAuth(ctx);
-  return createInvite(ctx, input, ctx.staffId, (audit) =>
+  return createInvite(ctx, input, ctx.staffId, () =>
     requireSecondPerson(
       ctx,
       input.role === 'admin' || input.role === 'superadmin' ? 'privileged_staff' : 'staff_invite',
