@@ -8,6 +8,7 @@ import type { Page } from '@playwright/test';
 import { expectAccessible } from './a11y';
 import { expect, test } from './fixtures';
 import { openOrg, startActing } from './orgs';
+import { actFor, approve, pendingRequestId, REQUESTED } from './approvals';
 import { asSuperadmin, confirmStepUp, newStaffMember, signIn } from './staff';
 
 const section = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
@@ -17,6 +18,8 @@ test('the kill switch sits in the danger zone: the slug typed exactly, then alwa
   authenticator,
   browser,
 }) => {
+  // Two superadmins and an approval on top of the danger zone's checks.
+  test.setTimeout(120_000);
   const org = 'Copperline Savings Bank';
   const slug = 'copperline-savings';
   await asSuperadmin(page, authenticator);
@@ -61,8 +64,15 @@ test('the kill switch sits in the danger zone: the slug typed exactly, then alwa
   expect(writes).toEqual([]);
   await expectAccessible(p);
   await confirmStepUp(p);
-  await expect(danger.getByText(`${org} is suspended.`)).toBeVisible();
+  // One request, stored for a second person (#15): nothing is suspended until the first superadmin, acting
+  // for the organisation, approves it on /approvals.
+  await expect(danger.getByText(REQUESTED)).toBeVisible();
   expect(writes).toHaveLength(1);
+  await p.reload();
+  await expect(danger.getByTestId('kill-switch-status')).toContainText('Status: active');
+  const request = await pendingRequestId(danger);
+  await actFor(page, org, 'SEC-1602');
+  await approve(page, request);
 
   await p.reload();
   await expect(
