@@ -518,3 +518,39 @@ describe('the rule list per deployment', () => {
     expect(() => parseConfig({ APPROVAL_TTL_S: '10' })).toThrow(/APPROVAL_TTL_S/);
   });
 });
+
+describe('a break-glass review', () => {
+  it('is refused to the staff member the break-glass made or changed', async () => {
+    const requester = await staffWithSession(kit.db, 'superadmin');
+    const target = await staffWithSession(kit.db, 'support');
+    const [row] = await kit.db.select().from(staffUsers).where(eq(staffUsers.id, target.staffId));
+    const pending = (await changeRole(requester, {
+      staffId: target.staffId,
+      role: 'superadmin',
+      version: row!.version,
+    })) as ApprovalPending;
+    await breakGlass(requester, {
+      id: pending.approval.id,
+      reason: 'Only superadmin on call, need a second one now.',
+      ticketRef: 'INC-77',
+    });
+    const promoted = await staffWithSession(kit.db, 'superadmin');
+    await kit.db.execute(
+      sql`update staff_sessions set staff_id = ${target.staffId} where id = ${promoted.sessionId}`,
+    );
+    const r = await validateSession(kit.db, promoted.sessionId, {
+      requestId: null,
+      ip: null,
+      userAgent: null,
+    });
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.ctx.role).toBe('superadmin');
+    expect(await err(reviewBreakGlass(r.ctx, { id: pending.approval.id }))).toMatchObject({
+      status: 403,
+      message: expect.stringMatching(/your own account/),
+    });
+    await reviewBreakGlass(await staffWithSession(kit.db, 'superadmin'), { id: pending.approval.id });
+    expect(await requestRow(pending.approval.id)).toMatchObject({ status: 'break_glass' });
+    expect((await requestRow(pending.approval.id)).reviewedAt).not.toBeNull();
+  });
+});

@@ -273,6 +273,11 @@ export async function reviewBreakGlass(ctx: StaffCtx, raw: unknown) {
   if (request.decidedBy === ctx.staffId) {
     throw new ForbiddenError('You broke the glass: another superadmin must review it.');
   }
+  if (concerns(request, ctx)) {
+    throw new ForbiddenError(
+      'This break-glass made or changed your own account: another superadmin must review it.',
+    );
+  }
   await withAudit(
     ctx,
     {
@@ -297,6 +302,15 @@ export async function reviewBreakGlass(ctx: StaffCtx, raw: unknown) {
     },
   );
   return { request: request.id, reviewed: true };
+}
+
+/** A staff write whose subject is `ctx` itself: an invitation of their address, their role or status. */
+function concerns(request: Request, ctx: StaffCtx): boolean {
+  const input = (request.input ?? {}) as { email?: unknown; staffId?: unknown };
+  if (request.verb === 'staff.invite') {
+    return typeof input.email === 'string' && input.email.toLowerCase() === ctx.email.toLowerCase();
+  }
+  return request.verb.startsWith('staff.') && input.staffId === ctx.staffId;
 }
 
 async function expireOne(db: Db, id: string): Promise<boolean> {
