@@ -32,6 +32,8 @@ const chromium: Project['use'] = {
  */
 const MULTI_REPLICA_SPEC = /multi-replica\.spec\.ts$/;
 const FAULTS_SPEC = /faults\.spec\.ts$/;
+/** Specs that open the e2e database beside the portal: PostgreSQL only. */
+const DATABASE_SPECS = [MULTI_REPLICA_SPEC, /overview-figures\.spec\.ts$/];
 const projects: Project[] = deployed
   ? [{ name: 'deployed', testMatch: /\.spec\.ts$/, grep: /@deployed/, use: chromium }]
   : [
@@ -39,13 +41,13 @@ const projects: Project[] = deployed
       {
         name: 'local',
         testMatch: /\.spec\.ts$/,
-        testIgnore: [MULTI_REPLICA_SPEC, FAULTS_SPEC],
+        testIgnore: [...DATABASE_SPECS, FAULTS_SPEC],
         dependencies: ['setup'],
         use: chromium,
       },
       ...(MULTI_REPLICA
         ? [
-            { name: 'replicas', testMatch: MULTI_REPLICA_SPEC, dependencies: ['setup'], use: chromium },
+            { name: 'replicas', testMatch: DATABASE_SPECS, dependencies: ['setup'], use: chromium },
             { name: 'faults', testMatch: FAULTS_SPEC, dependencies: ['setup'], use: chromium },
           ]
         : []),

@@ -1,6 +1,6 @@
 import { portalCredentialId } from './authenticator';
 import { expect, test } from './fixtures';
-import { asSuperadmin, newStaffBrowser, newStaffMember, signIn, signInError, signOut } from './staff';
+import { asSuperadmin, backedUpCopy, newStaffMember, signIn, signInError, signOut } from './staff';
 
 /** An answer that names `id` but that no key signed, as anyone inside the gate could send it. */
 const junk = (id: string) =>
@@ -61,13 +61,7 @@ test('refusals after the key signed count against it: the next sign-in is refuse
 
   // The same key in another browser, now reporting backup flags: each sign-in is signed by the key and
   // then refused by the policy. Five such refusals reach the key's limit.
-  const copy = await newStaffBrowser(browser, baseURL!);
-  await copy.authenticator.addCredential({
-    ...credential!,
-    signCount: credential!.signCount + 10,
-    backupEligibility: true,
-    backupState: true,
-  });
+  const copy = await backedUpCopy(browser, baseURL!, credential!);
   for (let i = 0; i < 5; i++) {
     expect(await signInError(copy.page)).toMatch(/no longer bound to one security key/);
   }

@@ -14,7 +14,7 @@ import { balance, type Replica } from './balancer';
 import { expect, test } from './fixtures';
 import { openOrg, startActing } from './orgs';
 import { e2eDatabaseUrl, PORTAL_ORIGIN, REPLICA_B_ORIGIN, SECRETS_DIR } from './portal-env';
-import { asSuperadmin, newStaffBrowser, newStaffMember, origin, signIn, signInError } from './staff';
+import { asSuperadmin, backedUpCopy, newStaffMember, origin, signIn, signInError } from './staff';
 
 let database: Database;
 test.beforeAll(async () => {
@@ -138,13 +138,7 @@ test('sign-in limits are counted once for both replicas', async ({ page, authent
   const member = await newStaffMember(browser, page, 'billing');
   const [credential] = await member.authenticator.credentials();
   // The key in another browser, now reporting backup flags: each sign-in is signed by the key, then refused.
-  const copy = await newStaffBrowser(browser, PORTAL_ORIGIN);
-  await copy.authenticator.addCredential({
-    ...credential!,
-    signCount: credential!.signCount + 10,
-    backupEligibility: true,
-    backupState: true,
-  });
+  const copy = await backedUpCopy(browser, PORTAL_ORIGIN, credential!);
   // Five refusals (SIGNIN_MAX_FAILURES_PER_CREDENTIAL): the assertions go to A, B, A, B, A.
   const balancer = await balance(copy.context);
   const order: Replica[] = ['A', 'B', 'A', 'B', 'A'];

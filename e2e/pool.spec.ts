@@ -25,6 +25,7 @@ import {
   PROMETHEUS_PORT,
 } from './settings';
 import { asSuperadmin, enrol, newStaffBrowser, newStaffMember, signIn } from './staff';
+import { ENROL_LINE } from '../scripts/enrol-banner';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -422,7 +423,7 @@ test('an embedded `npm start` without PROMETHEUS_URL shows the not-configured st
       const timer = setTimeout(() => reject(new Error(`no enrolment link from npm start:\n${out}`)), 200_000);
       const read = (chunk: Buffer) => {
         out += chunk.toString();
-        const found = /^Enrol: (\S+)$/m.exec(out);
+        const found = ENROL_LINE.exec(out);
         if (found) {
           clearTimeout(timer);
           resolve(found[1]!);

@@ -14,9 +14,8 @@ test(
   { tag: '@deployed' },
   async ({ page, qaAuditor }) => {
     await expect(page.getByRole('banner')).toContainText('auditor');
-    await expect(page.getByRole('main')).toContainText(
-      `Signed in as ${qaAuditor.email} with the role auditor`,
-    );
+    // The overview's first line names who is signed in and with which role.
+    await expect(page.getByRole('main')).toContainText(`(${qaAuditor.email}), role auditor`);
 
     for (const [path, heading] of [
       ['/audit', 'Audit log'],

@@ -10,6 +10,7 @@ import {
   enrol,
   enrolError,
   invite,
+  backedUpCopy,
   newStaffBrowser,
   newStaffMember,
   signIn,
@@ -73,13 +74,7 @@ test('a credential that can be backed up is refused at enrolment, and at sign-in
 
   // A key that was fine at enrolment but now reports backup flags is refused at every sign-in.
   const [credential] = await hardware.credentials();
-  const copy = await newStaffBrowser(browser, baseURL!);
-  await copy.authenticator.addCredential({
-    ...credential!,
-    signCount: credential!.signCount + 10,
-    backupEligibility: true,
-    backupState: true,
-  });
+  const copy = await backedUpCopy(browser, baseURL!, credential!);
   expect(await signInError(copy.page)).toBe(
     'This credential now reports that it can be backed up or synced, so it is no longer bound to one security key. Sign-in with it is refused; use another enrolled hardware security key.',
   );

@@ -1,7 +1,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { type Browser, expect, type Page } from '@playwright/test';
-import { attachAuthenticator, type AuthenticatorOptions, type VirtualAuthenticator } from './authenticator';
+import {
+  attachAuthenticator,
+  type AuthenticatorOptions,
+  type CdpCredential,
+  type VirtualAuthenticator,
+} from './authenticator';
 import { importCredential, type SavedCredential } from './credential-file';
 import { BOOTSTRAP_LINK_FILE, SUPERADMIN_CREDENTIAL_FILE } from './files';
 
@@ -26,6 +31,21 @@ export async function newStaffBrowser(browser: Browser, baseURL: string, options
   const page = await context.newPage();
   const authenticator = await attachAuthenticator(await context.newCDPSession(page), options);
   return { context, page, authenticator };
+}
+
+/**
+ * The same key in another browser, now reporting backup flags (a synced passkey): its sign-ins are signed
+ * by the key and then refused by the policy, after the signature verified.
+ */
+export async function backedUpCopy(browser: Browser, baseURL: string, credential: CdpCredential) {
+  const copy = await newStaffBrowser(browser, baseURL);
+  await copy.authenticator.addCredential({
+    ...credential,
+    signCount: credential.signCount + 10,
+    backupEligibility: true,
+    backupState: true,
+  });
+  return copy;
 }
 
 export interface Enrolled {

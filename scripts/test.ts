@@ -78,7 +78,7 @@ console.log(`e2e: ${e2e ? `${e2e.passed} passed, ${e2e.failed} failed` : 'did no
 if (!MULTI_REPLICA && !process.env.E2E_BASE_URL) {
   // Not a pass: two replicas cannot share the embedded database. CI runs it against PostgreSQL.
   console.log(
-    'multi-replica and fault e2e: NOT RUN, they need PostgreSQL (set DATABASE_URL; scripts/local-postgres.sh start prints one)',
+    'multi-replica, fault and overview-figures e2e: NOT RUN, they need PostgreSQL (set DATABASE_URL; scripts/local-postgres.sh start prints one)',
   );
 }
 console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
