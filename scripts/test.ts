@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { chromiumExecutable } from '../e2e/browser';
 import { MULTI_REPLICA } from '../e2e/portal-env';
+import { type Counts, playwrightCounts, vitestCounts } from './test-report';
 
 const bin = (name: string) => `node_modules/.bin/${name}`;
 const args = process.argv.slice(2);
@@ -23,31 +24,6 @@ function ensureBrowser(): boolean {
     'e2e: no browser. Install one: `apt-get install chromium` (Debian) or `npx playwright install chromium`.',
   );
   return false;
-}
-
-interface Counts {
-  passed: number;
-  failed: number;
-  skipped: number;
-}
-
-function vitestCounts(file: string): Counts | undefined {
-  if (!fs.existsSync(file)) return undefined;
-  const r = JSON.parse(fs.readFileSync(file, 'utf8')) as {
-    numPassedTests: number;
-    numFailedTests: number;
-    numPendingTests: number;
-    numTodoTests: number;
-  };
-  return { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests };
-}
-
-function playwrightCounts(file: string): Counts | undefined {
-  if (!fs.existsSync(file)) return undefined;
-  const r = JSON.parse(fs.readFileSync(file, 'utf8')) as {
-    stats: { expected: number; unexpected: number; flaky: number; skipped: number };
-  };
-  return { passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected, skipped: r.stats.skipped };
 }
 
 fs.rmSync('test-results', { recursive: true, force: true });
@@ -73,6 +49,8 @@ const passed = (unit?.passed ?? 0) + (e2e?.passed ?? 0);
 // A suite that did not report at all counts as one failure, so a crash is never a green run.
 const failed = (unit?.failed ?? 1) + (e2e?.failed ?? 1);
 const skipped = (unit?.skipped ?? 0) + (e2e?.skipped ?? 0);
+const failures = [...(unit?.failures ?? []), ...(e2e?.failures ?? [])];
+if (failures.length) console.log(`\nfailed:\n${failures.map((f) => `  ✗ ${f}`).join('\n')}`);
 console.log(`\nvitest: ${unit ? `${unit.passed} passed, ${unit.failed} failed` : 'did not report'}`);
 console.log(`e2e: ${e2e ? `${e2e.passed} passed, ${e2e.failed} failed` : 'did not run'}`);
 if (!MULTI_REPLICA && !process.env.E2E_BASE_URL) {
