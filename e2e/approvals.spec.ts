@@ -166,6 +166,7 @@ test('refusals: no approving one’s own request, a step-up before approving, a 
 }) => {
   test.setTimeout(180_000);
   const org = 'Keystone Mutual Insurance Company';
+  const slug = 'keystone-mutual';
   await asSuperadmin(page, authenticator);
   // Blocking an organisation with a 0 is for superadmins (orgs.suspend): the requester is one too.
   const admin = await newStaffMember(browser, page, 'superadmin', { displayName: 'Rhea Request' });
@@ -182,7 +183,8 @@ test('refusals: no approving one’s own request, a step-up before approving, a 
   const rpmBefore = (await rpm.textContent())!;
   const form = limits.locator('form', { has: a.getByRole('heading', { name: 'Organisation limits' }) });
   await form.getByLabel('Requests per minute').fill('0');
-  await form.getByLabel('0 is meant: it blocks all traffic for this organisation').check();
+  // A 0 opens the danger panel: the slug typed to confirm.
+  await form.getByLabel(/Type the organisation’s slug/).fill(slug);
 
   // The approver's page, open on the home page just before, and its count of requests waiting for them.
   await page.goto('/');
@@ -268,7 +270,7 @@ test('refusals: no approving one’s own request, a step-up before approving, a 
     has: a.getByRole('heading', { name: 'Organisation limits' }),
   });
   await form2.getByLabel('Monthly request quota').fill('0');
-  await form2.getByLabel('0 is meant: it blocks all traffic for this organisation').check();
+  await form2.getByLabel(/Type the organisation’s slug/).fill(slug);
   await withStepUp(a, () => form2.getByRole('button', { name: 'Save rate limits' }).click(), REQUESTED);
   const quotaId = await pendingRequestId(section(a, 'Rate limits and quota'));
   await a.goto('/approvals');

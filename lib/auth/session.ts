@@ -202,6 +202,12 @@ export function sessionDeadlines(limits: SessionLimits, now = new Date()) {
 }
 
 /**
+ * How recent the key check must be for a write that blocks an organisation (the kill switch, a limit of 0),
+ * and for its approval: the UI asks for a touch before each such write, and this holds the server to it.
+ */
+export const BLOCKING_STEP_UP_MAX_AGE_S = 60;
+
+/**
  * Sensitive writes need a user-verified assertion within `maxAgeS`: the sign-in itself, or a step-up.
  * Throws StepUpRequiredError, which the UI answers with the step-up dialog.
  */

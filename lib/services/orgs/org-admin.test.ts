@@ -1,6 +1,7 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import {
+  approvalRequests,
   auditLog,
   enterpriseEntitlements,
   organizations,
@@ -91,6 +92,13 @@ const stale = (ctx: StaffCtx): StaffCtx => ({
   ...ctx,
   authTime: new Date(Date.now() - 3600_000),
   stepUpAt: null,
+});
+
+/** Keyed two minutes ago: fresh enough for a sensitive write, not for one that blocks an organisation. */
+const twoMinutesAgo = (ctx: StaffCtx): StaffCtx => ({
+  ...ctx,
+  authTime: new Date(Date.now() - 3600_000),
+  stepUpAt: new Date(Date.now() - 120_000),
 });
 
 async function limitsRow(orgId: string) {
@@ -746,6 +754,35 @@ describe('setSuspended', () => {
       status: 'active',
       version: 1,
     });
+  });
+
+  it('blocks only after a key check within the last minute; a 0 limit likewise; resuming within five', async () => {
+    const org = await newOrg();
+    const ctx = twoMinutesAgo(await actingFor('superadmin', org.id));
+    const before = await auditCount();
+    expect(
+      await err(setSuspended(ctx, { orgId: org.id, suspended: true, reason: REASON, version: 1 })),
+    ).toMatchObject({ status: 403, code: 'step_up_required', message: expect.stringMatching(/60 seconds/) });
+    expect(
+      await err(
+        setRateLimits(ctx, {
+          orgId: org.id,
+          ...LIMITS,
+          monthlyRequestQuota: 0,
+          confirmBlocked: true,
+          version: null,
+        }),
+      ),
+    ).toMatchObject({ status: 403, code: 'step_up_required' });
+    expect(await auditCount()).toBe(before);
+    expect(await kit.db.select().from(approvalRequests).where(eq(approvalRequests.orgId, org.id))).toEqual(
+      [],
+    );
+    // The same check is fresh enough for what does not block.
+    expect(
+      await setSuspended(ctx, { orgId: org.id, suspended: false, reason: REASON, version: 1 }),
+    ).toMatchObject({ changed: false });
+    await written(setRateLimits(ctx, { orgId: org.id, ...LIMITS, monthlyRequestQuota: 5, version: null }));
   });
 
   it('names bad fields', async () => {

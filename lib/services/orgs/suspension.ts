@@ -5,7 +5,7 @@ import { unchanged, withAudit } from '@/lib/audit';
 import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
-import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
+import { BLOCKING_STEP_UP_MAX_AGE_S, requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { parseInput, ValidationError } from '@/lib/errors';
 import { bumpOrgVersion, lockOrg, notifyOrgChanged } from './common';
 import { text } from '@/lib/text';
@@ -19,13 +19,13 @@ const Input = z.object({
 
 /**
  * The kill switch: suspends an organisation, with the reason the gateway and the portal show, or resumes
- * it (superadmin, acting context, step-up).
+ * it (superadmin, acting context, step-up: within the last minute for a suspension).
  */
 export const setSuspended = dualControlled('org.suspension', async (ctx: StaffCtx, raw: unknown) => {
   requirePermission(ctx, 'orgs.suspend');
   const input = parseInput(Input, raw);
   requireActingFor(ctx, input.orgId);
-  requireFreshAuth(ctx);
+  requireFreshAuth(ctx, input.suspended ? BLOCKING_STEP_UP_MAX_AGE_S : undefined);
   return withAudit(
     ctx,
     {
