@@ -38,6 +38,11 @@ test('an auditor verifies the whole chain and sees progress and a valid verdict'
   await p.getByLabel('Last seq (optional)').fill('3');
   await p.getByRole('button', { name: 'Verify chain' }).click();
   await expect(p.locator('#verify-to-error')).toHaveText('must not be below the first seq');
+  // Said once: next to the field, and the alert points there.
+  await expect(p.getByText('must not be below the first seq')).toHaveCount(1);
+  await expect(p.getByRole('main').getByRole('alert')).toHaveText(
+    'Not started: correct the field marked above.',
+  );
   await expect(p.getByLabel('Last seq (optional)')).toHaveAttribute('aria-invalid', 'true');
   await expectAccessible(p);
   await auditor.close();
