@@ -125,13 +125,16 @@ export async function withAudit<T>(
   try {
     result = await ctx.db.transaction(async (tx) => {
       const recorder = new AuditRecorder(entry);
-      if (ctx.approval) {
-        await ctx.approval.claim(tx);
-        recorder.detail(ctx.approval.facts);
-      }
       const result = await write(tx, recorder);
       // Asked to set what is there already: nothing to keep, nothing to record.
       if (result instanceof Unchanged) throw new RollBackNoChange(result);
+      if (ctx.approval) {
+        // After the write, not before: the claim's foreign key to the approver takes a share lock on their
+        // staff row, and a write that locks staff rows itself (two superadmins disabling each other under
+        // break-glass) would then deadlock with its twin. A request decided meanwhile still rolls it back.
+        await ctx.approval.claim(tx);
+        recorder.detail(ctx.approval.facts);
+      }
       await enqueueEntry(tx, ctx, recorder, keys);
       return result;
     });
