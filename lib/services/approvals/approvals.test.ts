@@ -410,7 +410,10 @@ describe('an approval', () => {
     ]);
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
-    expect(refused.reason).toMatchObject({ status: 409 });
+    expect(refused.reason).toMatchObject({
+      status: 409,
+      message: expect.stringMatching(/decided meanwhile|can no longer be decided/),
+    });
     const executed = await kit.db
       .select()
       .from(auditLog)

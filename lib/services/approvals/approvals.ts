@@ -147,14 +147,18 @@ async function execute(
     // request ends, and must be made again. A refusal of the approver (permission, acting context, step-up)
     // leaves it pending for someone who may.
     if (err instanceof AppError && !(err instanceof AlreadyDecided) && [400, 404, 409].includes(err.status)) {
-      await fail(ctx, request, err.message);
+      // Two approvers at once: the second write meets the first one's result (a new version, say) and the
+      // request is no longer pending to fail. Say that, not what the write saw.
+      if (!(await fail(ctx, request, err.message))) {
+        throw new AlreadyDecided('This request was decided meanwhile. Nothing was changed by you.', null);
+      }
     }
     throw err;
   }
 }
 
-async function fail(ctx: StaffCtx, request: Request, message: string) {
-  await decide(ctx, request, 'failed', 'approval.failed', { decisionReason: message }, { why: message });
+async function fail(ctx: StaffCtx, request: Request, message: string): Promise<boolean> {
+  return decide(ctx, request, 'failed', 'approval.failed', { decisionReason: message }, { why: message });
 }
 
 /** One transition of a request, with its audit entry, only from pending. */
