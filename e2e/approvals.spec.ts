@@ -46,7 +46,8 @@ test('break-glass: a superadmin alone suspends an organisation with a reason and
   browser,
 }) => {
   test.setTimeout(180_000);
-  const org = 'Copperline Savings Bank';
+  // Not an organisation another spec suspends (danger-zone.spec.ts has Copperline).
+  const org = 'Atlantic Crown Life Assurance';
   const first = await asSuperadmin(page, authenticator);
   const member = await newStaffMember(browser, page, 'superadmin', { displayName: 'Gwen Glass' });
   const p = member.page;
@@ -61,10 +62,11 @@ test('break-glass: a superadmin alone suspends an organisation with a reason and
   // The request: a suspension, which needs a second person.
   const orgId = await openOrg(p, org);
   await startActing(p, org, 'INC-900');
-  const killSwitch = section(p, 'Kill switch');
+  const killSwitch = section(p, 'Danger zone');
   await killSwitch
     .getByLabel('Reason for suspending')
     .fill('Active credential-stuffing from the tenant (INC-900)');
+  await killSwitch.getByLabel(/Type the organisation’s slug/).fill('atlantic-crown-life');
   await withStepUp(
     p,
     () => killSwitch.getByRole('button', { name: 'Suspend organisation' }).click(),

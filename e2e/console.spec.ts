@@ -131,6 +131,7 @@ test('the overview shows only what the role may read', async ({ page, authentica
   await expect(main.getByRole('heading', { name: 'Overview', level: 1 })).toBeVisible();
   await expect(main.getByRole('heading', { level: 2 })).toHaveText([
     'Suspended or blocked organisations',
+    'Two-person approvals',
     'GPU pool alerts',
     'Audit chain',
     'SIEM delivery',
