@@ -131,3 +131,18 @@ async function storeRequest(ctx: StaffCtx, verb: string, input: unknown, needed:
     },
   );
 }
+
+/**
+ * Whether a request's write is about `staff` itself: an invitation of their address, their role or their
+ * status. Such a break-glass is reviewed by another superadmin (lib/services/approvals, /approvals).
+ */
+export function concernsStaff(
+  request: { verb: string; input: unknown },
+  staff: { staffId: string; email: string },
+): boolean {
+  const input = (request.input ?? {}) as { email?: unknown; staffId?: unknown };
+  if (request.verb === 'staff.invite') {
+    return typeof input.email === 'string' && input.email.toLowerCase() === staff.email.toLowerCase();
+  }
+  return request.verb.startsWith('staff.') && input.staffId === staff.staffId;
+}

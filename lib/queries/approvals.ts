@@ -2,6 +2,7 @@ import { and, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import { approvalRequests, approvalStatus, organizations, staffUsers } from '@/db/schema';
+import { concernsStaff } from '@/lib/approvals/gate';
 import { can, dualControlReason, type DualControlRule, type Permission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
 import { parseInput } from '@/lib/errors';
@@ -60,7 +61,8 @@ export async function listApprovals(ctx: StaffCtx, raw: unknown) {
           q.status === 'break_glass' &&
           !q.reviewedAt &&
           ctx.role === 'superadmin' &&
-          q.decidedBy !== ctx.staffId,
+          q.decidedBy !== ctx.staffId &&
+          !concernsStaff(q, ctx),
       },
     };
   });

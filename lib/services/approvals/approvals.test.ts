@@ -4,6 +4,7 @@ import { rows } from '@/db/client';
 import { approvalRequests, auditLog, organizations, outposts, staffUsers } from '@/db/schema';
 import { ApprovalPending, isDualControlled } from '@/lib/approvals/gate';
 import { DUAL_CONTROLLED_VERBS } from '@/lib/approvals/verbs';
+import { listApprovals } from '@/lib/queries/approvals';
 import { DUAL_CONTROL } from '@/lib/auth/permissions';
 import { parseConfig } from '@/lib/config';
 import type { StaffCtx } from '@/lib/auth/session';
@@ -552,7 +553,14 @@ describe('a break-glass review', () => {
       status: 403,
       message: expect.stringMatching(/your own account/),
     });
-    await reviewBreakGlass(await staffWithSession(kit.db, 'superadmin'), { id: pending.approval.id });
+    // /approvals offers the review to another superadmin, not to them.
+    const reviewer = await staffWithSession(kit.db, 'superadmin');
+    const offered = async (ctx: StaffCtx) =>
+      (await listApprovals(ctx, { status: 'break_glass' })).find((q) => q.id === pending.approval.id)?.may
+        .review;
+    expect(await offered(r.ctx)).toBe(false);
+    expect(await offered(reviewer)).toBe(true);
+    await reviewBreakGlass(reviewer, { id: pending.approval.id });
     expect(await requestRow(pending.approval.id)).toMatchObject({ status: 'break_glass' });
     expect((await requestRow(pending.approval.id)).reviewedAt).not.toBeNull();
   });

@@ -2,6 +2,7 @@ import { and, eq, gt, lte, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, Tx } from '@/db/client';
 import { approvalRequests, organizations, staffUsers } from '@/db/schema';
+import { concernsStaff } from '@/lib/approvals/gate';
 import { DUAL_CONTROLLED_VERBS } from '@/lib/approvals/verbs';
 import { type AuditCtx, Unchanged, withAudit } from '@/lib/audit';
 import { type Permission, requirePermission } from '@/lib/auth/permissions';
@@ -277,7 +278,7 @@ export async function reviewBreakGlass(ctx: StaffCtx, raw: unknown) {
   if (request.decidedBy === ctx.staffId) {
     throw new ForbiddenError('You broke the glass: another superadmin must review it.');
   }
-  if (concerns(request, ctx)) {
+  if (concernsStaff(request, ctx)) {
     throw new ForbiddenError(
       'This break-glass made or changed your own account: another superadmin must review it.',
     );
@@ -306,15 +307,6 @@ export async function reviewBreakGlass(ctx: StaffCtx, raw: unknown) {
     },
   );
   return { request: request.id, reviewed: true };
-}
-
-/** A staff write whose subject is `ctx` itself: an invitation of their address, their role or status. */
-function concerns(request: Request, ctx: StaffCtx): boolean {
-  const input = (request.input ?? {}) as { email?: unknown; staffId?: unknown };
-  if (request.verb === 'staff.invite') {
-    return typeof input.email === 'string' && input.email.toLowerCase() === ctx.email.toLowerCase();
-  }
-  return request.verb.startsWith('staff.') && input.staffId === ctx.staffId;
 }
 
 async function expireOne(db: Db, id: string): Promise<boolean> {
