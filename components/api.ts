@@ -1,3 +1,5 @@
+import { BACKGROUND_HEADER } from '@/lib/auth/background';
+
 /** The portal's JSON API from the browser. Errors carry the server's code, message and field errors. */
 export class ApiError extends Error {
   constructor(
@@ -33,11 +35,22 @@ export async function apiPost<T = unknown>(url: string, body: unknown = {}): Pro
   return answer<T>(res);
 }
 
-/** A read; it gives up after `timeoutMs`, so that nothing waits for ever. */
-export async function apiGet<T = unknown>(url: string, timeoutMs = 30_000): Promise<T> {
+/**
+ * A read; it gives up after `timeoutMs`, so that nothing waits for ever. `background`: a poll the page makes
+ * by itself, which does not keep the session from idling out (lib/auth/background.ts).
+ */
+export async function apiGet<T = unknown>(
+  url: string,
+  timeoutMs = 30_000,
+  opts: { background?: boolean } = {},
+): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), cache: 'no-store' });
+    res = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+      cache: 'no-store',
+      headers: opts.background ? { [BACKGROUND_HEADER]: '1' } : undefined,
+    });
   } catch (err) {
     const message =
       err instanceof Error && err.name === 'TimeoutError'

@@ -28,7 +28,8 @@ export function useAction() {
     setMessage(null);
     try {
       const result = await run(request, options);
-      setMessage(typeof done === 'string' ? done : done(result));
+      // A dual-controlled write answers with a stored request (202): say that, not that it is done.
+      setMessage(approvalMessage(result) ?? (typeof done === 'string' ? done : done(result)));
       router.refresh();
       return result;
     } catch (err) {
@@ -40,4 +41,10 @@ export function useAction() {
   }
 
   return { act, busy, error, message, dialog };
+}
+
+function approvalMessage(result: unknown): string | null {
+  if (!result || typeof result !== 'object' || !('approval' in result)) return null;
+  const { approval } = result as { approval: { message?: unknown } };
+  return typeof approval.message === 'string' ? approval.message : null;
 }

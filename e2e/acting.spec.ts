@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { expect, test } from './fixtures';
 import { openOrg, startActing } from './orgs';
+import { breakGlassOnPage, REQUESTED } from './approvals';
 import { asSuperadmin, confirmStepUp, newStaffMember, origin, signIn } from './staff';
 
 test('support acts for an organisation: banner and countdown, a write with both identities, Stop, then 403', async ({
@@ -106,7 +107,7 @@ test('a minted platform token verifies against the JWKS served by the portal, wi
   browser,
   baseURL,
 }) => {
-  await asSuperadmin(page, authenticator);
+  const me = await asSuperadmin(page, authenticator);
   const support = await newStaffMember(browser, page, 'support');
   const p = support.page;
   await signIn(p);
@@ -145,13 +146,29 @@ test('a minted platform token verifies against the JWKS served by the portal, wi
   // Signed in afresh: the superadmin's first session may have idled out (the e2e idle timeout is short).
   await signIn(page);
   await page.goto('/acting');
+  // Rotating it needs a second person (#15): the button stores a request. This spec has one superadmin,
+  // who applies it alone under break-glass on /approvals (reason and incident ticket; flagged until another
+  // superadmin reviews it, which e2e/approvals.spec.ts covers).
   await page.getByRole('button', { name: 'Rotate the platform-token signing key' }).click();
-  const done = page.getByText('A new signing key is in use.');
+  const requested = page.getByText(REQUESTED);
   const stepUp = page.getByRole('dialog', { name: 'Confirm with your security key' });
-  await expect(done.or(stepUp)).toBeVisible();
+  await expect(requested.or(stepUp)).toBeVisible();
   if (await stepUp.isVisible()) await confirmStepUp(page);
-  await expect(done).toBeVisible();
+  await expect(requested).toBeVisible();
+  await page.goto('/approvals');
+  const request = page
+    .locator('li[data-request-id]', { hasText: 'Rotate the platform token signing key' })
+    .filter({ hasText: me.email });
+  await expect(request).toHaveCount(1);
+  await breakGlassOnPage(
+    page,
+    (await request.getAttribute('data-request-id'))!,
+    'Signing key suspected exposed in a support bundle; rotating now',
+  );
   await page.goto('/audit?action=signing_key.rotated');
+  await expect(page.locator('tr[data-action="signing_key.rotated"]').first()).toContainText(
+    '"break_glass":true',
+  );
   // The target cell: its type, and the id shown short with a copy button; the whole id is its data-id.
   const target = page.locator('tr[data-action="signing_key.rotated"]').first().locator('td').nth(6);
   await expect(target).toContainText('token_signing_key');

@@ -6,6 +6,7 @@
 import { expectAccessible } from './a11y';
 import { expect, test } from './fixtures';
 import { STEP_UP_MAX_AGE_S } from './settings';
+import { approve, REQUESTED, visit } from './approvals';
 import { asSuperadmin, confirmStepUp, newStaffMember, signIn } from './staff';
 
 test('an auditor verifies the whole chain and sees progress and a valid verdict', async ({
@@ -37,6 +38,11 @@ test('an auditor verifies the whole chain and sees progress and a valid verdict'
   await p.getByLabel('Last seq (optional)').fill('3');
   await p.getByRole('button', { name: 'Verify chain' }).click();
   await expect(p.locator('#verify-to-error')).toHaveText('must not be below the first seq');
+  // Said once: next to the field, and the alert points there.
+  await expect(p.getByText('must not be below the first seq')).toHaveCount(1);
+  await expect(p.getByRole('main').getByRole('alert')).toHaveText(
+    'Not started: correct the field marked above.',
+  );
   await expect(p.getByLabel('Last seq (optional)')).toHaveAttribute('aria-invalid', 'true');
   await expectAccessible(p);
   await auditor.close();
@@ -47,7 +53,7 @@ test('a superadmin signs a checkpoint on demand, rotates the HMAC key with step-
   authenticator,
   browser,
 }) => {
-  await asSuperadmin(page, authenticator);
+  const first = await asSuperadmin(page, authenticator);
   const admin = await newStaffMember(browser, page, 'superadmin', { displayName: 'Kim Keys' });
   const p = admin.page;
   await signIn(p);
@@ -94,8 +100,23 @@ test('a superadmin signs a checkpoint on demand, rotates the HMAC key with step-
   await p.getByLabel('New HMAC key').selectOption({ label: 'e2e-k2 (staged)' });
   await p.getByRole('button', { name: 'Rotate the HMAC key' }).click();
   await confirmStepUp(p);
-  await expect(p.getByText('The HMAC key is rotated.')).toBeVisible();
+  // Rotating the HMAC key needs a second person (#15): a request, and the key in use stays as it was…
+  await expect(p.getByText(REQUESTED)).toBeVisible();
   const hmacKeys = p.getByRole('table', { name: 'HMAC keys' });
+  await p.reload();
+  await expect(hmacKeys.locator(`tr[data-audit-key="${active}"]`)).toHaveAttribute(
+    'data-key-state',
+    'active',
+  );
+  // …until the first superadmin, in their own browser, approves it on /approvals.
+  await visit(page, '/approvals');
+  const request = page.locator('li[data-request-id]', { hasText: 'Rotate the audit HMAC key' }).filter({
+    hasText: admin.email,
+  });
+  await expect(request).toHaveCount(1);
+  await expect(request).toContainText('e2e-k2');
+  await approve(page, (await request.getAttribute('data-request-id'))!);
+  await p.reload();
   await expect(hmacKeys.locator(`tr[data-audit-key="${active}"]`)).toHaveAttribute(
     'data-key-state',
     'retired',
@@ -111,7 +132,12 @@ test('a superadmin signs a checkpoint on demand, rotates the HMAC key with step-
   ).toBeVisible();
   await p.goto('/audit/keys');
   await expect(p.getByTestId('newest-entry')).toContainText(`MACed with ${rotated}`);
-  await expect(p.getByRole('table', { name: 'Rotations of the HMAC key' })).toContainText(admin.email);
+  // The rotation is the approver's write; its entry names the requester beside them.
+  await expect(p.getByRole('table', { name: 'Rotations of the HMAC key' })).toContainText(first.email);
+  await p.goto('/audit?action=audit.hmac_key.rotated');
+  await expect(p.locator('tr[data-action="audit.hmac_key.rotated"]').first()).toContainText(
+    `"requested_by_email":"${admin.email}"`,
+  );
 
   await p.goto('/audit/verify');
   await p.getByRole('button', { name: 'Verify chain' }).click();

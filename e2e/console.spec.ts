@@ -94,7 +94,7 @@ test('the sidebar: groups per role, the current page marked, every group reachab
   await expect(supportNav.getByRole('group', { name: 'Administration', exact: true })).toHaveCount(0);
   await expect(
     supportNav.getByRole('group', { name: 'Operations', exact: true }).getByRole('link'),
-  ).toHaveText(['GPU pool']);
+  ).toHaveText(['GPU pool', 'Approvals']);
   await expect(supportNav.getByRole('group', { name: 'Audit', exact: true }).getByRole('link')).toHaveText([
     'Audit log',
     'SIEM delivery',
@@ -131,6 +131,7 @@ test('the overview shows only what the role may read', async ({ page, authentica
   await expect(main.getByRole('heading', { name: 'Overview', level: 1 })).toBeVisible();
   await expect(main.getByRole('heading', { level: 2 })).toHaveText([
     'Suspended or blocked organisations',
+    'Two-person approvals',
     'GPU pool alerts',
     'Audit chain',
     'SIEM delivery',

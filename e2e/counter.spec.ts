@@ -67,11 +67,11 @@ test('a cloned key with a lower counter is refused and locked; a superadmin unlo
   const wait = superadminSignedInAt + (STEP_UP_MAX_AGE_S + 1) * 1000 - Date.now();
   if (wait > 0) await page.waitForTimeout(wait);
   await page.goto(`/staff/${member.staffId}`);
-  page.once('dialog', (dialog) => {
-    expect(dialog.type()).toBe('prompt');
-    void dialog.accept('Reviewed with the owner: the copy was a test clone, now destroyed.');
-  });
   await row.getByRole('button', { name: 'Unlock' }).click();
+  await page
+    .getByLabel('Why is it safe to unlock this key?')
+    .fill('Reviewed with the owner: the copy was a test clone, now destroyed.');
+  await page.getByRole('button', { name: 'Unlock key' }).click();
   await confirmStepUp(page);
   await expect(page.getByRole('main').getByRole('status')).toHaveText('The key is unlocked.');
   await expect(row).toContainText('Active');

@@ -50,6 +50,7 @@ const ROUTES: Record<string, Expectation> = {
   'GET /': { anonymous: 'login', support: '200', auditor: '200' },
   'GET /account/keys': { anonymous: 'login', support: '200', auditor: '200' },
   'GET /acting': { anonymous: 'login', support: '403', auditor: '200' },
+  'GET /approvals': { anonymous: 'login', support: '200', auditor: '200' },
   'GET /audit': { anonymous: 'login', support: '200', auditor: '200' },
   'GET /audit/[seq]': { anonymous: 'login', support: '200', auditor: '200', path: () => '/audit/1' },
   'GET /audit/siem': { anonymous: 'login', support: '200', auditor: '200' },
@@ -115,6 +116,13 @@ const ROUTES: Record<string, Expectation> = {
   'POST /api/acting/start': { ...STAFF_ONLY, support: '400 invalid', auditor: '403 forbidden' },
   'POST /api/acting/stop': { ...STAFF_ONLY, support: '409 not_acting', auditor: '409 not_acting' },
   'POST /api/acting/end': { ...STAFF_ONLY, support: '403 forbidden', auditor: '403 forbidden' },
+  'GET /api/approvals/count': { ...STAFF_ONLY, support: '200', auditor: '200' },
+  // A made-up request id: the input is checked first, then the request is looked up.
+  'POST /api/approvals/[id]/approve': { ...STAFF_ONLY, support: '404 not_found', auditor: '404 not_found' },
+  'POST /api/approvals/[id]/reject': { ...STAFF_ONLY, support: '400 invalid', auditor: '400 invalid' },
+  'POST /api/approvals/[id]/withdraw': { ...STAFF_ONLY, support: '404 not_found', auditor: '404 not_found' },
+  'POST /api/approvals/[id]/break-glass': { ...STAFF_ONLY, support: '400 invalid', auditor: '400 invalid' },
+  'POST /api/approvals/[id]/review': { ...STAFF_ONLY, support: '403 forbidden', auditor: '403 forbidden' },
   'POST /api/keys/add/options': { ...STAFF_ONLY, support: '200', auditor: '200' },
   'POST /api/keys/add': { ...STAFF_ONLY, support: '400 invalid', auditor: '400 invalid' },
   'POST /api/keys/rename': {

@@ -8,6 +8,7 @@ import type { Page } from '@playwright/test';
 import { expectAccessible } from './a11y';
 import { expect, test } from './fixtures';
 import { openOrg, startActing } from './orgs';
+import { actFor, approve, pendingRequestId, REQUESTED, requestItem } from './approvals';
 import { asSuperadmin, confirmStepUp, newStaffMember, signIn } from './staff';
 
 const section = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
@@ -17,6 +18,8 @@ test('the kill switch sits in the danger zone: the slug typed exactly, then alwa
   authenticator,
   browser,
 }) => {
+  // Two superadmins and an approval on top of the danger zone's checks.
+  test.setTimeout(120_000);
   const org = 'Copperline Savings Bank';
   const slug = 'copperline-savings';
   await asSuperadmin(page, authenticator);
@@ -61,8 +64,15 @@ test('the kill switch sits in the danger zone: the slug typed exactly, then alwa
   expect(writes).toEqual([]);
   await expectAccessible(p);
   await confirmStepUp(p);
-  await expect(danger.getByText(`${org} is suspended.`)).toBeVisible();
+  // One request, stored for a second person (#15): nothing is suspended until the first superadmin, acting
+  // for the organisation, approves it on /approvals.
+  await expect(danger.getByText(REQUESTED)).toBeVisible();
   expect(writes).toHaveLength(1);
+  await p.reload();
+  await expect(danger.getByTestId('kill-switch-status')).toContainText('Status: active');
+  const request = await pendingRequestId(danger);
+  await actFor(page, org, 'SEC-1602');
+  await approve(page, request);
 
   await p.reload();
   await expect(
@@ -198,4 +208,53 @@ test('saving what is there already says nothing changed and writes no audit entr
     await expect(p.getByRole('main')).toContainText('No audit entry matches this search.');
   }
   await member.close();
+});
+
+test('a limit of 0 opens a red panel where the slug is typed, then always a key touch that names the block', async ({
+  page,
+  authenticator,
+}) => {
+  const org = 'Cardinal Reinsurance SE';
+  const slug = 'cardinal-reinsurance';
+  await asSuperadmin(page, authenticator);
+  const orgId = await openOrg(page, org);
+  await startActing(page, org, 'SEC-1603');
+  const limits = section(page, 'Rate limits and quota');
+  const form = limits.locator('form', { has: page.getByRole('heading', { name: 'Organisation limits' }) });
+  const panel = form.getByRole('group', { name: 'Block the organisation' });
+  await expect(panel).toHaveCount(0);
+  await form.getByLabel('Monthly request quota').fill('0');
+  await expect(panel).toContainText(`A 0 blocks all traffic for ${org}, like the kill switch.`);
+  await expectAccessible(page);
+
+  // Saved without the slug: the server names the field, and nothing is stored or asked for.
+  const writes: string[] = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && r.url().endsWith(`/api/orgs/${orgId}/rate-limits`)) writes.push(r.url());
+  });
+  const save = form.getByRole('button', { name: 'Save rate limits' });
+  await panel.getByLabel(/Type the organisation’s slug/).fill(org);
+  await save.click();
+  await expect(
+    form.getByText('0 blocks all traffic for this organisation. Confirm that it is meant.'),
+  ).toBeVisible();
+  expect(writes).toHaveLength(1);
+  await expect(limits.locator('[data-pending-request]')).toHaveCount(0);
+
+  // The slug: the key is asked for before anything is sent, and the dialog names the block.
+  await panel.getByLabel(/Type the organisation’s slug/).fill(slug);
+  await save.click();
+  const dialog = page.getByRole('dialog', { name: 'Confirm with your security key' });
+  await expect(dialog.getByTestId('step-up-what')).toContainText('Block all traffic with a limit of 0');
+  await expect(dialog.getByTestId('step-up-what')).toContainText(`${org} (${slug})`);
+  expect(writes).toHaveLength(1);
+  await confirmStepUp(page);
+  await expect(form.getByText(REQUESTED)).toBeVisible();
+  expect(writes).toHaveLength(2);
+
+  // Withdrawn, so the organisation is left as it was.
+  const request = await pendingRequestId(limits);
+  await page.goto('/approvals');
+  await requestItem(page, request).getByRole('button', { name: 'Withdraw' }).click();
+  await expect(requestItem(page, request)).toHaveCount(0);
 });

@@ -3,13 +3,6 @@ import { attachAuthenticator, expect, portalCredentialId, test } from './fixture
 import { expectAccessible } from './a11y';
 import { asSuperadmin, newStaffMember, origin, signIn, signInError, signOut } from './staff';
 
-/** Answers the next window.confirm/prompt with `answer` (true: OK, a string: typed in, false: Cancel). */
-function onNextDialog(page: Page, answer: boolean | string) {
-  page.once('dialog', (dialog) => {
-    void (answer === false ? dialog.dismiss() : dialog.accept(answer === true ? undefined : answer));
-  });
-}
-
 function keyRow(page: Page, nickname: string) {
   return page.locator('tr[data-key-id]', { has: page.getByRole('cell', { name: nickname, exact: true }) });
 }
@@ -43,10 +36,20 @@ test('add a second key, sign in with it, revoke the first; the last key cannot b
   );
   await expect(keyRow(own, 'Backup key')).toContainText('01020304-0506-0708-0102-030405060708');
 
-  // Rename it (window.prompt).
-  onNextDialog(own, 'Backup key (safe)');
+  // Rename it, in the panel under its row: an empty name is refused next to the field, once.
   await own.getByRole('button', { name: 'Rename Backup key' }).click();
+  const rename = own.getByRole('form', { name: 'Rename Backup key' });
+  await rename.getByLabel('New name for this key').fill('');
+  await rename.getByRole('button', { name: 'Save name' }).click();
+  await expect(rename.getByLabel('New name for this key')).toHaveAttribute('aria-invalid', 'true');
+  await expect(own.getByRole('main').getByRole('alert')).toHaveText(
+    'Not saved: correct the field marked above.',
+  );
+  await expectAccessible(own);
+  await rename.getByLabel('New name for this key').fill('Backup key (safe)');
+  await rename.getByRole('button', { name: 'Save name' }).click();
   await expect(own.getByRole('main').getByRole('status')).toHaveText('The key is renamed.');
+  await expect(rename).toHaveCount(0);
   await expect(keyRow(own, 'Backup key (safe)')).toHaveCount(1);
 
   // Sign in with the second key: it is the only one this browser has now.
@@ -55,15 +58,20 @@ test('add a second key, sign in with it, revoke the first; the last key cannot b
   await own.goto('/account/keys');
   await expect(keyRow(own, 'Backup key (safe)').getByRole('cell').nth(3)).not.toHaveText('—');
 
-  // Revoke the first key (window.confirm).
-  onNextDialog(own, true);
+  // Revoke the first key: Cancel first leaves it, then the confirmation in its panel.
   await own.getByRole('button', { name: 'Revoke billing key' }).click();
+  const revoke = own.getByRole('form', { name: 'Revoke billing key' });
+  await expect(revoke).toContainText('Revoke “billing key”? It will no longer sign in');
+  await revoke.getByRole('button', { name: 'Cancel' }).click();
+  await expect(revoke).toHaveCount(0);
+  await expect(keyRow(own, 'billing key')).toContainText('Active');
+  await own.getByRole('button', { name: 'Revoke billing key' }).click();
+  await revoke.getByRole('button', { name: 'Revoke key' }).click();
   await expect(own.getByRole('main').getByRole('status')).toHaveText('The key is revoked.');
   await expect(keyRow(own, 'billing key')).toContainText('Revoked');
   await expect(own.getByRole('button', { name: 'Revoke billing key' })).toHaveCount(0);
 
-  // The last usable key cannot be revoked: its button is disabled with the reason beside it, before any
-  // window.confirm; and the server still refuses it to a request made without the page.
+  // The last usable key cannot be revoked: its button is disabled with the reason beside it; and the server still refuses it to a request made without the page.
   const lastRevoke = own.getByRole('button', { name: 'Revoke Backup key (safe)' });
   await expect(lastRevoke).toBeDisabled();
   await expect(lastRevoke).toHaveAccessibleDescription(

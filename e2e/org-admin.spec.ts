@@ -6,6 +6,7 @@
 import type { Locator, Page } from '@playwright/test';
 import { expectAccessible } from './a11y';
 import { expect, test } from './fixtures';
+import { actFor, approve, pendingRequestId, REQUESTED } from './approvals';
 import { openOrg, startActing, stopActing, withStepUp } from './orgs';
 import { STEP_UP_MAX_AGE_S } from './settings';
 import { asSuperadmin, confirmStepUp, newStaffMember, signIn } from './staff';
@@ -55,11 +56,11 @@ test('an admin makes the MFA policy require FIDO2, then weakens it with step-up 
   authenticator,
   browser,
 }) => {
-  // Two people, two step-ups, three forms and axe on every state: on a loaded 2-core machine this ran out
-  // of the default 60 s at its last page (CI run of 2026-12-07).
-  test.setTimeout(120_000);
+  // A wait past the step-up age, then the approval in a second browser: longer than the default minute on a
+  // loaded two-core machine.
+  test.setTimeout(150_000);
   const org = 'Sterling Vance Capital Markets';
-  await asSuperadmin(page, authenticator);
+  const first = await asSuperadmin(page, authenticator);
   const admin = await newStaffMember(browser, page, 'admin');
   const p = admin.page;
   await signIn(p);
@@ -107,29 +108,48 @@ test('an admin makes the MFA policy require FIDO2, then weakens it with step-up 
   await expect(mfa.getByLabel('Authenticator app (TOTP)')).toBeChecked();
   await expectAccessible(p);
   await reason.fill('Customer’s field staff lost their keys; TOTP until replacements ship (SEC-501)');
-  await withStepUp(
-    p,
-    () => mfa.getByRole('button', { name: 'Save MFA policy' }).click(),
-    'The MFA policy is saved.',
+  // A weaker MFA policy needs a second person (#15): the save stores a request, and changes nothing yet.
+  await withStepUp(p, () => mfa.getByRole('button', { name: 'Save MFA policy' }).click(), REQUESTED);
+  await p.reload();
+  await expect(mfa.getByTestId('mfa-effective')).toHaveText(
+    'Required; FIDO2 security key (from the organisation)',
   );
+  const requestId = await pendingRequestId(mfa);
+  await expect(mfa.locator('[data-pending-request]')).toContainText('Weaken the MFA policy of');
+  await expect(mfa.locator('[data-pending-request]')).toContainText(`asked by ${admin.email}`);
+  await expectAccessible(p);
+  await expect(section(p, 'Audit').locator('tr[data-action="org.mfa_policy.updated"]')).toHaveCount(1);
+
+  // The first superadmin, in their own browser, acts for the organisation and approves it on /approvals.
+  await actFor(page, org, 'SEC-501');
+  await approve(page, requestId);
   await p.reload();
   await expect(mfa.getByTestId('mfa-effective')).toHaveText(
     'Required; FIDO2 security key, Authenticator app (TOTP) (from the organisation)',
   );
+  await expect(mfa.locator('[data-pending-request]')).toHaveCount(0);
   await expectAccessible(p);
   await expect(section(p, 'Audit').locator('tr[data-action="org.mfa_policy.updated"]')).toHaveCount(2);
 
-  // The audit entries: the weakening one marked, with its reason; the strengthening one not.
+  // The audit entries: the weakening one marked, with its reason, written by the approver (acting for the
+  // organisation) and naming both people; the strengthening one not.
   expect(await auditEntries(p, 'org.mfa_policy.updated', orgId)).toEqual([
     {
       outcome: 'success',
-      staff: admin.email,
+      staff: first.email,
       actingFor: orgId,
       details: {
         weakening: true,
         reason: 'Customer’s field staff lost their keys; TOTP until replacements ship (SEC-501)',
         before: { required: true, methods: ['fido2'], source: 'org' },
         after: { required: true, methods: ['fido2', 'totp'], source: 'org' },
+        approval_request_id: requestId,
+        requested_by: admin.staffId,
+        requested_by_email: admin.email,
+        requester_step_up_at: expect.any(String),
+        approved_by: first.staffId,
+        approved_by_email: first.email,
+        approver_step_up_at: expect.any(String),
       },
     },
     {
@@ -145,6 +165,8 @@ test('an admin makes the MFA policy require FIDO2, then weakens it with step-up 
   ]);
   await p.goto(`/orgs/${orgId}`);
   await stopActing(p);
+  await page.goto(`/orgs/${orgId}`);
+  await stopActing(page);
   await admin.close();
 });
 
@@ -224,8 +246,11 @@ test('billing moves an organisation to enterprise_outpost, fills in its entitlem
   authenticator,
   browser,
 }) => {
+  // The move back now waits for an approval in a second browser: longer than the default minute on a loaded
+  // two-core machine.
+  test.setTimeout(150_000);
   const org = 'Prairie Farm Mutual Insurance';
-  await asSuperadmin(page, authenticator);
+  const first = await asSuperadmin(page, authenticator);
   const billing = await newStaffMember(browser, page, 'billing');
   const p = billing.page;
   await signIn(p);
@@ -314,11 +339,20 @@ test('billing moves an organisation to enterprise_outpost, fills in its entitlem
   await expect(entitlements.getByLabel('Contract reference')).toHaveValue('MSA-2025-0117');
   await expectAccessible(p);
   await p.getByLabel('Remove the enterprise entitlements with this move').check();
-  await withStepUp(
-    p,
-    () => p.getByRole('button', { name: 'Change plan tier' }).click(),
-    'The plan tier is changed.',
+  // Taking enterprise entitlements away needs a second person (#15): a request, and nothing moves yet.
+  await withStepUp(p, () => p.getByRole('button', { name: 'Change plan tier' }).click(), REQUESTED);
+  await p.reload();
+  await expect(p.getByRole('combobox', { name: 'Plan tier' })).toHaveValue('enterprise_outpost');
+  await expect(entitlements.getByLabel('Contract reference')).toHaveValue('MSA-2025-0117');
+  const requestId = await pendingRequestId(section(p, 'Plan tier'));
+  await expect(section(p, 'Plan tier').locator('[data-pending-request]')).toContainText(
+    `Move ${org} to team_saas, asked by ${billing.email}`,
   );
+  await expectAccessible(p);
+
+  // The first superadmin (who holds billing's permission), acting for the organisation, approves it.
+  await actFor(page, org, 'BIL-4411');
+  await approve(page, requestId);
   await p.reload();
   await expect(p.getByRole('combobox', { name: 'Plan tier' })).toHaveValue('team_saas');
   await expect(entitlements).toHaveCount(0);
@@ -326,25 +360,36 @@ test('billing moves an organisation to enterprise_outpost, fills in its entitlem
   await expectAccessible(p);
   const [movedBack] = await auditEntries(p, 'org.plan_tier.updated', orgId);
   expect(movedBack).toMatchObject({
-    staff: billing.email,
+    staff: first.email,
+    actingFor: orgId,
     details: {
       before: { plan_tier: 'enterprise_outpost' },
       after: { plan_tier: 'team_saas' },
       removed_entitlements: { maxOutposts: 2, contractRef: 'MSA-2025-0117' },
+      approval_request_id: requestId,
+      requested_by: billing.staffId,
+      requested_by_email: billing.email,
+      approved_by: first.staffId,
+      approved_by_email: first.email,
     },
   });
   await p.goto(`/orgs/${orgId}`);
   await stopActing(p);
+  await page.goto(`/orgs/${orgId}`);
+  await stopActing(page);
   await billing.close();
 });
 
-test('a superadmin switches an Outpost to cpu_trial, then suspends and resumes the organisation', async ({
+test('a superadmin requests the cpu_trial switch, a suspension and a resumption; a second superadmin in another browser approves each', async ({
   page,
   authenticator,
   browser,
 }) => {
+  // Three requests, each approved in the other browser with a step-up: longer than the default minute on a
+  // loaded two-core machine.
+  test.setTimeout(180_000);
   const org = 'Thames Mutual Building Society';
-  await asSuperadmin(page, authenticator);
+  const first = await asSuperadmin(page, authenticator);
   const superadmin = await newStaffMember(browser, page, 'superadmin');
   const p = superadmin.page;
   await signIn(p);
@@ -359,38 +404,55 @@ test('a superadmin switches an Outpost to cpu_trial, then suspends and resumes t
   await outposts.getByRole('button', { name: 'Switch london-prod to CPU trial…' }).click();
   const modeReason = outposts.getByLabel(/^Reason for switching london-prod to CPU trial/);
   await expect(modeReason).toBeFocused();
-  // Too short a reason: the field error, and nothing changes.
+  // Too short a reason: the field error, and nothing changes (nor is anything requested).
   await modeReason.fill('GPU down');
   await outposts.getByRole('button', { name: 'Switch to CPU trial' }).click();
   await expect(modeReason).toHaveAttribute('aria-invalid', 'true');
   await expect(modeReason).toHaveAccessibleDescription('Say why (at least 10 characters).');
   await expect(mode).toHaveText('GPU');
+  await expect(outposts.locator('[data-pending-request]')).toHaveCount(0);
   await expectAccessible(p);
   await modeReason.fill('GPU node failed its burn-in; CPU trial until the replacement (OPS-3120)');
-  await withStepUp(
-    p,
-    () => outposts.getByRole('button', { name: 'Switch to CPU trial' }).click(),
-    'london-prod now runs in CPU trial mode.',
+  // Switching TO the CPU trial needs a second person (#15): a request, and the Outpost still on GPU.
+  await withStepUp(p, () => outposts.getByRole('button', { name: 'Switch to CPU trial' }).click(), REQUESTED);
+  await p.reload();
+  await expect(mode).toHaveText('GPU');
+  const modeRequest = await pendingRequestId(outposts);
+  await expect(outposts.locator('[data-pending-request]')).toContainText(
+    `Run the Outpost london-prod on the CPU trial, asked by ${superadmin.email}`,
   );
-  await expect(mode).toHaveText('CPU trial');
+  await expectAccessible(p);
+
+  // The first superadmin, in another browser, acting for the organisation, approves it.
+  await actFor(page, org, 'OPS-3121');
+  await approve(page, modeRequest);
   await p.reload();
   await expect(mode).toHaveText('CPU trial');
+  await expect(outposts.locator('[data-pending-request]')).toHaveCount(0);
   await expectAccessible(p);
   expect(await auditEntries(p, 'org.outpost.inference_mode.updated', orgId)).toEqual([
     {
       outcome: 'success',
-      staff: superadmin.email,
+      staff: first.email,
       actingFor: orgId,
       details: {
         outpost: 'london-prod',
         reason: 'GPU node failed its burn-in; CPU trial until the replacement (OPS-3120)',
         before: { inferenceMode: 'gpu' },
         after: { inferenceMode: 'cpu_trial' },
+        approval_request_id: modeRequest,
+        requested_by: superadmin.staffId,
+        requested_by_email: superadmin.email,
+        requester_step_up_at: expect.any(String),
+        approved_by: first.staffId,
+        approved_by_email: first.email,
+        approver_step_up_at: expect.any(String),
       },
     },
   ]);
 
-  // The kill switch, in the danger zone: the red banner while suspended, gone once resumed.
+  // The kill switch, in the danger zone (#15's journey): a superadmin requests a suspension, a second superadmin approves it in
+  // another browser context, the organisation is suspended, and the audit entry shows both.
   await p.goto(`/orgs/${orgId}`);
   const killSwitch = section(p, 'Danger zone');
   const banner = p
@@ -404,22 +466,42 @@ test('a superadmin switches an Outpost to cpu_trial, then suspends and resumes t
   await withStepUp(
     p,
     () => killSwitch.getByRole('button', { name: 'Suspend organisation' }).click(),
-    `${org} is suspended.`,
+    REQUESTED,
   );
-  await expect(banner).toHaveText('Suspended: Contract terminated for breach (LEG-88)');
+  await p.reload();
+  // Not suspended yet: the section shows the request waiting for a second person.
+  await expect(banner).toHaveCount(0);
+  await expect(killSwitch).toContainText('Status: active');
+  const suspendRequest = await pendingRequestId(killSwitch);
+  await expect(killSwitch.locator('[data-pending-request]')).toContainText(
+    `Suspend ${org}, asked by ${superadmin.email}`,
+  );
+  await expectAccessible(p);
+
+  await actFor(page, org, 'OPS-3121');
+  await approve(page, suspendRequest);
   await p.reload();
   await expect(banner).toHaveText('Suspended: Contract terminated for breach (LEG-88)');
   await expect(banner).toHaveClass(/bg-red-700/);
   await expect(p.getByRole('heading', { level: 1 }).locator('..')).toContainText('suspended');
+  await expect(killSwitch.locator('[data-pending-request]')).toHaveCount(0);
   await expectAccessible(p);
 
+  // Resuming is dual-controlled too.
   await killSwitch.getByLabel('Reason for resuming').fill('Breach remedied; legal cleared it (LEG-88)');
   await withStepUp(
     p,
     () => killSwitch.getByRole('button', { name: 'Resume organisation' }).click(),
-    `${org} is active again.`,
+    REQUESTED,
   );
-  await expect(banner).toHaveCount(0);
+  await p.reload();
+  await expect(banner).toHaveText('Suspended: Contract terminated for breach (LEG-88)');
+  const resumeRequest = await pendingRequestId(killSwitch);
+  await expect(killSwitch.locator('[data-pending-request]')).toContainText(
+    `Resume ${org}, asked by ${superadmin.email}`,
+  );
+  await actFor(page, org, 'OPS-3121');
+  await approve(page, resumeRequest);
   await p.reload();
   await expect(banner).toHaveCount(0);
   await expect(killSwitch).toContainText('Status: active');
@@ -427,14 +509,35 @@ test('a superadmin switches an Outpost to cpu_trial, then suspends and resumes t
   const audit = section(p, 'Audit');
   await expect(audit.locator('tr[data-action="org.suspended"]')).toHaveCount(1);
   await expect(audit.locator('tr[data-action="org.resumed"]')).toHaveCount(1);
+  // Each entry is the approver's write, acting for the organisation, and names the requester beside them.
+  const both = (requestId: string) => ({
+    approval_request_id: requestId,
+    requested_by: superadmin.staffId,
+    requested_by_email: superadmin.email,
+    approved_by: first.staffId,
+    approved_by_email: first.email,
+  });
   expect(await auditEntries(p, 'org.suspended', orgId)).toMatchObject([
-    { staff: superadmin.email, details: { reason: 'Contract terminated for breach (LEG-88)' } },
+    {
+      staff: first.email,
+      actingFor: orgId,
+      details: { reason: 'Contract terminated for breach (LEG-88)', ...both(suspendRequest) },
+    },
   ]);
   expect(await auditEntries(p, 'org.resumed', orgId)).toMatchObject([
-    { staff: superadmin.email, details: { reason: 'Breach remedied; legal cleared it (LEG-88)' } },
+    {
+      staff: first.email,
+      actingFor: orgId,
+      details: { reason: 'Breach remedied; legal cleared it (LEG-88)', ...both(resumeRequest) },
+    },
   ]);
+  // The requests themselves are audited as the requester's.
+  const requested = await auditEntries(p, 'approval.requested', orgId);
+  expect(requested.filter((r) => r.staff === superadmin.email)).toHaveLength(3);
   await p.goto(`/orgs/${orgId}`);
   await stopActing(p);
+  await page.goto(`/orgs/${orgId}`);
+  await stopActing(page);
   await superadmin.close();
 });
 

@@ -15,6 +15,7 @@ import { instantQueries } from '../lib/pool/promql';
 import { type PoolHarness, startPoolHarness } from '../test/prometheus';
 import { expectAccessible } from './a11y';
 import { expect, test } from './fixtures';
+import { actFor, approve, pendingRequestId, REQUESTED } from './approvals';
 import { openOrg, startActing, stopActing, withStepUp } from './orgs';
 import {
   BARE_PORTAL_PORT,
@@ -289,8 +290,11 @@ test('a superadmin acting for the organisation switches an Outpost from the pool
   authenticator,
   browser,
 }) => {
+  // The switch now waits for an approval in a second browser: longer than the default minute on a loaded
+  // two-core machine.
+  test.setTimeout(150_000);
   const org = 'National Reserve Trust Bank';
-  await asSuperadmin(page, authenticator);
+  const first = await asSuperadmin(page, authenticator);
   const member = await newStaffMember(browser, page, 'superadmin', { displayName: 'Pia Pool' });
   const p = member.page;
   await signIn(p);
@@ -313,18 +317,26 @@ test('a superadmin acting for the organisation switches an Outpost from the pool
   await row
     .getByLabel(/^Reason for switching dr-centralus/)
     .fill('DR GPU node pool drained for the AKS upgrade');
-  await withStepUp(
-    p,
-    () => row.getByRole('button', { name: 'Switch to CPU trial' }).click(),
-    'dr-centralus now runs in CPU trial mode.',
-  );
+  // Switching to the CPU trial needs a second person (#15): the pool view says a request waits, and the
+  // Outpost stays on GPU until the first superadmin, acting for the organisation, approves it.
+  await withStepUp(p, () => row.getByRole('button', { name: 'Switch to CPU trial' }).click(), REQUESTED);
+  await expect(row.getByTestId('inference-mode')).toHaveText('GPU');
+  await expectAccessible(p);
+  await p.goto(`/orgs/${orgId}`);
+  const requestId = await pendingRequestId(p.getByRole('region', { name: 'Outposts', exact: true }));
+  await actFor(page, org, 'OPS-5212');
+  await approve(page, requestId);
+  await p.goto('/pool');
   await expect(row.getByTestId('inference-mode')).toHaveText('CPU trial');
   await expectAccessible(p);
 
-  // The same audited service as the organisation page's Outposts section wrote it.
+  // The same audited service as the organisation page's Outposts section wrote it, as the approver, with
+  // the requester named beside them.
   await p.goto(`/audit?${new URLSearchParams({ action: 'org.outpost.inference_mode.updated', org: orgId })}`);
   const entry = p.locator('tr[data-action="org.outpost.inference_mode.updated"]').first();
-  await expect(entry).toContainText(member.email);
+  await expect(entry).toContainText(first.email);
+  await expect(entry).toContainText(`"requested_by_email":"${member.email}"`);
+  await expect(entry).toContainText(`"approval_request_id":"${requestId}"`);
   await expect(entry).toContainText('DR GPU node pool drained for the AKS upgrade');
 
   // Back to GPU, so that the demo data stays as it was.
@@ -351,6 +363,8 @@ test('a superadmin acting for the organisation switches an Outpost from the pool
 
   await p.goto(`/orgs/${orgId}`);
   await stopActing(p);
+  await page.goto(`/orgs/${orgId}`);
+  await stopActing(page);
   await member.close();
 });
 

@@ -1,5 +1,15 @@
 import { expect, test } from './fixtures';
-import { asSuperadmin, enrol, invite, newStaffBrowser, origin, signIn, uniqueEmail } from './staff';
+import {
+  asSuperadmin,
+  enrol,
+  invite,
+  newStaffBrowser,
+  origin,
+  type PendingApproval,
+  postWithStepUp,
+  signIn,
+  uniqueEmail,
+} from './staff';
 
 test('a superadmin invites a support user, who enrols in their own browser and is refused /staff (403)', async ({
   page,
@@ -50,10 +60,25 @@ test('a superadmin invites a support user, who enrols in their own browser and i
     message: 'Your role (support) does not have the permission staff.manage.',
   });
 
-  // Nothing was invited: the superadmin's audit log has no invitation by the support user.
+  // The superadmin's own invitation of an admin is not written either: it needs a second person (#15), so
+  // the API answers 202 with a stored request instead of a link.
+  const adminEmail = uniqueEmail('second-person');
+  const privileged = await postWithStepUp(page, '/api/staff/invite', { email: adminEmail, role: 'admin' });
+  expect(privileged.status(), await privileged.text()).toBe(202);
+  const { approval } = (await privileged.json()) as { approval: PendingApproval };
+  expect(approval).toMatchObject({ rule: 'privileged_staff', summary: `Invite ${adminEmail} as admin` });
+  expect(approval.message).toMatch(/^Nothing is changed yet: this needs a second person\./);
+  expect(await privileged.json()).not.toHaveProperty('url');
+
+  // Nothing was invited: the superadmin's audit log has no invitation by the support user, nor the admin's.
   await page.goto('/audit?action=staff.invited');
   await expect(page.locator('tr[data-action]', { hasText: email })).toHaveCount(1);
   await expect(page.locator('tr[data-action]', { hasText: 'sneaky' })).toHaveCount(0);
+  await expect(page.locator('tr[data-action]', { hasText: adminEmail })).toHaveCount(0);
+  const withdrawn = await page.request.post(`/api/approvals/${approval.id}/withdraw`, {
+    headers: origin(page),
+  });
+  expect(withdrawn.status(), await withdrawn.text()).toBe(200);
   await support.context.close();
 });
 

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { OPTIONAL_DUAL_CONTROL } from '@/lib/auth/permissions';
+
+type OptionalRule = keyof typeof OPTIONAL_DUAL_CONTROL;
 
 /**
  * All configuration, parsed once from the environment. Nothing else reads process.env.
@@ -73,6 +76,20 @@ const Env = z.object({
     .min(300)
     .max(7 * 86_400)
     .default(72 * 3600),
+
+  /** How long a request for a dual-controlled write waits for its second person: 1 minute to 24 hours. */
+  APPROVAL_TTL_S: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(86_400)
+    .default(30 * 60),
+  /** Rules added to the dual-control list (OPTIONAL_DUAL_CONTROL in lib/auth/permissions.ts); none removed. */
+  APPROVAL_EXTRA_RULES: csv(
+    z.enum(Object.keys(OPTIONAL_DUAL_CONTROL) as [OptionalRule, ...OptionalRule[]], {
+      error: `APPROVAL_EXTRA_RULES takes ${Object.keys(OPTIONAL_DUAL_CONTROL).join(', ')}`,
+    }),
+  ),
 
   /** Failed sign-ins allowed per window, per client address and per credential, before 429. */
   SIGNIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),

@@ -47,7 +47,9 @@ export class StepUpRequiredError extends AppError {
     super(
       403,
       'step_up_required',
-      `This change needs a fresh security-key check (within the last ${Math.round(maxAgeS / 60)} minutes).`,
+      maxAgeS < 120
+        ? `This change needs a security-key check of its own (within the last ${maxAgeS} seconds).`
+        : `This change needs a fresh security-key check (within the last ${Math.round(maxAgeS / 60)} minutes).`,
     );
   }
 }

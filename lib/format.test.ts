@@ -10,6 +10,7 @@ import {
   percent,
   share,
   shareOf,
+  timeLeft,
   utc,
   utcInput,
   utcMinute,
@@ -45,6 +46,15 @@ describe('times: ISO 8601, UTC, 24-hour clock', () => {
     expect(utcMinute(t)).toBe('2026-11-23 15:20 UTC');
     expect(utcMonth(t)).toBe('2026-11');
     expect(clock(t)).toBe('15:20:43 UTC');
+  });
+
+  it('counts down what is left, in minutes and seconds, with hours from an hour', () => {
+    expect(timeLeft(30 * 60_000)).toBe('30:00 left');
+    expect(timeLeft(29 * 60_000 + 5_999)).toBe('29:05 left');
+    expect(timeLeft(59_000)).toBe('0:59 left');
+    expect(timeLeft(3_600_000 + 2 * 60_000 + 9_000)).toBe('1:02:09 left');
+    expect(timeLeft(0)).toBe('expired');
+    expect(timeLeft(-5)).toBe('expired');
   });
 
   it('ticks a chart axis in 24-hour UTC, with the date at midnight', () => {

@@ -90,6 +90,15 @@ export function age(ms: number): string {
   return `${Math.round(s / 3600)} h`;
 }
 
+/** A live countdown: `29:05 left`, `1:02:09 left` from an hour, `expired` at zero. */
+export function timeLeft(ms: number): string {
+  if (ms <= 0) return 'expired';
+  const s = Math.floor(ms / 1000);
+  const mmss = (m: number) => `${m}:${String(s % 60).padStart(2, '0')}`;
+  if (s < 3600) return `${mmss(Math.floor(s / 60))} left`;
+  return `${Math.floor(s / 3600)}:${mmss(Math.floor((s % 3600) / 60)).padStart(5, '0')} left`;
+}
+
 /** A length of time in its largest whole unit: `72 hours`, `45 minutes`, `90 seconds`. */
 export function duration(seconds: number): string {
   const [n, unit] =

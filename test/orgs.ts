@@ -7,7 +7,9 @@ import { can } from '@/lib/auth/permissions';
 import type { StaffRole } from '@/lib/auth/roles';
 import { type StaffCtx, validateSession } from '@/lib/auth/session';
 import type { PlanTier } from '@/lib/plans';
+import { ApprovalPending } from '@/lib/approvals/gate';
 import { startActing } from '@/lib/services/acting/acting';
+import { approvedBy } from '@/test/approvals';
 import { testDatabase } from '@/test/db';
 import { staffWithSession } from '@/test/staff';
 
@@ -47,8 +49,12 @@ export function orgServiceKit() {
   }
 
   /** A staff member of `role` acting for the organisation, as a request with the claim would see it. */
-  async function actingFor(role: StaffRole, orgId: string): Promise<StaffCtx> {
-    const ctx = await staffWithSession(database.db, role);
+  async function actingFor(
+    role: StaffRole,
+    orgId: string,
+    opts: { signedInSecondsAgo?: number } = {},
+  ): Promise<StaffCtx> {
+    const ctx = await staffWithSession(database.db, role, opts);
     const started = await startActing(ctx, { orgId, reason: 'Customer asked for it', ticketRef: 'SUP-7' });
     const r = await validateSession(
       database.db,
@@ -67,6 +73,23 @@ export function orgServiceKit() {
     return can(role, 'acting.start') ? actingFor(role, orgId) : staffWithSession(database.db, role);
   }
 
+  /**
+   * The second person: when `result` is a request (ApprovalPending), a superadmin acting for `orgId` (or
+   * `approver`) approves it, and the verb's own result comes back; anything else is returned as it is.
+   */
+  /** approvedBy with a superadmin acting for `orgId` (or a plain one) unless `approver` is given. */
+  async function approved<T>(
+    result: Promise<T | ApprovalPending>,
+    orgId: string | null,
+    approver?: StaffCtx,
+  ) {
+    return approvedBy(
+      result,
+      approver ??
+        (orgId ? await actingFor('superadmin', orgId) : await staffWithSession(database.db, 'superadmin')),
+    );
+  }
+
   async function auditCount() {
     const [r] = await rows<{ n: number }>(database.db, sql`select count(*)::int as n from audit_log`);
     return r!.n;
@@ -83,6 +106,7 @@ export function orgServiceKit() {
     },
     newOrg,
     actingFor,
+    approved,
     staffFor,
     plainStaff: (role: StaffRole) => staffWithSession(database.db, role),
     auditCount,

@@ -101,6 +101,25 @@ export default async function OverviewPage() {
             )}
           </OverviewCard>
         )}
+        <OverviewCard
+          id="approvals"
+          title="Two-person approvals"
+          href="/approvals"
+          tone={o.approvals.breakGlassUnreviewed > 0 ? 'bad' : o.approvals.waitingForYou > 0 ? 'warn' : 'ok'}
+        >
+          <div className="flex gap-6">
+            <Figure
+              testId="approvals-waiting"
+              value={num(o.approvals.waitingForYou)}
+              label="waiting for you"
+            />
+            <Figure
+              testId="break-glass-unreviewed"
+              value={num(o.approvals.breakGlassUnreviewed)}
+              label="break-glass not reviewed"
+            />
+          </div>
+        </OverviewCard>
         {o.pool && <PoolCard pool={o.pool} />}
         {o.chain && <ChainCard chain={o.chain} now={now} />}
         {o.siem && <SiemCard siem={o.siem} now={now} />}

@@ -4,8 +4,9 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { ApiError, apiPost, ceremonyMessage } from '@/components/api';
 import { refreshSession } from '@/components/acting/refresh-session';
-import { Alert } from '@/components/ui/alert';
+import { TextField } from '@/components/orgs/fields';
 import { Button } from '@/components/ui/button';
+import { Feedback } from '@/components/ui/feedback';
 
 export function ActForForm(props: {
   orgId: string;
@@ -18,14 +19,12 @@ export function ActForForm(props: {
   const [ticketRef, setTicketRef] = useState('');
   const [minutes, setMinutes] = useState(String(props.defaultMinutes));
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [fields, setFields] = useState<Record<string, string>>({});
+  const [error, setError] = useState<ApiError | null>(null);
 
   async function onSubmit(event: React.FormEvent) {
     event.preventDefault();
     setBusy(true);
     setError(null);
-    setFields({});
     try {
       await apiPost('/api/acting/start', {
         orgId: props.orgId,
@@ -36,15 +35,12 @@ export function ActForForm(props: {
       await refreshSession();
       router.refresh();
     } catch (err) {
-      if (err instanceof ApiError) setFields(err.fields);
-      setError(ceremonyMessage(err));
+      setError(err instanceof ApiError ? err : new ApiError(0, 'error', ceremonyMessage(err), {}));
     } finally {
       setBusy(false);
     }
   }
 
-  const input =
-    'mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm placeholder:text-slate-500 aria-invalid:border-red-500';
   return (
     <form
       onSubmit={onSubmit}
@@ -56,52 +52,41 @@ export function ActForForm(props: {
         Changes to this organisation are made inside an acting context. Your own identity stays in charge, and
         both are recorded on every action.
       </p>
-      <div>
-        <label htmlFor="acting-reason" className="block text-sm font-medium text-slate-700">
-          Reason
-        </label>
-        <input
-          id="acting-reason"
-          value={reason}
-          onChange={(e) => setReason(e.target.value)}
-          aria-invalid={fields.reason ? true : undefined}
-          className={input}
-        />
-        {fields.reason && <p className="mt-1 text-xs text-red-700">{fields.reason}</p>}
-      </div>
+      <TextField
+        id="acting-reason"
+        label="Reason"
+        value={reason}
+        onChange={(e) => setReason(e.target.value)}
+        error={error?.fields.reason}
+      />
       <div className="flex gap-3">
-        <div className="flex-1">
-          <label htmlFor="acting-ticket" className="block text-sm font-medium text-slate-700">
-            Ticket reference
-          </label>
-          <input
-            id="acting-ticket"
-            value={ticketRef}
-            placeholder="SUP-1234"
-            onChange={(e) => setTicketRef(e.target.value)}
-            aria-invalid={fields.ticketRef ? true : undefined}
-            className={input}
-          />
-          {fields.ticketRef && <p className="mt-1 text-xs text-red-700">{fields.ticketRef}</p>}
-        </div>
-        <div className="w-40">
-          <label htmlFor="acting-minutes" className="block text-sm font-medium text-slate-700">
-            Minutes (at most {props.maxMinutes})
-          </label>
-          <input
-            id="acting-minutes"
-            type="number"
-            min={1}
-            max={props.maxMinutes}
-            value={minutes}
-            onChange={(e) => setMinutes(e.target.value)}
-            aria-invalid={fields.durationMinutes ? true : undefined}
-            className={input}
-          />
-          {fields.durationMinutes && <p className="mt-1 text-xs text-red-700">{fields.durationMinutes}</p>}
-        </div>
+        <TextField
+          id="acting-ticket"
+          className="flex-1"
+          label="Ticket reference"
+          placeholder="SUP-1234"
+          value={ticketRef}
+          onChange={(e) => setTicketRef(e.target.value)}
+          error={error?.fields.ticketRef}
+        />
+        <TextField
+          id="acting-minutes"
+          className="w-40"
+          label={`Minutes (at most ${props.maxMinutes})`}
+          type="number"
+          min={1}
+          max={props.maxMinutes}
+          value={minutes}
+          onChange={(e) => setMinutes(e.target.value)}
+          error={error?.fields.durationMinutes}
+        />
       </div>
-      {error && <Alert tone="error">{error}</Alert>}
+      <Feedback
+        error={error}
+        message={null}
+        shown={['reason', 'ticketRef', 'durationMinutes']}
+        refused="Not started"
+      />
       <Button type="submit" disabled={busy}>
         Start acting for {props.orgName}
       </Button>

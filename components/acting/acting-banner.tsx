@@ -4,12 +4,7 @@ import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import { apiPost, ceremonyMessage } from '@/components/api';
 import { refreshSession } from '@/components/acting/refresh-session';
-
-function left(ms: number): string {
-  if (ms <= 0) return 'expired';
-  const s = Math.floor(ms / 1000);
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')} left`;
-}
+import { timeLeft } from '@/lib/format';
 
 /** Shown on every page while acting: the organisation, the reason, a live countdown and Stop. */
 export function ActingBanner(props: {
@@ -55,7 +50,7 @@ export function ActingBanner(props: {
           {props.ticketRef}: {props.reason}
         </span>
         <span data-testid="acting-countdown" className="font-mono">
-          {now === null ? '' : left(expires - now)}
+          {now === null ? '' : timeLeft(expires - now)}
         </span>
         {error && <span className="text-amber-200">{error}</span>}
         <button

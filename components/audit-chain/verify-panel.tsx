@@ -4,7 +4,9 @@ import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import { ApiError, apiPost, ceremonyMessage } from '@/components/api';
+import { TextField } from '@/components/orgs/fields';
 import { Alert } from '@/components/ui/alert';
+import { Feedback } from '@/components/ui/feedback';
 import { Button } from '@/components/ui/button';
 import type { RunView } from '@/lib/queries/audit-chain';
 import { num, pct, utc } from '@/lib/format';
@@ -123,46 +125,26 @@ export function VerifyPanel({ head }: { head: number }) {
         Verify chain
       </h2>
       <form onSubmit={start} className="flex flex-wrap items-end gap-3" noValidate>
-        <div>
-          <label htmlFor="verify-from" className="block text-sm font-medium text-slate-700">
-            First seq (optional)
-          </label>
-          <input
-            id="verify-from"
-            inputMode="numeric"
-            value={fromSeq}
-            onChange={(e) => setFromSeq(e.target.value)}
-            placeholder="1"
-            aria-invalid={error?.fields.fromSeq ? true : undefined}
-            aria-describedby={error?.fields.fromSeq ? 'verify-from-error' : undefined}
-            className="mt-1 w-36 rounded-md border border-slate-300 px-2 py-1.5 text-sm"
-          />
-          {error?.fields.fromSeq && (
-            <p id="verify-from-error" className="mt-1 text-xs text-red-700">
-              {error.fields.fromSeq}
-            </p>
-          )}
-        </div>
-        <div>
-          <label htmlFor="verify-to" className="block text-sm font-medium text-slate-700">
-            Last seq (optional)
-          </label>
-          <input
-            id="verify-to"
-            inputMode="numeric"
-            value={toSeq}
-            onChange={(e) => setToSeq(e.target.value)}
-            placeholder={String(head)}
-            aria-invalid={error?.fields.toSeq ? true : undefined}
-            aria-describedby={error?.fields.toSeq ? 'verify-to-error' : undefined}
-            className="mt-1 w-36 rounded-md border border-slate-300 px-2 py-1.5 text-sm"
-          />
-          {error?.fields.toSeq && (
-            <p id="verify-to-error" className="mt-1 text-xs text-red-700">
-              {error.fields.toSeq}
-            </p>
-          )}
-        </div>
+        <TextField
+          id="verify-from"
+          label="First seq (optional)"
+          inputMode="numeric"
+          placeholder="1"
+          className="w-36"
+          value={fromSeq}
+          onChange={(e) => setFromSeq(e.target.value)}
+          error={error?.fields.fromSeq}
+        />
+        <TextField
+          id="verify-to"
+          label="Last seq (optional)"
+          inputMode="numeric"
+          placeholder={String(head)}
+          className="w-36"
+          value={toSeq}
+          onChange={(e) => setToSeq(e.target.value)}
+          error={error?.fields.toSeq}
+        />
         <Button type="submit" disabled={busy || running}>
           {running ? 'Verifying…' : 'Verify chain'}
         </Button>
@@ -171,7 +153,7 @@ export function VerifyPanel({ head }: { head: number }) {
         Leave both empty to verify the whole chain (seq 1 to {num(head)} now). The run is checked against the
         signed checkpoints too, and audited.
       </p>
-      {error && <Alert tone="error">{error.message}</Alert>}
+      <Feedback error={error} message={null} shown={['fromSeq', 'toSeq']} refused="Not started" />
       {run.error && <Alert tone="error">{(run.error as Error).message}</Alert>}
       {run.data && <Progress run={run.data} />}
       {run.data && finished && <Verdict run={run.data} />}

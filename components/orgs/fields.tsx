@@ -86,3 +86,26 @@ export function ConflictNote({
     </Alert>
   );
 }
+
+/** "Type the organisation's slug to confirm", before a write that blocks it. */
+export function SlugConfirmField(props: {
+  id: string;
+  slug: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <TextField
+      id={props.id}
+      label={
+        <>
+          Type the organisation’s slug, <span className="font-mono">{props.slug}</span>, to confirm
+        </>
+      }
+      autoComplete="off"
+      spellCheck={false}
+      value={props.value}
+      onChange={(e) => props.onChange(e.target.value)}
+    />
+  );
+}

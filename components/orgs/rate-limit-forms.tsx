@@ -1,7 +1,7 @@
 'use client';
 
 import { useState } from 'react';
-import { CheckboxField, ConflictNote, FieldError, TextField } from '@/components/orgs/fields';
+import { ConflictNote, FieldError, SlugConfirmField, TextField } from '@/components/orgs/fields';
 import { useOrgWrite } from '@/components/orgs/use-org-write';
 import { Button } from '@/components/ui/button';
 import { Feedback } from '@/components/ui/feedback';
@@ -34,9 +34,12 @@ export interface OrgName {
   slug: string;
 }
 
+const anyZero = (texts: Texts) => LIMIT_KEYS.some((k) => texts[k].trim() !== '' && Number(texts[k]) === 0);
+
 /**
- * A write with a 0 blocks the organisation as the kill switch does: always a fresh key touch, and the
- * dialog names the action and the organisation (the server still checks its own step-up rule).
+ * A write with a 0 blocks the organisation as the kill switch does: the slug typed to confirm, always a
+ * fresh key touch, and the dialog names the action and the organisation (the server wants a key check
+ * within the last minute).
  */
 function blockingStepUp(limits: Limits, confirmBlocked: boolean, org: OrgName) {
   if (!confirmBlocked || !LIMIT_KEYS.some((k) => limits[k] === 0)) return undefined;
@@ -46,19 +49,19 @@ function blockingStepUp(limits: Limits, confirmBlocked: boolean, org: OrgName) {
   };
 }
 
-/** The four limit inputs, and the explicit confirmation a 0 ("blocked") needs. */
+/** The four limit inputs, and the danger panel where a 0 ("blocked") is confirmed with the slug. */
 function LimitInputs(props: {
   idPrefix: string;
+  org: OrgName;
   texts: Texts;
   onChange: (texts: Texts) => void;
   placeholder: (key: LimitKey) => string;
-  confirmBlocked: boolean;
-  onConfirmBlocked: (v: boolean) => void;
+  typed: string;
+  onTyped: (typed: string) => void;
   fields: Record<string, string>;
   /** Whether the role holds the kill switch's permission, which a 0 needs. */
   mayBlock: boolean;
 }) {
-  const anyZero = LIMIT_KEYS.some((k) => props.texts[k].trim() !== '' && Number(props.texts[k]) === 0);
   return (
     <>
       <div className="grid gap-3 sm:grid-cols-2">
@@ -81,15 +84,25 @@ function LimitInputs(props: {
       <p className="text-xs text-slate-500">
         {BLOCK_RULE}{' '}
         {props.mayBlock
-          ? 'Saving a 0 needs the confirmation below and a fresh security-key check.'
+          ? 'Saving a 0 needs the slug typed below and a fresh security-key check.'
           : `Only ${rolesWith(BLOCK_PERMISSION).join(', ')} (${BLOCK_PERMISSION}) may set one, after a fresh security-key check.`}
       </p>
-      {(anyZero || props.confirmBlocked) && (
-        <CheckboxField
-          label="0 is meant: it blocks all traffic for this organisation"
-          checked={props.confirmBlocked}
-          onChange={(e) => props.onConfirmBlocked(e.target.checked)}
-        />
+      {props.mayBlock && anyZero(props.texts) && (
+        <div
+          role="group"
+          aria-label="Block the organisation"
+          className="space-y-2 rounded-md border border-red-300 bg-red-50 p-3"
+        >
+          <p className="text-sm font-medium text-red-900">
+            A 0 blocks all traffic for {props.org.name}, like the kill switch.
+          </p>
+          <SlugConfirmField
+            id={`${props.idPrefix}-confirm`}
+            slug={props.org.slug}
+            value={props.typed}
+            onChange={props.onTyped}
+          />
+        </div>
       )}
     </>
   );
@@ -105,7 +118,8 @@ export function RateLimitsForm(props: {
   mayBlock: boolean;
 }) {
   const [texts, setTexts] = useState(() => toTexts(props.limits));
-  const [confirmBlocked, setConfirmBlocked] = useState(false);
+  const [typed, setTyped] = useState('');
+  const confirmBlocked = anyZero(texts) && typed.trim() === props.org.slug;
   const write = useOrgWrite(`/api/orgs/${props.orgId}/rate-limits`);
   const current = write.conflict as (Limits & { version: number }) | null | undefined;
   const version = current === undefined ? props.version : (current?.version ?? null);
@@ -132,8 +146,9 @@ export function RateLimitsForm(props: {
         texts={texts}
         onChange={setTexts}
         placeholder={(k) => `tier default: ${num(props.tierDefaults[k])}`}
-        confirmBlocked={confirmBlocked}
-        onConfirmBlocked={setConfirmBlocked}
+        org={props.org}
+        typed={typed}
+        onTyped={setTyped}
         fields={write.error?.fields ?? {}}
         mayBlock={props.mayBlock}
       />
@@ -171,7 +186,8 @@ export function OverrideForm(props: {
   mayBlock: boolean;
 }) {
   const [texts, setTexts] = useState(() => toTexts(null));
-  const [confirmBlocked, setConfirmBlocked] = useState(false);
+  const [typed, setTyped] = useState('');
+  const confirmBlocked = anyZero(texts) && typed.trim() === props.org.slug;
   const [expires, setExpires] = useState('');
   const [reason, setReason] = useState('');
   const write = useOrgWrite(`/api/orgs/${props.orgId}/rate-limit-overrides`);
@@ -200,7 +216,7 @@ export function OverrideForm(props: {
         );
         if (created) {
           setTexts(toTexts(null));
-          setConfirmBlocked(false);
+          setTyped('');
           setExpires('');
           setReason('');
         }
@@ -217,8 +233,9 @@ export function OverrideForm(props: {
         texts={texts}
         onChange={setTexts}
         placeholder={() => 'not overridden'}
-        confirmBlocked={confirmBlocked}
-        onConfirmBlocked={setConfirmBlocked}
+        org={props.org}
+        typed={typed}
+        onTyped={setTyped}
         fields={fields}
         mayBlock={props.mayBlock}
       />

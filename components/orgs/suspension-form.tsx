@@ -1,7 +1,7 @@
 'use client';
 
 import { useState } from 'react';
-import { ConflictNote, TextField } from '@/components/orgs/fields';
+import { ConflictNote, SlugConfirmField, TextField } from '@/components/orgs/fields';
 import { useOrgWrite } from '@/components/orgs/use-org-write';
 import { Button } from '@/components/ui/button';
 import { Feedback } from '@/components/ui/feedback';
@@ -62,18 +62,7 @@ export function SuspensionForm(props: {
         error={write.error?.fields.reason ?? write.error?.fields.suspended}
       />
       {suspend && (
-        <TextField
-          id="suspension-confirm"
-          label={
-            <>
-              Type the organisation’s slug, <span className="font-mono">{props.orgSlug}</span>, to confirm
-            </>
-          }
-          autoComplete="off"
-          spellCheck={false}
-          value={typed}
-          onChange={(e) => setTyped(e.target.value)}
-        />
+        <SlugConfirmField id="suspension-confirm" slug={props.orgSlug} value={typed} onChange={setTyped} />
       )}
       {current !== undefined ? (
         <ConflictNote

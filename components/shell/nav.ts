@@ -30,6 +30,8 @@ export function navFor(role: StaffRole): NavGroup[] {
       items: [
         { href: '/pool', label: 'GPU pool', show: can(role, 'pool.read') },
         { href: '/acting', label: 'Acting contexts', show: can(role, 'acting.list') },
+        // Every role sees who waits on whom; the badge counts what this person may approve.
+        { href: '/approvals', label: 'Approvals', show: true },
       ],
     },
     {

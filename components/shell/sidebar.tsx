@@ -2,6 +2,7 @@
 
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
+import { ApprovalsBadge } from '@/components/approvals/approvals-badge';
 import { currentEntry, type NavGroup } from './nav';
 
 /**
@@ -35,6 +36,7 @@ export function Sidebar({ groups }: { groups: NavGroup[] }) {
                       }`}
                     >
                       {item.label}
+                      {item.href === '/approvals' && <ApprovalsBadge />}
                     </Link>
                   </li>
                 );

@@ -7,6 +7,8 @@ import { useStepUp } from '@/components/auth/use-step-up';
 import { Alert } from '@/components/ui/alert';
 import { RoleSelect } from '@/components/staff/role-select';
 import { Button } from '@/components/ui/button';
+import { Feedback } from '@/components/ui/feedback';
+import { TextField } from '@/components/orgs/fields';
 import type { StaffRole } from '@/lib/auth/roles';
 import { utc } from '@/lib/format';
 
@@ -17,23 +19,30 @@ export function InviteForm({ ttl }: { ttl: string }) {
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<StaffRole>('support');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [fields, setFields] = useState<Record<string, string>>({});
+  const [error, setError] = useState<ApiError | null>(null);
   const [link, setLink] = useState<{ url: string; email: string; expiresAt: string } | null>(null);
+  // An admin or superadmin invitation needs a second person: the request waits on /approvals.
+  const [pending, setPending] = useState<string | null>(null);
 
   async function onSubmit(event: React.FormEvent) {
     event.preventDefault();
     setBusy(true);
     setError(null);
-    setFields({});
     setLink(null);
+    setPending(null);
     try {
-      setLink(await run(() => apiPost('/api/staff/invite', { email, role })));
+      const result = await run(() =>
+        apiPost<{ url: string; email: string; expiresAt: string } | { approval: { message: string } }>(
+          '/api/staff/invite',
+          { email, role },
+        ),
+      );
+      if ('approval' in result) setPending(result.approval.message);
+      else setLink(result);
       setEmail('');
       router.refresh();
     } catch (err) {
-      if (err instanceof ApiError) setFields(err.fields);
-      setError(ceremonyMessage(err));
+      setError(err instanceof ApiError ? err : new ApiError(0, 'error', ceremonyMessage(err), {}));
     } finally {
       setBusy(false);
     }
@@ -52,25 +61,22 @@ export function InviteForm({ ttl }: { ttl: string }) {
         address can have one pending invitation at a time.
       </p>
       <div className="flex flex-wrap items-end gap-3">
-        <div>
-          <label htmlFor="invite-email" className="block text-sm font-medium text-slate-700">
-            E-mail
-          </label>
-          <input
-            id="invite-email"
-            type="email"
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-            aria-invalid={fields.email ? true : undefined}
-            className="mt-1 w-72 rounded-md border border-slate-300 px-3 py-2 text-sm"
-          />
-        </div>
+        <TextField
+          id="invite-email"
+          label="E-mail"
+          type="email"
+          className="w-72"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          error={error?.fields.email}
+        />
         <RoleSelect id="invite-role" value={role} onChange={setRole} />
         <Button type="submit" disabled={busy}>
           Create invitation
         </Button>
       </div>
-      {error && <Alert tone="error">{error}</Alert>}
+      <Feedback error={error} message={null} shown={['email']} refused="Not created" />
+      {pending && <Alert tone="info">{pending} Whoever approves it gets the one-time link to send.</Alert>}
       {link && (
         <Alert tone="success">
           <p>

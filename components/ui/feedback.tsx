@@ -13,10 +13,13 @@ export function Feedback({
   error,
   message,
   shown,
+  refused = 'Not saved',
 }: {
   error: ApiError | null;
   message: string | null;
   shown?: readonly string[];
+  /** What a refusal of the fields means for this form: "Not saved", "Not started". */
+  refused?: string;
 }) {
   if (error) {
     const fields = Object.entries(error.fields);
@@ -25,8 +28,8 @@ export function Feedback({
       return (
         <Alert tone="error">
           {elsewhere.length === 0
-            ? `Not saved: correct the field${fields.length === 1 ? '' : 's'} marked above.`
-            : `Not saved. ${elsewhere.map(([key, m]) => `${fieldLabel(key)}: ${m}`).join(' ')}`}
+            ? `${refused}: correct the field${fields.length === 1 ? '' : 's'} marked above.`
+            : `${refused}. ${elsewhere.map(([key, m]) => `${fieldLabel(key)}: ${m}`).join(' ')}`}
         </Alert>
       );
     }

@@ -28,3 +28,18 @@ export const actingEndReason = pgEnum('acting_end_reason', [
 export const siemConnector = pgEnum('siem_connector', SIEM_CONNECTORS);
 
 export const auditOutcome = pgEnum('audit_outcome', ['success', 'denied', 'failure']);
+
+/**
+ * pending → approved (a second person executed it) | rejected | withdrawn | expired | failed (the
+ * approval's execution was refused, e.g. the organisation changed). break_glass: executed by its requester
+ * alone, waiting for another superadmin's review (reviewed_at).
+ */
+export const approvalStatus = pgEnum('approval_status', [
+  'pending',
+  'approved',
+  'rejected',
+  'withdrawn',
+  'expired',
+  'failed',
+  'break_glass',
+]);

@@ -21,3 +21,4 @@ export * from './signin-throttle';
 export * from './token-signing-keys';
 export * from './support-notes';
 export * from './siem-cursor';
+export * from './approval-requests';

@@ -46,5 +46,11 @@ export const AuditAction = z.enum([
   'audit.checkpoint_key.rotated',
   'audit.exported',
   'audit.inbox_rejected',
+  'approval.requested',
+  'approval.rejected',
+  'approval.withdrawn',
+  'approval.expired',
+  'approval.failed',
+  'approval.break_glass_reviewed',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;

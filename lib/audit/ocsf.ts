@@ -113,6 +113,13 @@ export const OCSF_MAPPING: Record<AuditAction, OcsfMapping> = {
   'audit.checkpoints.exported': api('read'),
   // An audit entry that was changed while it waited to be chained, recorded as a failed create.
   'audit.inbox_rejected': api('create'),
+  // A request for a dual-controlled write is an entity of its own: made, decided, ended.
+  'approval.requested': em('create'),
+  'approval.rejected': em('delete'),
+  'approval.withdrawn': em('delete'),
+  'approval.expired': em('delete'),
+  'approval.failed': em('delete'),
+  'approval.break_glass_reviewed': em('update'),
 };
 
 /** The OCSF event of one entry. `entry` must be the chained entry exactly as stored (lib/audit/export.ts). */
@@ -220,15 +227,46 @@ export function toOcsf(entry: ChainEntry): OcsfEvent {
     acting_org_id: entry.acting_org_id,
     org_id: entry.org_id,
     outcome: entry.outcome,
+    ...approvalFields(diff),
     audit: entry,
   };
   return event as OcsfEvent;
 }
 
+/**
+ * A dual-controlled write names two people: the actor executed it (the approver, or the requester under
+ * break-glass); the requester is the second user, with the request and both step-up times.
+ */
+function approvalFields(diff: Record<string, unknown>) {
+  if (typeof diff.approval_request_id !== 'string') return {};
+  return {
+    approval: {
+      request_uid: diff.approval_request_id,
+      break_glass: diff.break_glass === true,
+      requester_step_up_at: diff.requester_step_up_at ?? null,
+      approver_step_up_at: diff.approver_step_up_at ?? null,
+    },
+    second_user: {
+      uid: diff.requested_by,
+      ...(typeof diff.requested_by_email === 'string' && {
+        name: diff.requested_by_email,
+        email_addr: diff.requested_by_email,
+      }),
+      type: 'Admin',
+      type_id: 2,
+      role: 'requester',
+    },
+  };
+}
+
 const SEVERITY_NAMES: Record<number, string> = { 1: 'Informational', 2: 'Low', 3: 'Medium', 4: 'High' };
 
-/** Informational, except refusals (Low), and a locked key or a suspension (Medium): worth a look. */
+/**
+ * Informational, except refusals (Low), a locked key or a suspension (Medium): worth a look, and a write
+ * executed under break-glass, without its second person (High).
+ */
 function severity(entry: ChainEntry): number {
+  if (isRecord(entry.diff) && entry.diff.break_glass === true) return 4;
   if (entry.action === 'staff.key.locked' || entry.action === 'org.suspended') return 3;
   return entry.outcome === 'success' ? 1 : 2;
 }

@@ -343,3 +343,46 @@ describe('audit_log is append-only in the database', () => {
     });
   });
 });
+
+describe('the execution of an approved request', () => {
+  it('claims the request after the write, so the claim locks nothing before the write’s own locks', async () => {
+    const org = await newOrg('claim-order');
+    const steps: string[] = [];
+    const approval = {
+      facts: { approval_request_id: 'r-1' },
+      claim: async () => {
+        steps.push('claim');
+      },
+    };
+    await withAudit(
+      { ...ctx, approval },
+      { action: 'org.updated', orgId: org.id, targetType: 'organization', targetId: org.id },
+      async (tx) => {
+        steps.push('write');
+        await tx.update(organizations).set({ name: 'Claim order' }).where(eq(organizations.id, org.id));
+      },
+    );
+    expect(steps).toEqual(['write', 'claim']);
+  });
+
+  it('rolls the write back when the claim fails: the request was decided meanwhile', async () => {
+    const org = await newOrg('claim-fails');
+    const approval = {
+      facts: {},
+      claim: async () => {
+        throw new Error('decided meanwhile');
+      },
+    };
+    await expect(
+      withAudit(
+        { ...ctx, approval },
+        { action: 'org.updated', orgId: org.id, targetType: 'organization', targetId: org.id },
+        async (tx) => {
+          await tx.update(organizations).set({ name: 'Never' }).where(eq(organizations.id, org.id));
+        },
+      ),
+    ).rejects.toThrow('decided meanwhile');
+    const [after] = await database.db.select().from(organizations).where(eq(organizations.id, org.id));
+    expect(after!.name).toBe('claim-fails');
+  });
+});

@@ -20,6 +20,11 @@ export interface AuditCtx {
   requestId: string | null;
   ip: string | null;
   userAgent: string | null;
+  /**
+   * Set while a second person executes an approved request (lib/approvals): the write's transaction claims
+   * the request first, so that it runs once, and its entry names both people.
+   */
+  approval?: { claim(tx: Tx): Promise<void>; facts: Record<string, unknown> };
 }
 
 export interface AuditEntryInput {
@@ -123,6 +128,13 @@ export async function withAudit<T>(
       const result = await write(tx, recorder);
       // Asked to set what is there already: nothing to keep, nothing to record.
       if (result instanceof Unchanged) throw new RollBackNoChange(result);
+      if (ctx.approval) {
+        // After the write, not before: the claim's foreign key to the approver takes a share lock on their
+        // staff row, and a write that locks staff rows itself (two superadmins disabling each other under
+        // break-glass) would then deadlock with its twin. A request decided meanwhile still rolls it back.
+        await ctx.approval.claim(tx);
+        recorder.detail(ctx.approval.facts);
+      }
       await enqueueEntry(tx, ctx, recorder, keys);
       return result;
     });
@@ -145,7 +157,8 @@ export function recordAudit(
   entry: AuditEntryInput,
   facts: Record<string, unknown> = {},
 ): Promise<void> {
-  return withAudit(ctx, entry, async (_tx, audit) => audit.detail(facts));
+  // A refusal or a check claims no approval: only the write itself does.
+  return withAudit({ ...ctx, approval: undefined }, entry, async (_tx, audit) => audit.detail(facts));
 }
 
 function enqueueEntry(tx: Tx, ctx: AuditCtx, recorder: AuditRecorder, keys: HmacKeyRing) {

@@ -4,6 +4,7 @@ import { forbidden, redirect } from 'next/navigation';
 import { cache } from 'react';
 import { getDatabase } from '@/db/client';
 import { can, type Permission } from '@/lib/auth/permissions';
+import { BACKGROUND_HEADER } from '@/lib/auth/background';
 import { sessionCookieName } from '@/lib/auth/session-cookie';
 import { type StaffCtx, validateSession } from '@/lib/auth/session';
 import { noteRequest } from '@/lib/http/access-log';
@@ -22,13 +23,16 @@ export const currentStaff = cache(async (): Promise<StaffCtx | null> => {
   if (typeof token?.sid !== 'string') return null;
   const { db } = await getDatabase();
   const acting = typeof token.acting_context_id === 'string' ? token.acting_context_id : null;
+  const h = await headers();
   const result = await validateSession(
     db,
     token.sid,
-    requestMeta(await headers()),
+    requestMeta(h),
     undefined,
     undefined,
     acting,
+    // A poll the page makes by itself (components/api.ts apiGet background) leaves the idle deadline alone.
+    h.get(BACKGROUND_HEADER) !== '1',
   );
   if (!result.ok) return null;
   // For the request's access line (lib/http/access-log.ts): pages, like route handlers, name who asked.

@@ -90,3 +90,40 @@ export function requirePermission(ctx: { role: StaffRole }, permission: Permissi
     );
   }
 }
+
+/**
+ * The writes that need a second person (four eyes), each with its reason. The service verb names the rule
+ * when its write falls under it; the requester's write is then stored as a request, and another staff member
+ * with the verb's permission executes it (lib/approvals). A deployment may add OPTIONAL_DUAL_CONTROL rules
+ * (APPROVAL_EXTRA_RULES), never remove these.
+ */
+export const DUAL_CONTROL = {
+  kill_switch:
+    'Suspending or resuming an organisation cuts off, or lets back in, every one of its users at once.',
+  blocking_limit: 'A limit of 0 blocks the organisation, like the kill switch.',
+  mfa_weakening: 'A weaker MFA policy lowers the protection of every account of the organisation.',
+  entitlement_removal: 'Removing an enterprise entitlement takes away a contracted capability.',
+  outpost_cpu_trial: 'The CPU trial is vendor-only: it runs a customer Outpost outside its GPU contract.',
+  privileged_staff:
+    'An admin or superadmin can change every customer: granting the role is not one person’s call.',
+  last_superadmin_peer:
+    'Disabling or demoting a superadmin so that only one active superadmin remains leaves nobody to check them.',
+  key_rotation:
+    'The HMAC, checkpoint and token-signing keys are what the audit record and the platform trust.',
+} as const;
+
+/** Rules a stricter deployment may add to DUAL_CONTROL (APPROVAL_EXTRA_RULES). */
+export const OPTIONAL_DUAL_CONTROL = {
+  plan_tier_change: 'Every change of an organisation’s plan tier.',
+  mfa_policy_change: 'Every change of an organisation’s MFA policy.',
+  entitlements_change: 'Every change of an organisation’s enterprise entitlements.',
+  staff_invite: 'Every staff invitation, whatever the role.',
+} as const;
+
+export type DualControlRule = keyof typeof DUAL_CONTROL | keyof typeof OPTIONAL_DUAL_CONTROL;
+
+export function dualControlReason(rule: DualControlRule): string {
+  return rule in DUAL_CONTROL
+    ? DUAL_CONTROL[rule as keyof typeof DUAL_CONTROL]
+    : OPTIONAL_DUAL_CONTROL[rule as keyof typeof OPTIONAL_DUAL_CONTROL];
+}

@@ -65,6 +65,20 @@ describe('validateSession', () => {
     expect(row!.idleExpiresAt.getTime()).toBe(soon.getTime());
     expect(Date.now() - row!.lastSeenAt.getTime()).toBeLessThan(5_000);
   });
+
+  it('does not move the idle deadline for a background poll, which is no sign of a person', async () => {
+    const ctx = await staffWithSession(database.db, 'admin');
+    const idleAt = new Date(Date.now() + 30_000);
+    await database.db
+      .update(staffSessions)
+      .set({ lastSeenAt: sql`now() - interval '1 minute'`, idleExpiresAt: idleAt })
+      .where(eq(staffSessions.id, ctx.sessionId));
+    const polled = await validateSession(database.db, ctx.sessionId, meta, limits, undefined, null, false);
+    expect(polled.ok).toBe(true);
+    const [row] = await database.db.select().from(staffSessions).where(eq(staffSessions.id, ctx.sessionId));
+    expect(row!.idleExpiresAt.getTime()).toBe(idleAt.getTime());
+    expect(Date.now() - row!.lastSeenAt.getTime()).toBeGreaterThan(55_000);
+  });
 });
 
 describe('requireFreshAuth', () => {

@@ -64,6 +64,11 @@ export async function validateSession(
   now = new Date(),
   /** `acting_context_id` from the session JWT. */
   claimedActingContextId: string | null = null,
+  /**
+   * `false` for a request the browser makes by itself (the navigation badge's poll): it is checked like any
+   * other, but is no sign of a person at the keyboard, so it does not move the idle deadline.
+   */
+  touch = true,
 ): Promise<{ ok: true; ctx: StaffCtx } | { ok: false; reason: SessionRefusal }> {
   // The open acting context comes with the session, in one round trip: this runs on every request.
   const [row] = await db
@@ -91,7 +96,7 @@ export async function validateSession(
 
   // Moving the idle deadline is a write on every request; a few seconds of slack saves most of them.
   const slackMs = Math.min(15_000, (limits.idleS * 1000) / 4);
-  if (now.getTime() - session.lastSeenAt.getTime() > slackMs) {
+  if (touch && now.getTime() - session.lastSeenAt.getTime() > slackMs) {
     const idle = new Date(Math.min(now.getTime() + limits.idleS * 1000, session.absoluteExpiresAt.getTime()));
     await db
       .update(staffSessions)
@@ -195,6 +200,12 @@ export function sessionDeadlines(limits: SessionLimits, now = new Date()) {
     absoluteExpiresAt: absolute,
   };
 }
+
+/**
+ * How recent the key check must be for a write that blocks an organisation (the kill switch, a limit of 0),
+ * and for its approval: the UI asks for a touch before each such write, and this holds the server to it.
+ */
+export const BLOCKING_STEP_UP_MAX_AGE_S = 60;
 
 /**
  * Sensitive writes need a user-verified assertion within `maxAgeS`: the sign-in itself, or a step-up.

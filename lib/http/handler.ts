@@ -3,6 +3,7 @@ import { databaseUnavailable, type Db, getDatabase } from '@/db/client';
 import { currentStaff } from '@/lib/auth/current';
 import { type Permission, requirePermission } from '@/lib/auth/permissions';
 import type { RequestMeta, StaffCtx } from '@/lib/auth/session';
+import { ApprovalPending } from '@/lib/approvals/gate';
 import { config } from '@/lib/config';
 import { AppError, TooManyRequestsError, UnauthenticatedError } from '@/lib/errors';
 import { noteRequest } from '@/lib/http/access-log';
@@ -89,6 +90,9 @@ async function respond(
     const result = await run(who);
     // A handler that streams (the audit export) builds its own Response.
     if (result instanceof Response) return result;
+    // A dual-controlled write was stored as a request for a second person: accepted, not done.
+    if (result instanceof ApprovalPending)
+      return Response.json(result, { status: 202, headers: { 'cache-control': 'no-store' } });
     return Response.json(result ?? { ok: true }, { headers: { 'cache-control': 'no-store' } });
   } catch (err) {
     if (err instanceof AppError) {

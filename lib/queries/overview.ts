@@ -6,6 +6,7 @@ import type { StaffCtx } from '@/lib/auth/session';
 import { config } from '@/lib/config';
 import { PoolNotConfiguredError, PoolUnavailableError, poolSnapshot } from '@/lib/pool';
 import type { PoolAlert, UnknownAlert } from '@/lib/pool/snapshot';
+import { approvalCounts } from '@/lib/queries/approvals';
 import { brokenHead, chainHead, type RunView, recentVerifyRuns } from '@/lib/queries/audit-chain';
 import { type SiemStatus, siemStatus } from '@/lib/queries/siem';
 import { LIMIT_COLUMNS, LIMIT_KEYS, type LimitKey } from '@/lib/rate-limits';
@@ -21,6 +22,8 @@ export interface Overview {
   chain: ChainState | null;
   siem: SiemStatus | null;
   audit: NewestEntry[] | null;
+  /** Requests waiting for this person, and writes applied under break-glass that no one has reviewed. */
+  approvals: { waitingForYou: number; breakGlassUnreviewed: number };
 }
 
 export interface OpenActing {
@@ -79,15 +82,16 @@ export const OVERVIEW_AUDIT = 8;
 
 export async function overview(ctx: StaffCtx): Promise<Overview> {
   const role = ctx.role;
-  const [acting, orgs, pool, chain, siem, audit] = await Promise.all([
+  const [acting, orgs, pool, chain, siem, audit, approvals] = await Promise.all([
     can(role, 'acting.list') ? openActingContexts(ctx) : null,
     can(role, 'orgs.read') ? orgsNeedingAttention(ctx) : null,
     can(role, 'pool.read') ? poolState(ctx) : null,
     can(role, 'audit.read') ? chainState(ctx) : null,
     can(role, 'audit.read') ? siemStatus(ctx) : null,
     can(role, 'audit.read') ? newestEntries(ctx) : null,
+    approvalCounts(ctx),
   ]);
-  return { acting, orgs, pool, chain, siem, audit };
+  return { acting, orgs, pool, chain, siem, audit, approvals };
 }
 
 /** Acting contexts open now (not ended, not past their expiry), the soonest to expire first. */

@@ -10,6 +10,7 @@ import { config } from '@/lib/config';
 import { addSupportNote } from '@/lib/services/orgs/support-notes';
 import { changeRole, setStaffStatus } from '@/lib/services/staff/manage';
 import { testDatabase } from '@/test/db';
+import { approvedBy } from '@/test/approvals';
 import { staffWithSession } from '@/test/staff';
 import { endActingContext, startActing, stopActing } from './acting';
 import { mintPlatformToken, publicJwks, rotateSigningKey } from './platform-tokens';
@@ -318,7 +319,11 @@ describe('platform API tokens', () => {
     const stale = await staffWithSession(database.db, 'superadmin', { signedInSecondsAgo: 900 });
     expect(await err(rotateSigningKey(stale))).toMatchObject({ code: 'step_up_required' });
     expect(await err(rotateSigningKey(ctx))).toMatchObject({ status: 403 });
-    const rotated = await rotateSigningKey(superadmin);
+    // A second superadmin approves the rotation (lib/approvals).
+    const rotated = await approvedBy(
+      rotateSigningKey(superadmin),
+      await staffWithSession(database.db, 'superadmin'),
+    );
     expect(rotated.retired).toContain(before.kid);
     const after = await mintPlatformToken(ctx, {});
     expect(decodeProtectedHeader(after.token).kid).toBe(rotated.kid);

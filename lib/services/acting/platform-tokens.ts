@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { type Db, getDatabase, type Tx } from '@/db/client';
 import { tokenSigningKeys } from '@/db/schema';
 import { type AuditCtx, withAudit } from '@/lib/audit';
+import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { PLATFORM_SCOPES, requirePermission, SCOPE_PERMISSION } from '@/lib/auth/permissions';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { config } from '@/lib/config';
@@ -131,9 +132,14 @@ export async function mintPlatformToken(ctx: StaffCtx, raw: unknown) {
 }
 
 /** Superadmin, with step-up: a new signing key; the old one stays published until its tokens expire. */
-export async function rotateSigningKey(ctx: StaffCtx) {
+export const rotateSigningKey = dualControlled('platform.signing_key', async (ctx: StaffCtx) => {
   requirePermission(ctx, 'keys.rotate');
   requireFreshAuth(ctx);
+  requireSecondPerson(ctx, 'key_rotation', {
+    permission: 'keys.rotate',
+    summary: 'Rotate the platform token signing key',
+    diff: null,
+  });
   return withAudit(
     ctx,
     { action: 'signing_key.rotated', targetType: 'token_signing_key' },
@@ -145,7 +151,7 @@ export async function rotateSigningKey(ctx: StaffCtx) {
       return { kid, retired };
     },
   );
-}
+});
 
 /** For /.well-known/jwks.json, which has no session. */
 export async function getJwks() {

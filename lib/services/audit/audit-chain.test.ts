@@ -11,6 +11,7 @@ import { activeKeysFromChain, syncKeyRings } from '@/lib/audit/key-state';
 import { readEntries } from '@/lib/audit/verify';
 import { ForbiddenError, StepUpRequiredError, ValidationError } from '@/lib/errors';
 import { testDatabase } from '@/test/db';
+import { approvedBy } from '@/test/approvals';
 import { staffWithSession } from '@/test/staff';
 import { exportCheckpoints, signCheckpointNow } from './checkpoints';
 import { rotateCheckpointKey, rotateHmacKey } from './keys';
@@ -245,7 +246,8 @@ describe('key rotation', () => {
 
   it('of the HMAC key: an entry MACed with the old key names the new one; later entries use the new key', async () => {
     const admin = await staffWithSession(db(), 'superadmin');
-    expect(await rotateHmacKey(admin, { keyId: 'test-k2' })).toEqual({
+    const second = await staffWithSession(db(), 'superadmin');
+    expect(await approvedBy(rotateHmacKey(admin, { keyId: 'test-k2' }), second)).toEqual({
       activeKeyId: 'test-k2',
       previousKeyId: 'test-k1',
     });
@@ -275,7 +277,8 @@ describe('key rotation', () => {
 
   it('of the checkpoint key: new checkpoints are signed with it, and the old ones still verify', async () => {
     const admin = await staffWithSession(db(), 'superadmin');
-    expect(await rotateCheckpointKey(admin, { keyId: 'test-cp2' })).toEqual({
+    const second = await staffWithSession(db(), 'superadmin');
+    expect(await approvedBy(rotateCheckpointKey(admin, { keyId: 'test-cp2' }), second)).toEqual({
       activeKeyId: 'test-cp2',
       previousKeyId: 'test-cp1',
     });

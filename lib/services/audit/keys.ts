@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Db, rows } from '@/db/client';
 import { withAudit } from '@/lib/audit';
+import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { reloadCheckpointKeyRing, activateCheckpointKey } from '@/lib/audit/checkpoint-keys';
 import {
   activeKeysFromChain,
@@ -81,7 +82,7 @@ function chooseNext(
  * that names the new one; every replica then appends with the new key (lib/audit/key-state.ts), and the
  * old one stays in the ring for verification.
  */
-export async function rotateHmacKey(ctx: StaffCtx, raw: unknown) {
+export const rotateHmacKey = dualControlled('audit.hmac_key', async (ctx: StaffCtx, raw: unknown) => {
   requirePermission(ctx, 'keys.rotate');
   const input = parseInput(RotateInput, raw);
   requireFreshAuth(ctx);
@@ -89,6 +90,8 @@ export async function rotateHmacKey(ctx: StaffCtx, raw: unknown) {
   let ring = reloadHmacKeyRing();
   const current = ring.activeId;
   let next = chooseNext(input, ring, await usedKeyIds(ctx.db, 'hmac'), current, 'audit-hmac-keys');
+  // Once the key choice is checked, before a key is generated: a request stores the intent.
+  requireSecondPerson(ctx, 'key_rotation', rotationFacts('audit HMAC key', current, next ?? undefined));
   if (!next) {
     next = newKeyId('k');
     addGeneratedKey('audit-hmac-keys', next, crypto.randomBytes(32).toString('base64'));
@@ -113,45 +116,61 @@ export async function rotateHmacKey(ctx: StaffCtx, raw: unknown) {
   );
   activateHmacKey(to);
   return { activeKeyId: to, previousKeyId: current };
-}
+});
 
 /** Superadmin, with step-up: a new Ed25519 key signs the checkpoints from now on; the old one still verifies. */
-export async function rotateCheckpointKey(ctx: StaffCtx, raw: unknown) {
-  requirePermission(ctx, 'keys.rotate');
-  const input = parseInput(RotateInput, raw);
-  requireFreshAuth(ctx);
-  await syncKeyRings(ctx.db);
-  let ring = reloadCheckpointKeyRing();
-  const current = ring.activeId;
-  let next = chooseNext(
-    input,
-    ring,
-    await usedKeyIds(ctx.db, 'checkpoint'),
-    current,
-    'audit-checkpoint-keys',
-  );
-  if (!next) {
-    next = newKeyId('cp');
-    addGeneratedKey('audit-checkpoint-keys', next, newEd25519PrivateKey());
-    ring = reloadCheckpointKeyRing();
-  }
-  if (!ring.keys.get(next)?.privateKey)
-    throw new ValidationError({ keyId: `"${next}" is only a public key in audit-checkpoint-keys` });
-  const to = next;
-  await withAudit(
-    ctx,
-    { action: CHECKPOINT_ROTATION, targetType: 'audit_checkpoint_key', targetId: to },
-    async (tx, audit) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(${ROTATE_LOCK})`);
-      const now = await activeKeysFromChain(tx);
-      if (now.checkpoint && now.checkpoint !== current)
-        throw new ConflictError('Another rotation changed the checkpoint key meanwhile.', {
-          activeKeyId: now.checkpoint,
-        });
-      audit.diff({ active_key_id: current }, { active_key_id: to });
-      await tx.execute(sql`select pg_notify(${KEYS_CHANGED_CHANNEL}, 'checkpoint')`);
-    },
-  );
-  activateCheckpointKey(to);
-  return { activeKeyId: to, previousKeyId: current };
+export const rotateCheckpointKey = dualControlled(
+  'audit.checkpoint_key',
+  async (ctx: StaffCtx, raw: unknown) => {
+    requirePermission(ctx, 'keys.rotate');
+    const input = parseInput(RotateInput, raw);
+    requireFreshAuth(ctx);
+    await syncKeyRings(ctx.db);
+    let ring = reloadCheckpointKeyRing();
+    const current = ring.activeId;
+    let next = chooseNext(
+      input,
+      ring,
+      await usedKeyIds(ctx.db, 'checkpoint'),
+      current,
+      'audit-checkpoint-keys',
+    );
+    requireSecondPerson(
+      ctx,
+      'key_rotation',
+      rotationFacts('checkpoint signing key', current, next ?? undefined),
+    );
+    if (!next) {
+      next = newKeyId('cp');
+      addGeneratedKey('audit-checkpoint-keys', next, newEd25519PrivateKey());
+      ring = reloadCheckpointKeyRing();
+    }
+    if (!ring.keys.get(next)?.privateKey)
+      throw new ValidationError({ keyId: `"${next}" is only a public key in audit-checkpoint-keys` });
+    const to = next;
+    await withAudit(
+      ctx,
+      { action: CHECKPOINT_ROTATION, targetType: 'audit_checkpoint_key', targetId: to },
+      async (tx, audit) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(${ROTATE_LOCK})`);
+        const now = await activeKeysFromChain(tx);
+        if (now.checkpoint && now.checkpoint !== current)
+          throw new ConflictError('Another rotation changed the checkpoint key meanwhile.', {
+            activeKeyId: now.checkpoint,
+          });
+        audit.diff({ active_key_id: current }, { active_key_id: to });
+        await tx.execute(sql`select pg_notify(${KEYS_CHANGED_CHANNEL}, 'checkpoint')`);
+      },
+    );
+    activateCheckpointKey(to);
+    return { activeKeyId: to, previousKeyId: current };
+  },
+);
+
+function rotationFacts(what: string, current: string, next: string | undefined) {
+  return {
+    permission: 'keys.rotate' as const,
+    summary: `Rotate the ${what}${next ? ` to ${next}` : ''}`,
+    diff: { before: { active_key_id: current }, after: { active_key_id: next ?? '(a new generated key)' } },
+  };
 }

@@ -7,6 +7,7 @@ import { KEYS_CHANGED_CHANNEL, syncKeyRings } from '@/lib/audit/key-state';
 import { config } from '@/lib/config';
 import { log } from '@/lib/log';
 import { systemCtx } from '@/lib/services/staff/system';
+import { expireApprovals } from '@/lib/services/approvals/approvals';
 import { failAbandonedRuns } from './verify';
 
 const state = globalThis as { __auditTicker?: NodeJS.Timeout };
@@ -52,6 +53,8 @@ export async function startAuditTicker(): Promise<void> {
       const checkpoint = await checkpointIfDue(db);
       if (checkpoint) log.info({ seq: checkpoint.seq, key_id: checkpoint.key_id }, 'audit checkpoint signed');
       await failAbandonedRuns(ctx);
+      const expired = await expireApprovals(db);
+      if (expired > 0) log.info({ expired }, 'approvals: requests expired');
     } catch (err) {
       log.error({ err }, 'audit ticker failed');
     } finally {

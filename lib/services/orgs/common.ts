@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Tx } from '@/db/client';
 import { organizations } from '@/db/schema';
 import { requirePermission } from '@/lib/auth/permissions';
-import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
+import { BLOCKING_STEP_UP_MAX_AGE_S, requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { ConflictError, NotFoundError, ValidationError } from '@/lib/errors';
 import { BLOCK_PERMISSION, BLOCK_RULE, blocks, type Limits, unconfirmedZeros } from '@/lib/rate-limits';
 
@@ -59,12 +59,12 @@ export function checkVersion<T extends { version: number }>(
 
 /**
  * The checks of a write of limits (lib/rate-limits.ts): a 0 needs the kill switch's permission, the
- * explicit confirmation and a step-up. Run after the input is parsed and the acting context checked.
+ * explicit confirmation and a key check within the last minute, as a suspension does. Run after the input is parsed and the acting context checked.
  */
 export function checkBlocking(ctx: StaffCtx, limits: Partial<Limits>, confirmBlocked: boolean): void {
   if (!blocks(limits)) return;
   requirePermission(ctx, BLOCK_PERMISSION, BLOCK_RULE);
   const zeros = unconfirmedZeros(limits, confirmBlocked);
   if (Object.keys(zeros).length > 0) throw new ValidationError(zeros);
-  requireFreshAuth(ctx);
+  requireFreshAuth(ctx, BLOCKING_STEP_UP_MAX_AGE_S);
 }

@@ -2,6 +2,7 @@ import { count, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { enterpriseEntitlements, outposts } from '@/db/schema';
 import { sameValues, unchanged, withAudit } from '@/lib/audit';
+import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
@@ -40,7 +41,22 @@ function values(row: typeof enterpriseEntitlements.$inferSelect | undefined) {
 }
 
 /** Sets an enterprise organisation's entitlements (acting context). Other tiers may hold none: 409. */
-export async function setEntitlements(ctx: StaffCtx, raw: unknown) {
+type Entitlements = ReturnType<typeof values>;
+
+/** Takes something away: a feature switched off, a connector dropped, or an allowance lowered. */
+export function removesEntitlement(before: Entitlements, after: Entitlements): boolean {
+  if (!before || !after) return false;
+  return (
+    (before.ssoEnabled && !after.ssoEnabled) ||
+    (before.scimEnabled && !after.scimEnabled) ||
+    (before.dedicatedSupport && !after.dedicatedSupport) ||
+    before.siemConnectors.some((c) => !after.siemConnectors.includes(c)) ||
+    after.maxOutposts < before.maxOutposts ||
+    after.auditRetentionDays < before.auditRetentionDays
+  );
+}
+
+export const setEntitlements = dualControlled('org.entitlements', async (ctx: StaffCtx, raw: unknown) => {
   requirePermission(ctx, 'orgs.entitlements.write');
   const input = parseInput(Input, raw);
   requireActingFor(ctx, input.orgId);
@@ -89,7 +105,18 @@ export async function setEntitlements(ctx: StaffCtx, raw: unknown) {
             .returning();
       await notifyOrgChanged(tx, orgId);
       audit.diff(values(current), values(after));
+      requireSecondPerson(
+        ctx,
+        removesEntitlement(values(current), values(after)) ? 'entitlement_removal' : 'entitlements_change',
+        {
+          permission: 'orgs.entitlements.write',
+          summary: `Change the enterprise entitlements of ${org.name}`,
+          orgId,
+          orgVersion: org.version,
+          diff: audit.toDiff(),
+        },
+      );
       return after!;
     },
   );
-}
+});

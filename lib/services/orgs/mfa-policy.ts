@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { orgMfaPolicy, planTiers } from '@/db/schema';
 import { sameValues, unchanged, withAudit } from '@/lib/audit';
+import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
@@ -40,7 +41,7 @@ export function weakens(before: Policy, after: Policy): boolean {
  * Sets an organisation's MFA policy override, or drops it for the tier default (acting context, step-up).
  * A weakening change needs a reason and is marked as weakening in the audit entry.
  */
-export async function setMfaPolicy(ctx: StaffCtx, raw: unknown) {
+export const setMfaPolicy = dualControlled('org.mfa_policy', async (ctx: StaffCtx, raw: unknown) => {
   requirePermission(ctx, 'orgs.mfa_policy.write');
   const input = parseInput(Input, raw);
   requireActingFor(ctx, input.orgId);
@@ -112,7 +113,13 @@ export async function setMfaPolicy(ctx: StaffCtx, raw: unknown) {
       await notifyOrgChanged(tx, input.orgId);
       audit.diff({ ...beforePolicy, source: before.mfa_source }, { ...after, source });
       audit.detail({ weakening, ...(input.reason && { reason: input.reason }) });
+      requireSecondPerson(ctx, weakening ? 'mfa_weakening' : 'mfa_policy_change', {
+        permission: 'orgs.mfa_policy.write',
+        summary: `${weakening ? 'Weaken' : 'Change'} the MFA policy of ${before.slug}`,
+        orgId: input.orgId,
+        diff: audit.toDiff(),
+      });
       return orgConfig(tx, input.orgId);
     },
   );
-}
+});

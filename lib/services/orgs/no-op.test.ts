@@ -67,7 +67,8 @@ describe('a write of what is there already', () => {
       () => orgRow(org.id),
       /already active/,
     );
-    await setSuspended(ctx, { orgId: org.id, suspended: true, reason, version: 1 });
+    // The suspension itself needs a second person (lib/approvals).
+    await kit.approved(setSuspended(ctx, { orgId: org.id, suspended: true, reason, version: 1 }), org.id);
     await noOp(
       () => setSuspended(ctx, { orgId: org.id, suspended: true, reason, version: 2 }),
       () => orgRow(org.id),

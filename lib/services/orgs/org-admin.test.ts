@@ -1,6 +1,7 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import {
+  approvalRequests,
   auditLog,
   enterpriseEntitlements,
   organizations,
@@ -20,9 +21,14 @@ import { createRateLimitOverride, revokeRateLimitOverride } from './rate-limit-o
 import { setRateLimits } from './rate-limits';
 import { setSuspended } from './suspension';
 import { addSupportNote } from './support-notes';
+import { written } from '@/test/approvals';
+
+/** createRateLimitOverride, where no second person is needed: its own result. */
+const createOverride = (...args: Parameters<typeof createRateLimitOverride>) =>
+  written(createRateLimitOverride(...args));
 
 const kit = orgServiceKit();
-const { newOrg, actingFor, staffFor, auditCount, lastEntry, notifiedOf } = kit;
+const { newOrg, actingFor, approved, staffFor, auditCount, lastEntry, notifiedOf } = kit;
 
 const DAY = 86_400_000;
 const inDays = (days: number) => new Date(Date.now() + days * DAY).toISOString();
@@ -86,6 +92,13 @@ const stale = (ctx: StaffCtx): StaffCtx => ({
   ...ctx,
   authTime: new Date(Date.now() - 3600_000),
   stepUpAt: null,
+});
+
+/** Keyed two minutes ago: fresh enough for a sensitive write, not for one that blocks an organisation. */
+const twoMinutesAgo = (ctx: StaffCtx): StaffCtx => ({
+  ...ctx,
+  authTime: new Date(Date.now() - 3600_000),
+  stepUpAt: new Date(Date.now() - 120_000),
 });
 
 async function limitsRow(orgId: string) {
@@ -216,7 +229,8 @@ describe('setRateLimits', () => {
       () => asSuperadmin(superadmin, { requestsPerMinute: 0 }),
       /0 blocks all traffic/,
     );
-    await asSuperadmin(superadmin, { requestsPerMinute: 0, confirmBlocked: true });
+    // …and a second person (lib/approvals).
+    await approved(asSuperadmin(superadmin, { requestsPerMinute: 0, confirmBlocked: true }), org.id);
     expect((await lastEntry()).diff).toMatchObject({ blocked: true, after: { requestsPerMinute: 0 } });
     expect(await orgConfig(kit.db, org.id)).toMatchObject({
       requests_per_minute: 0,
@@ -242,7 +256,7 @@ describe('rate-limit overrides', () => {
     const ctx = await actingFor('support', org.id);
     kit.forgetNotifications();
     const expiresAt = inDays(7);
-    const created = await createRateLimitOverride(ctx, override(org.id, { expiresAt }));
+    const created = await createOverride(ctx, override(org.id, { expiresAt }));
     expect(created).toMatchObject({ orgId: org.id, requestsPerMinute: 5000, createdBy: ctx.staffId });
     const entry = await lastEntry();
     expect(entry).toMatchObject({
@@ -280,16 +294,16 @@ describe('rate-limit overrides', () => {
   it('replaces the override in force only when the editor saw it (409 otherwise), revoking it audited', async () => {
     const org = await newOrg();
     const ctx = await actingFor('support', org.id);
-    const first = await createRateLimitOverride(ctx, override(org.id));
+    const first = await createOverride(ctx, override(org.id));
     const before = await auditCount();
-    expect(await err(createRateLimitOverride(ctx, override(org.id, { tokensPerMinute: 9 })))).toMatchObject({
+    expect(await err(createOverride(ctx, override(org.id, { tokensPerMinute: 9 })))).toMatchObject({
       status: 409,
       code: 'conflict',
       extra: { current: { id: first.id, requestsPerMinute: 5000 } },
     });
     expect(await auditCount()).toBe(before);
 
-    const second = await createRateLimitOverride(
+    const second = await createOverride(
       ctx,
       override(org.id, { requestsPerMinute: null, tokensPerMinute: 3_000_000, activeOverrideId: first.id }),
     );
@@ -321,7 +335,7 @@ describe('rate-limit overrides', () => {
   it('revokes an override: audited, notified, and the view no longer applies it; a second revoke is 409', async () => {
     const org = await newOrg();
     const ctx = await actingFor('support', org.id);
-    const created = await createRateLimitOverride(ctx, override(org.id));
+    const created = await createOverride(ctx, override(org.id));
     kit.forgetNotifications();
     const revoked = await revokeRateLimitOverride(ctx, { orgId: org.id, overrideId: created.id });
     expect(revoked.revokedAt).toBeInstanceOf(Date);
@@ -354,7 +368,7 @@ describe('rate-limit overrides', () => {
   it('stops applying an override once it has expired, and cannot revoke it then', async () => {
     const org = await newOrg();
     const ctx = await actingFor('support', org.id);
-    const created = await createRateLimitOverride(ctx, override(org.id));
+    const created = await createOverride(ctx, override(org.id));
     expect((await orgConfig(kit.db, org.id))!.requests_per_minute_source).toBe('override');
     await kit.db
       .update(rateLimitOverrides)
@@ -368,16 +382,16 @@ describe('rate-limit overrides', () => {
       status: 409,
     });
     // With nothing in force, a new one needs no acknowledgement.
-    await createRateLimitOverride(ctx, override(org.id));
+    await createOverride(ctx, override(org.id));
   });
 
   it('is refused to billing and the auditor, writing nothing', async () => {
     const org = await newOrg();
     const allowed: StaffRole[] = ['superadmin', 'admin', 'support'];
     await refusedToOthers('orgs.rate_limits.override', allowed, org.id, (ctx) =>
-      createRateLimitOverride(ctx, override(org.id)),
+      createOverride(ctx, override(org.id)),
     );
-    const existing = await createRateLimitOverride(await actingFor('support', org.id), override(org.id));
+    const existing = await createOverride(await actingFor('support', org.id), override(org.id));
     await refusedToOthers('orgs.rate_limits.override', allowed, org.id, (ctx) =>
       revokeRateLimitOverride(ctx, { orgId: org.id, overrideId: existing.id }),
     );
@@ -388,8 +402,8 @@ describe('rate-limit overrides', () => {
 
   it('is refused outside an acting context for the organisation', async () => {
     const org = await newOrg();
-    await refusedOutsideActing('support', org.id, (ctx) => createRateLimitOverride(ctx, override(org.id)));
-    const existing = await createRateLimitOverride(await actingFor('support', org.id), override(org.id));
+    await refusedOutsideActing('support', org.id, (ctx) => createOverride(ctx, override(org.id)));
+    const existing = await createOverride(await actingFor('support', org.id), override(org.id));
     await refusedOutsideActing('support', org.id, (ctx) =>
       revokeRateLimitOverride(ctx, { orgId: org.id, overrideId: existing.id }),
     );
@@ -402,7 +416,7 @@ describe('rate-limit overrides', () => {
   it('names bad fields: no limit, a short reason, an expiry in the past or beyond 30 days, an unconfirmed 0', async () => {
     const org = await newOrg();
     const ctx = await actingFor('admin', org.id);
-    const call = (over: object) => createRateLimitOverride(ctx, override(org.id, over));
+    const call = (over: object) => createOverride(ctx, override(org.id, over));
     await badField('limits', () => call({ requestsPerMinute: null }), /at least one limit/);
     await badField('reason', () => call({ reason: 'because' }), /at least 10 characters/);
     await badField('expiresAt', () => call({ expiresAt: inDays(-1 / 24) }), /in the future/);
@@ -421,7 +435,7 @@ describe('rate-limit overrides', () => {
   it("caps support's overrides at 7 days and never lets them block; blocking needs orgs.suspend and a step-up", async () => {
     const org = await newOrg();
     const support = await actingFor('support', org.id);
-    const call = (c: StaffCtx, over: object) => createRateLimitOverride(c, override(org.id, over));
+    const call = (c: StaffCtx, over: object) => createOverride(c, override(org.id, over));
     await badField('expiresAt', () => call(support, { expiresAt: inDays(7.01) }), /at most 7 days/);
     const refused = [support, await actingFor('admin', org.id)];
     const superadmin = await actingFor('superadmin', org.id);
@@ -440,7 +454,7 @@ describe('rate-limit overrides', () => {
     expect(await err(call(stale(superadmin), blocking))).toMatchObject({ code: 'step_up_required' });
     await badField('monthlyRequestQuota', () => call(superadmin, { ...blocking, confirmBlocked: false }));
     expect(await auditCount()).toBe(before);
-    await call(superadmin, blocking);
+    await approved(createRateLimitOverride(superadmin, override(org.id, blocking)), org.id);
     expect(await lastEntry()).toMatchObject({
       action: 'org.rate_limit_override.created',
       outcome: 'success',
@@ -451,10 +465,7 @@ describe('rate-limit overrides', () => {
   it('revokes only an override of the organisation acted for', async () => {
     const mine = await newOrg();
     const theirs = await newOrg();
-    const elsewhere = await createRateLimitOverride(
-      await actingFor('support', theirs.id),
-      override(theirs.id),
-    );
+    const elsewhere = await createOverride(await actingFor('support', theirs.id), override(theirs.id));
     const ctx = await actingFor('support', mine.id);
     expect(
       await err(revokeRateLimitOverride(ctx, { orgId: mine.id, overrideId: elsewhere.id })),
@@ -572,15 +583,21 @@ describe('setOutpostInferenceMode', () => {
 
   it('lets a superadmin switch an Outpost to cpu_trial with a reason; audited, notified, in the view', async () => {
     const { org, outpost } = await outpostOrg();
+    const requester = await actingFor('superadmin', org.id);
+    // The approver (lib/approvals) executes the write: the entry is theirs, naming the requester.
     const ctx = await actingFor('superadmin', org.id);
     kit.forgetNotifications();
-    const after = await setOutpostInferenceMode(ctx, {
-      orgId: org.id,
-      outpostId: outpost.id,
-      inferenceMode: 'cpu_trial',
-      reason: REASON,
-      version: 1,
-    });
+    const after = await approved(
+      setOutpostInferenceMode(requester, {
+        orgId: org.id,
+        outpostId: outpost.id,
+        inferenceMode: 'cpu_trial',
+        reason: REASON,
+        version: 1,
+      }),
+      org.id,
+      ctx,
+    );
     expect(after).toMatchObject({ inferenceMode: 'cpu_trial', version: 2 });
     const entry = await lastEntry();
     expect(entry).toMatchObject({
@@ -590,11 +607,13 @@ describe('setOutpostInferenceMode', () => {
       targetId: outpost.id,
       ...identities(ctx),
     });
-    expect(entry.diff).toEqual({
+    expect(entry.diff).toMatchObject({
       reason: REASON,
       outpost: 'pilot-westus3',
       before: { inferenceMode: 'gpu' },
       after: { inferenceMode: 'cpu_trial' },
+      requested_by: requester.staffId,
+      approved_by: ctx.staffId,
     });
     await notifiedOf(org.id);
     expect((await orgConfig(kit.db, org.id))!.outposts).toEqual([
@@ -665,9 +684,14 @@ describe('setSuspended', () => {
 
   it('suspends with the reason and resumes, each audited and notified; the view carries the status', async () => {
     const org = await newOrg();
+    const requester = await actingFor('superadmin', org.id);
     const ctx = await actingFor('superadmin', org.id);
     kit.forgetNotifications();
-    const suspended = await setSuspended(ctx, { orgId: org.id, suspended: true, reason: REASON, version: 1 });
+    const suspended = await approved(
+      setSuspended(requester, { orgId: org.id, suspended: true, reason: REASON, version: 1 }),
+      org.id,
+      ctx,
+    );
     expect(suspended).toMatchObject({ status: 'suspended', suspendedReason: REASON, version: 2 });
     const entry = await lastEntry();
     expect(entry).toMatchObject({
@@ -677,21 +701,27 @@ describe('setSuspended', () => {
       targetId: org.id,
       ...identities(ctx),
     });
-    expect(entry.diff).toEqual({
+    expect(entry.diff).toMatchObject({
       reason: REASON,
       before: { status: 'active', suspendedReason: null },
       after: { status: 'suspended', suspendedReason: REASON },
+      requested_by: requester.staffId,
+      approved_by: ctx.staffId,
     });
     await notifiedOf(org.id);
     expect(await orgConfig(kit.db, org.id)).toMatchObject({ status: 'suspended', suspended_reason: REASON });
 
     kit.forgetNotifications();
-    const resumed = await setSuspended(ctx, {
-      orgId: org.id,
-      suspended: false,
-      reason: 'Investigation closed, customer cleared',
-      version: 2,
-    });
+    const resumed = await approved(
+      setSuspended(requester, {
+        orgId: org.id,
+        suspended: false,
+        reason: 'Investigation closed, customer cleared',
+        version: 2,
+      }),
+      org.id,
+      ctx,
+    );
     expect(resumed).toMatchObject({ status: 'active', suspendedReason: null, version: 3 });
     expect(await lastEntry()).toMatchObject({
       action: 'org.resumed',
@@ -726,6 +756,35 @@ describe('setSuspended', () => {
     });
   });
 
+  it('blocks only after a key check within the last minute; a 0 limit likewise; resuming within five', async () => {
+    const org = await newOrg();
+    const ctx = twoMinutesAgo(await actingFor('superadmin', org.id));
+    const before = await auditCount();
+    expect(
+      await err(setSuspended(ctx, { orgId: org.id, suspended: true, reason: REASON, version: 1 })),
+    ).toMatchObject({ status: 403, code: 'step_up_required', message: expect.stringMatching(/60 seconds/) });
+    expect(
+      await err(
+        setRateLimits(ctx, {
+          orgId: org.id,
+          ...LIMITS,
+          monthlyRequestQuota: 0,
+          confirmBlocked: true,
+          version: null,
+        }),
+      ),
+    ).toMatchObject({ status: 403, code: 'step_up_required' });
+    expect(await auditCount()).toBe(before);
+    expect(await kit.db.select().from(approvalRequests).where(eq(approvalRequests.orgId, org.id))).toEqual(
+      [],
+    );
+    // The same check is fresh enough for what does not block.
+    expect(
+      await setSuspended(ctx, { orgId: org.id, suspended: false, reason: REASON, version: 1 }),
+    ).toMatchObject({ changed: false });
+    await written(setRateLimits(ctx, { orgId: org.id, ...LIMITS, monthlyRequestQuota: 5, version: null }));
+  });
+
   it('names bad fields', async () => {
     const org = await newOrg();
     const ctx = await actingFor('superadmin', org.id);
@@ -753,7 +812,7 @@ describe('text with a NUL character', () => {
     await badField(
       'reason',
       () =>
-        createRateLimitOverride(support, {
+        createOverride(support, {
           orgId: org.id,
           requestsPerMinute: 10,
           expiresAt: inDays(1),

@@ -7,7 +7,7 @@ import { setMfaPolicy, weakens } from './mfa-policy';
 import { setPlanTier } from './plan-tier';
 
 const kit = orgServiceKit();
-const { newOrg, actingFor, auditCount, lastEntry, notifiedOf } = kit;
+const { newOrg, actingFor, approved, auditCount, lastEntry, notifiedOf } = kit;
 
 describe('setPlanTier', () => {
   it('moves the tier inside an acting context, audited with both identities, and notifies the gateway', async () => {
@@ -82,7 +82,11 @@ describe('setPlanTier', () => {
     expect(
       await kit.db.select().from(enterpriseEntitlements).where(eq(enterpriseEntitlements.orgId, org.id)),
     ).toHaveLength(1);
-    await setPlanTier(ctx, { orgId: org.id, planTier: 'team_saas', version: 1, removeEntitlements: true });
+    // Removing entitlements needs a second person (lib/approvals).
+    await approved(
+      setPlanTier(ctx, { orgId: org.id, planTier: 'team_saas', version: 1, removeEntitlements: true }),
+      org.id,
+    );
     expect(
       await kit.db.select().from(enterpriseEntitlements).where(eq(enterpriseEntitlements.orgId, org.id)),
     ).toHaveLength(0);
@@ -130,13 +134,17 @@ describe('setMfaPolicy', () => {
     ).toMatchObject({ status: 400, message: expect.stringMatching(/^Reason: This change weakens/) });
     expect(await auditCount()).toBe(before);
 
-    await setMfaPolicy(ctx, {
-      orgId: org.id,
-      required: true,
-      methods: ['fido2', 'totp'],
-      version: 1,
-      reason: 'Customer lost keys, SUP-7 approved by CISO',
-    });
+    // A weakening needs a second person (lib/approvals).
+    await approved(
+      setMfaPolicy(ctx, {
+        orgId: org.id,
+        required: true,
+        methods: ['fido2', 'totp'],
+        version: 1,
+        reason: 'Customer lost keys, SUP-7 approved by CISO',
+      }),
+      org.id,
+    );
     expect(await lastEntry()).toMatchObject({
       diff: {
         weakening: true,
@@ -151,12 +159,16 @@ describe('setMfaPolicy', () => {
     const org = await newOrg('team_saas');
     const ctx = await actingFor('admin', org.id);
     await setMfaPolicy(ctx, { orgId: org.id, required: true, methods: ['fido2'], version: null });
-    await setMfaPolicy(ctx, {
-      orgId: org.id,
-      useTierDefault: true,
-      version: 1,
-      reason: 'Back to the Team tier default',
-    });
+    // The Team default allows more methods: a weakening, so a second person approves it.
+    await approved(
+      setMfaPolicy(ctx, {
+        orgId: org.id,
+        useTierDefault: true,
+        version: 1,
+        reason: 'Back to the Team tier default',
+      }),
+      org.id,
+    );
     expect(await kit.db.select().from(orgMfaPolicy).where(eq(orgMfaPolicy.orgId, org.id))).toHaveLength(0);
     expect(await orgConfig(kit.db, org.id)).toMatchObject({
       mfa_source: 'tier',

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { enterpriseEntitlements, organizations } from '@/db/schema';
 import { unchanged, withAudit } from '@/lib/audit';
+import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
@@ -21,7 +22,7 @@ const Input = z.object({
  * Moves an organisation to another plan tier (acting context, step-up). Leaving the enterprise tiers
  * while it has entitlements must say explicitly that they are removed; they are kept in the audit entry.
  */
-export async function setPlanTier(ctx: StaffCtx, raw: unknown) {
+export const setPlanTier = dualControlled('org.plan_tier', async (ctx: StaffCtx, raw: unknown) => {
   requirePermission(ctx, 'orgs.plan_tier.write');
   const input = parseInput(Input, raw);
   requireActingFor(ctx, input.orgId);
@@ -59,7 +60,18 @@ export async function setPlanTier(ctx: StaffCtx, raw: unknown) {
       const after = await bumpOrgVersion(tx, org.id);
       await notifyOrgChanged(tx, org.id);
       audit.diff({ plan_tier: org.planTier }, { plan_tier: after.planTier });
+      requireSecondPerson(
+        ctx,
+        entitlements && input.removeEntitlements ? 'entitlement_removal' : 'plan_tier_change',
+        {
+          permission: 'orgs.plan_tier.write',
+          summary: `Move ${org.name} to ${input.planTier}`,
+          orgId: org.id,
+          orgVersion: org.version,
+          diff: audit.toDiff(),
+        },
+      );
       return after;
     },
   );
-}
+});

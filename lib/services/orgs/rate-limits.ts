@@ -2,11 +2,12 @@ import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { rateLimits } from '@/db/schema';
 import { sameValues, unchanged, withAudit } from '@/lib/audit';
+import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
 import { parseInput } from '@/lib/errors';
-import { limitSchema, pickLimits } from '@/lib/rate-limits';
+import { limitSchema, pickLimits, BLOCK_PERMISSION, blocks } from '@/lib/rate-limits';
 import { checkBlocking, checkVersion, lockOrg, notifyOrgChanged } from './common';
 
 const Input = z.object({
@@ -23,7 +24,7 @@ const Input = z.object({
 });
 
 /** Sets an organisation's own rate limits and quota (acting context); null falls back to the tier default. */
-export async function setRateLimits(ctx: StaffCtx, raw: unknown) {
+export const setRateLimits = dualControlled('org.rate_limits', async (ctx: StaffCtx, raw: unknown) => {
   requirePermission(ctx, 'orgs.rate_limits.write');
   const input = parseInput(Input, raw);
   requireActingFor(ctx, input.orgId);
@@ -39,7 +40,7 @@ export async function setRateLimits(ctx: StaffCtx, raw: unknown) {
     },
     async (tx, audit) => {
       // The organisation's lock serialises the first insert of the row, which no row lock can.
-      await lockOrg(tx, input.orgId);
+      const org = await lockOrg(tx, input.orgId);
       const [current] = await tx
         .select()
         .from(rateLimits)
@@ -62,7 +63,14 @@ export async function setRateLimits(ctx: StaffCtx, raw: unknown) {
       await notifyOrgChanged(tx, input.orgId);
       audit.diff(pickLimits(current), pickLimits(after));
       if (Object.values(limits).includes(0)) audit.detail({ blocked: true });
+      requireSecondPerson(ctx, blocks(limits) && 'blocking_limit', {
+        permission: BLOCK_PERMISSION,
+        summary: `Block ${org.name} with a limit of 0`,
+        orgId: org.id,
+        orgVersion: org.version,
+        diff: audit.toDiff(),
+      });
       return after!;
     },
   );
-}
+});

@@ -2,9 +2,10 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { organizations } from '@/db/schema';
 import { unchanged, withAudit } from '@/lib/audit';
+import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { requireActingFor } from '@/lib/auth/acting';
 import { requirePermission } from '@/lib/auth/permissions';
-import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
+import { BLOCKING_STEP_UP_MAX_AGE_S, requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { parseInput, ValidationError } from '@/lib/errors';
 import { bumpOrgVersion, lockOrg, notifyOrgChanged } from './common';
 import { text } from '@/lib/text';
@@ -18,13 +19,13 @@ const Input = z.object({
 
 /**
  * The kill switch: suspends an organisation, with the reason the gateway and the portal show, or resumes
- * it (superadmin, acting context, step-up).
+ * it (superadmin, acting context, step-up: within the last minute for a suspension).
  */
-export async function setSuspended(ctx: StaffCtx, raw: unknown) {
+export const setSuspended = dualControlled('org.suspension', async (ctx: StaffCtx, raw: unknown) => {
   requirePermission(ctx, 'orgs.suspend');
   const input = parseInput(Input, raw);
   requireActingFor(ctx, input.orgId);
-  requireFreshAuth(ctx);
+  requireFreshAuth(ctx, input.suspended ? BLOCKING_STEP_UP_MAX_AGE_S : undefined);
   return withAudit(
     ctx,
     {
@@ -59,7 +60,14 @@ export async function setSuspended(ctx: StaffCtx, raw: unknown) {
         { status: after.status, suspendedReason: after.suspendedReason },
       );
       audit.detail({ reason: input.reason });
+      requireSecondPerson(ctx, 'kill_switch', {
+        permission: 'orgs.suspend',
+        summary: `${input.suspended ? 'Suspend' : 'Resume'} ${org.name}`,
+        orgId: org.id,
+        orgVersion: org.version,
+        diff: audit.toDiff(),
+      });
       return after;
     },
   );
-}
+});

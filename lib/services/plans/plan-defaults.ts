@@ -2,6 +2,8 @@ import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { planTiers } from '@/db/schema';
 import { sameValues, unchanged, withAudit } from '@/lib/audit';
+import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
+import { weakens } from '@/lib/services/orgs/mfa-policy';
 import { requirePermission } from '@/lib/auth/permissions';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
 import { ConflictError, parseInput } from '@/lib/errors';
@@ -36,7 +38,7 @@ const Input = z.object({
  * Every organisation on the tier without its own value follows, so the gateway is told with one
  * notification naming the tier (docs/PLATFORM_CONTRACT.md).
  */
-export async function setPlanDefaults(ctx: StaffCtx, raw: unknown) {
+export const setPlanDefaults = dualControlled('plan.defaults', async (ctx: StaffCtx, raw: unknown) => {
   requirePermission(ctx, 'plans.write');
   const input = parseInput(Input, raw);
   requireFreshAuth(ctx);
@@ -66,7 +68,16 @@ export async function setPlanDefaults(ctx: StaffCtx, raw: unknown) {
       const { version: _v1, ...b } = before!;
       const { version: _v2, ...a } = after!;
       audit.diff(b, a);
+      const weakening = weakens(
+        { required: before!.mfaRequired, methods: before!.mfaAllowedMethods },
+        { required: after!.mfaRequired, methods: after!.mfaAllowedMethods },
+      );
+      requireSecondPerson(ctx, weakening && 'mfa_weakening', {
+        permission: 'plans.write',
+        summary: `Weaken the default MFA policy of the tier ${input.tier}`,
+        diff: audit.toDiff(),
+      });
       return after!;
     },
   );
-}
+});

@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { staffInvites, staffUsers } from '@/db/schema';
-import { type AuditCtx, withAudit } from '@/lib/audit';
+import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
+import { type AuditCtx, type AuditRecorder, withAudit } from '@/lib/audit';
 import { requirePermission } from '@/lib/auth/permissions';
 import { STAFF_ROLES } from '@/lib/auth/roles';
 import { requireFreshAuth, type StaffCtx } from '@/lib/auth/session';
@@ -42,6 +43,8 @@ export async function createInvite(
   ctx: AuditCtx,
   raw: unknown,
   createdBy: string | null,
+  /** Runs at the end of the write, before the commit: inviteStaff's second-person rule. */
+  check: (audit: AuditRecorder) => void = () => {},
 ): Promise<CreatedInvite> {
   const input = parseInput(InviteInput, raw);
   const token = crypto.randomBytes(32).toString('base64url');
@@ -77,6 +80,7 @@ export async function createInvite(
       .returning();
     audit.target('staff_invite', invite!.id);
     audit.detail({ email: input.email, role: input.role, expires_at: invite!.expiresAt });
+    check(audit);
     return {
       url: `${c.PORTAL_URL}/enroll/${token}`,
       email: input.email,
@@ -86,13 +90,26 @@ export async function createInvite(
   });
 }
 
-/** An invitation grants a role, so it needs the same fresh security-key check as a role change. */
-export async function inviteStaff(ctx: StaffCtx, raw: unknown): Promise<CreatedInvite> {
+/**
+ * An invitation grants a role, so it needs the same fresh security-key check as a role change, and for
+ * admin or superadmin a second person (lib/approvals). The approver gets the link to hand on.
+ */
+export const inviteStaff = dualControlled('staff.invite', async (ctx: StaffCtx, raw: unknown) => {
   requirePermission(ctx, 'staff.manage');
   const input = parseInput(InviteInput, raw);
   requireFreshAuth(ctx);
-  return createInvite(ctx, input, ctx.staffId);
-}
+  return createInvite(ctx, input, ctx.staffId, () =>
+    requireSecondPerson(
+      ctx,
+      input.role === 'admin' || input.role === 'superadmin' ? 'privileged_staff' : 'staff_invite',
+      {
+        permission: 'staff.manage',
+        summary: `Invite ${input.email} as ${input.role}`,
+        diff: { after: { email: input.email, role: input.role } },
+      },
+    ),
+  );
+});
 
 /** Withdraws a pending invitation: its link stops working at once. */
 export async function revokeInvite(ctx: StaffCtx, raw: unknown) {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Tx } from '@/db/client';
 import { actingContexts, staffSessions, staffUsers } from '@/db/schema';
 import { type AuditRecorder, withAudit } from '@/lib/audit';
+import { dualControlled, requireSecondPerson } from '@/lib/approvals/gate';
 import { requirePermission } from '@/lib/auth/permissions';
 import { STAFF_ROLES } from '@/lib/auth/roles';
 import { requireFreshAuth, revokeAllSessions, type StaffCtx } from '@/lib/auth/session';
@@ -41,15 +42,19 @@ async function lockSuperadmins(tx: Tx) {
     .orderBy(staffUsers.id)
     .for('update');
   return (leaving: string) => {
-    if (!active.some((s) => s.id !== leaving)) {
+    const remaining = active.filter((s) => s.id !== leaving).length;
+    if (remaining === 0) {
       throw new AppError(
         409,
         'last_superadmin',
         'This is the last active superadmin. Make someone else superadmin first.',
       );
     }
+    return remaining;
   };
 }
+
+const PRIVILEGED = new Set(['admin', 'superadmin']);
 
 /**
  * Ends the staff member's open acting context when their role changes or they are disabled: the context
@@ -70,7 +75,7 @@ async function endActingContexts(tx: Tx, audit: AuditRecorder, staffId: string, 
   return ended.length;
 }
 
-export async function changeRole(ctx: StaffCtx, raw: unknown) {
+export const changeRole = dualControlled('staff.role', async (ctx: StaffCtx, raw: unknown) => {
   requirePermission(ctx, 'staff.manage');
   const input = parseInput(
     z.object({ staffId: StaffId, role: z.enum(STAFF_ROLES, 'Choose one of the roles.'), version: Version }),
@@ -84,7 +89,8 @@ export async function changeRole(ctx: StaffCtx, raw: unknown) {
     async (tx, audit) => {
       const keepASuperadmin = await lockSuperadmins(tx);
       const staff = await lockStaff(tx, input.staffId, input.version);
-      if (staff.role === 'superadmin' && input.role !== 'superadmin') keepASuperadmin(staff.id);
+      const remaining =
+        staff.role === 'superadmin' && input.role !== 'superadmin' ? keepASuperadmin(staff.id) : null;
       const [after] = await tx
         .update(staffUsers)
         .set({ role: input.role, version: sql`${staffUsers.version} + 1` })
@@ -93,12 +99,21 @@ export async function changeRole(ctx: StaffCtx, raw: unknown) {
       const ended = await endActingContexts(tx, audit, staff.id, ctx.staffId, 'staff.role_changed');
       audit.diff({ role: staff.role }, { role: after!.role });
       audit.detail({ acting_contexts_ended: ended });
+      requireSecondPerson(
+        ctx,
+        remaining === 1 ? 'last_superadmin_peer' : PRIVILEGED.has(input.role) && 'privileged_staff',
+        {
+          permission: 'staff.manage',
+          summary: `Make ${staff.email} ${input.role}`,
+          diff: audit.toDiff(),
+        },
+      );
       return after!;
     },
   );
-}
+});
 
-export async function setStaffStatus(ctx: StaffCtx, raw: unknown) {
+export const setStaffStatus = dualControlled('staff.status', async (ctx: StaffCtx, raw: unknown) => {
   requirePermission(ctx, 'staff.manage');
   const input = parseInput(
     z.object({ staffId: StaffId, status: z.enum(['active', 'disabled']), version: Version }),
@@ -110,7 +125,8 @@ export async function setStaffStatus(ctx: StaffCtx, raw: unknown) {
   return withAudit(ctx, { action, targetType: 'staff_user', targetId: input.staffId }, async (tx, audit) => {
     const keepASuperadmin = await lockSuperadmins(tx);
     const staff = await lockStaff(tx, input.staffId, input.version);
-    if (staff.role === 'superadmin' && input.status === 'disabled') keepASuperadmin(staff.id);
+    const remaining =
+      staff.role === 'superadmin' && input.status === 'disabled' ? keepASuperadmin(staff.id) : null;
     const [after] = await tx
       .update(staffUsers)
       .set({ status: input.status, version: sql`${staffUsers.version} + 1` })
@@ -121,9 +137,14 @@ export async function setStaffStatus(ctx: StaffCtx, raw: unknown) {
     const ended = disabling ? await endActingContexts(tx, audit, staff.id, ctx.staffId, 'staff.disabled') : 0;
     audit.diff({ status: staff.status }, { status: after!.status });
     audit.detail({ sessions_revoked: revoked, acting_contexts_ended: ended });
+    requireSecondPerson(ctx, remaining === 1 && 'last_superadmin_peer', {
+      permission: 'staff.manage',
+      summary: `Disable the superadmin ${staff.email}`,
+      diff: audit.toDiff(),
+    });
     return after!;
   });
-}
+});
 
 /** Revokes one session: your own, or anyone's with staff.manage. Takes effect on its next request. */
 export async function revokeSession(ctx: StaffCtx, raw: unknown) {

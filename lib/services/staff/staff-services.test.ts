@@ -10,6 +10,12 @@ import { testDatabase } from '@/test/db';
 import { staffWithSession } from '@/test/staff';
 import { hashInviteToken, inviteStaff, revokeInvite } from './invites';
 import { changeRole, revokeSession, setStaffStatus, signOut } from './manage';
+import { approvedBy, written } from '@/test/approvals';
+import { ApprovalPending } from '@/lib/approvals/gate';
+import { breakGlass } from '@/lib/services/approvals/approvals';
+
+/** inviteStaff, where no second person is needed: its own result. */
+const inviteDirect = (...args: Parameters<typeof inviteStaff>) => written(inviteStaff(...args));
 
 let database: Database;
 beforeAll(async () => {
@@ -40,7 +46,7 @@ async function errorOf(p: Promise<unknown>) {
 describe('invitations', () => {
   it('are created by a superadmin, store only the token hash, and lead to a valid enrolment page', async () => {
     const admin = await staffWithSession(database.db, 'superadmin');
-    const invite = await inviteStaff(admin, { email: 'new.hire@arbitex.ai', role: 'support' });
+    const invite = await inviteDirect(admin, { email: 'new.hire@arbitex.ai', role: 'support' });
     const token = invite.url.split('/enroll/')[1]!;
     const [row] = await database.db
       .select()
@@ -65,7 +71,7 @@ describe('invitations', () => {
     const before = await auditCount();
     for (const role of ['admin', 'support', 'billing', 'auditor'] as const) {
       const ctx = await staffWithSession(database.db, role);
-      expect(await errorOf(inviteStaff(ctx, { email: 'x@arbitex.ai', role: 'superadmin' }))).toMatchObject({
+      expect(await errorOf(inviteDirect(ctx, { email: 'x@arbitex.ai', role: 'superadmin' }))).toMatchObject({
         status: 403,
       });
     }
@@ -74,25 +80,25 @@ describe('invitations', () => {
 
   it('name the bad field and refuse an existing staff member', async () => {
     const admin = await staffWithSession(database.db, 'superadmin');
-    expect(await errorOf(inviteStaff(admin, { email: 'not-an-email', role: 'support' }))).toMatchObject({
+    expect(await errorOf(inviteDirect(admin, { email: 'not-an-email', role: 'support' }))).toMatchObject({
       status: 400,
       message: expect.stringMatching(/^E-mail: /),
     });
-    expect(await errorOf(inviteStaff(admin, { email: 'a@arbitex.ai', role: 'owner' }))).toMatchObject({
+    expect(await errorOf(inviteDirect(admin, { email: 'a@arbitex.ai', role: 'owner' }))).toMatchObject({
       status: 400,
       message: expect.stringMatching(/^Role: /),
     });
     expect(
-      await errorOf(inviteStaff(admin, { email: admin.email.toUpperCase(), role: 'support' })),
+      await errorOf(inviteDirect(admin, { email: admin.email.toUpperCase(), role: 'support' })),
     ).toMatchObject({ status: 409 });
   });
 
   it('tell used, expired and unknown links apart, and treat a forged token as unknown', async () => {
     const admin = await staffWithSession(database.db, 'superadmin');
-    const used = (await inviteStaff(admin, { email: 'used@arbitex.ai', role: 'auditor' })).url.split(
+    const used = (await inviteDirect(admin, { email: 'used@arbitex.ai', role: 'auditor' })).url.split(
       '/enroll/',
     )[1]!;
-    const expired = (await inviteStaff(admin, { email: 'late@arbitex.ai', role: 'auditor' })).url.split(
+    const expired = (await inviteDirect(admin, { email: 'late@arbitex.ai', role: 'auditor' })).url.split(
       '/enroll/',
     )[1]!;
     await database.db
@@ -115,8 +121,11 @@ describe('invitation safeguards', () => {
     const stale = await staffWithSession(database.db, 'superadmin', { signedInSecondsAgo: 600 });
     const before = await auditCount();
     expect(
-      await errorOf(inviteStaff(stale, { email: 'stale.hire@arbitex.ai', role: 'support' })),
-    ).toMatchObject({ status: 403, code: 'step_up_required' });
+      await errorOf(inviteDirect(stale, { email: 'stale.hire@arbitex.ai', role: 'support' })),
+    ).toMatchObject({
+      status: 403,
+      code: 'step_up_required',
+    });
     expect(await auditCount()).toBe(before);
     const pending = await database.db
       .select()
@@ -127,9 +136,9 @@ describe('invitation safeguards', () => {
 
   it('allow one pending invitation per e-mail; a revoked one frees the address', async () => {
     const admin = await staffWithSession(database.db, 'superadmin');
-    const first = await inviteStaff(admin, { email: 'twice@arbitex.ai', role: 'support' });
+    const first = await inviteDirect(admin, { email: 'twice@arbitex.ai', role: 'support' });
     const before = await auditCount();
-    expect(await errorOf(inviteStaff(admin, { email: 'TWICE@arbitex.ai', role: 'admin' }))).toMatchObject({
+    expect(await errorOf(inviteDirect(admin, { email: 'TWICE@arbitex.ai', role: 'admin' }))).toMatchObject({
       status: 409,
       code: 'invite_pending',
       message: expect.stringMatching(/already a pending invitation for TWICE@arbitex\.ai/),
@@ -150,12 +159,12 @@ describe('invitation safeguards', () => {
     const token = first.url.split('/enroll/')[1]!;
     expect(await inviteState(database.db, token)).toEqual({ state: 'revoked' });
     expect(await errorOf(revokeInvite(admin, { inviteId: row!.id }))).toMatchObject({ status: 409 });
-    await inviteStaff(admin, { email: 'twice@arbitex.ai', role: 'admin' });
+    await inviteDirect(admin, { email: 'twice@arbitex.ai', role: 'billing' });
   });
 
   it('are revoked only with staff.manage, naming a bad id', async () => {
     const admin = await staffWithSession(database.db, 'superadmin');
-    await inviteStaff(admin, { email: 'keep@arbitex.ai', role: 'support' });
+    await inviteDirect(admin, { email: 'keep@arbitex.ai', role: 'support' });
     const [row] = await database.db
       .select()
       .from(staffInvites)
@@ -197,7 +206,11 @@ describe('role changes and disabling', () => {
   it('answer a stale version with 409 and the current values, changing nothing', async () => {
     const admin = await staffWithSession(database.db, 'superadmin');
     const target = await staffWithSession(database.db, 'support');
-    await changeRole(admin, { staffId: target.staffId, role: 'admin', version: 1 });
+    // Making an admin needs a second person (lib/approvals).
+    await approvedBy(
+      changeRole(admin, { staffId: target.staffId, role: 'admin', version: 1 }),
+      await staffWithSession(database.db, 'superadmin'),
+    );
     const before = await auditCount();
     const err = await errorOf(changeRole(admin, { staffId: target.staffId, role: 'auditor', version: 1 }));
     expect(err).toMatchObject({ status: 409, extra: { current: { role: 'admin', version: 2 } } });
@@ -222,9 +235,17 @@ describe('role changes and disabling', () => {
     expect(await errorOf(changeRole(a, { staffId: a.staffId, role: 'admin', version: 1 }))).toMatchObject({
       code: 'own_role',
     });
+    // With two superadmins, disabling either leaves one alone: a request each (lib/approvals), and as the
+    // other is the target, only break-glass can execute it. Both at once: one goes through.
+    const requests = [
+      await setStaffStatus(a, { staffId: b.staffId, status: 'disabled', version: 1 }),
+      await setStaffStatus(b, { staffId: a.staffId, status: 'disabled', version: 1 }),
+    ].map((r) => (r as ApprovalPending).approval);
+    expect(requests.map((r) => r.rule)).toEqual(['last_superadmin_peer', 'last_superadmin_peer']);
+    const glass = { reason: 'Offboarding during an incident, nobody else.', ticketRef: 'INC-4' };
     const results = await Promise.allSettled([
-      setStaffStatus(a, { staffId: b.staffId, status: 'disabled', version: 1 }),
-      setStaffStatus(b, { staffId: a.staffId, status: 'disabled', version: 1 }),
+      breakGlass(a, { id: requests[0]!.id, ...glass }),
+      breakGlass(b, { id: requests[1]!.id, ...glass }),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;

@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import type { ReactNode } from 'react';
 import { ActForForm } from '@/components/acting/act-for-form';
+import { type PendingRequest, PendingNotice } from '@/components/approvals/pending-notice';
 import { OrgActions } from '@/components/acting/org-actions';
 import { EntitlementsForm } from '@/components/orgs/entitlements-form';
 import { MfaPolicyForm } from '@/components/orgs/mfa-policy-form';
@@ -20,6 +21,7 @@ import { diffSummary } from '@/lib/audit/summary';
 import { num, utc, utcMinute } from '@/lib/format';
 import { describeMfa, ENTERPRISE_TIERS, RETENTION_DAYS, TIER_LABELS } from '@/lib/plans';
 import type { Source } from '@/lib/queries/org-config';
+import { pendingForOrg } from '@/lib/queries/approvals';
 import { orgDetail } from '@/lib/queries/orgs';
 import {
   BLOCK_PERMISSION,
@@ -48,6 +50,8 @@ function Section(props: {
   also?: { what: string; permission: Permission };
   /** The danger zone: a red frame around the writes that block the organisation. */
   danger?: boolean;
+  /** Requests waiting for a second person that would change this section. */
+  pending?: PendingRequest[];
   children: ReactNode;
 }) {
   const who = (p: Permission) => rolesWith(p).join(', ');
@@ -67,6 +71,7 @@ function Section(props: {
             : 'Read-only: the platform writes these figures'}
         </p>
       </div>
+      <PendingNotice requests={props.pending ?? []} />
       {props.children}
     </section>
   );
@@ -80,6 +85,8 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
     throw err;
   });
   const { org, notes, tier, mfaOverride, audit } = detail;
+  const waiting = await pendingForOrg(ctx, org.id);
+  const pending = (...verbs: string[]) => waiting.filter((w) => verbs.includes(w.verb));
   const tierLimits = pickLimits(tier);
   const inForce = detail.overrides.find((o) => o.id === detail.config.override_id) ?? null;
   const effective = Object.fromEntries(
@@ -223,7 +230,12 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
           </p>
         )}
       </section>
-      <Section id="plan-tier" title="Plan tier" permission="orgs.plan_tier.write">
+      <Section
+        id="plan-tier"
+        title="Plan tier"
+        permission="orgs.plan_tier.write"
+        pending={pending('org.plan_tier')}
+      >
         <PlanTierForm
           orgId={org.id}
           planTier={org.planTier}
@@ -231,7 +243,12 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
           canEdit={canWrite('orgs.plan_tier.write')}
         />
       </Section>
-      <Section id="mfa-policy" title="MFA policy" permission="orgs.mfa_policy.write">
+      <Section
+        id="mfa-policy"
+        title="MFA policy"
+        permission="orgs.mfa_policy.write"
+        pending={pending('org.mfa_policy')}
+      >
         <MfaPolicyForm
           orgId={org.id}
           canEdit={canWrite('orgs.mfa_policy.write')}
@@ -247,6 +264,7 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
       </Section>
       <Section
         id="rate-limits"
+        pending={pending('org.rate_limits', 'org.rate_limit_override')}
         title="Rate limits and quota"
         permission="orgs.rate_limits.write"
         also={{ what: 'time-boxed overrides', permission: 'orgs.rate_limits.override' }}
@@ -311,7 +329,12 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
         </div>
       </Section>
       {ENTERPRISE_TIERS.has(org.planTier) && (
-        <Section id="entitlements" title="Enterprise entitlements" permission="orgs.entitlements.write">
+        <Section
+          id="entitlements"
+          title="Enterprise entitlements"
+          permission="orgs.entitlements.write"
+          pending={pending('org.entitlements')}
+        >
           <EntitlementsForm
             orgId={org.id}
             entitlements={detail.entitlements}
@@ -322,7 +345,12 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
         </Section>
       )}
       {showOutposts && (
-        <Section id="outposts" title="Outposts" permission="orgs.outpost_mode.write">
+        <Section
+          id="outposts"
+          title="Outposts"
+          permission="orgs.outpost_mode.write"
+          pending={pending('org.outpost_mode')}
+        >
           <p className="mb-2 text-sm text-slate-600">
             The inference mode is vendor-only. With no GPU, requests are blocked; CPU trial runs DeBERTa on
             CPU and is vendor-only.
@@ -427,7 +455,13 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
           </tbody>
         </table>
       </section>
-      <Section id="danger-zone" title="Danger zone" permission="orgs.suspend" danger>
+      <Section
+        id="danger-zone"
+        title="Danger zone"
+        permission="orgs.suspend"
+        danger
+        pending={pending('org.suspension')}
+      >
         <h3 className="text-sm font-semibold">Kill switch</h3>
         <p className="mb-3 text-sm" data-testid="kill-switch-status">
           Status: <span className="font-medium">{org.status}</span>
