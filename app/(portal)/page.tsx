@@ -7,6 +7,7 @@ import { ago, duration, num, utc } from '@/lib/format';
 import { type ChainState, overview, type PoolState } from '@/lib/queries/overview';
 import type { SiemStatus } from '@/lib/queries/siem';
 import { LIMIT_LABELS } from '@/lib/rate-limits';
+import { TableHead } from '@/components/ui/table-head';
 
 export const metadata: Metadata = { title: 'Overview' };
 
@@ -135,28 +136,7 @@ export default async function OverviewPage() {
             ) : (
               <table className="w-full border-collapse text-left text-sm">
                 <caption className="sr-only">The newest audit entries, newest first</caption>
-                <thead className="border-b border-slate-200 text-slate-500">
-                  <tr>
-                    <th scope="col" className="py-1.5 pr-4 font-medium">
-                      Seq
-                    </th>
-                    <th scope="col" className="py-1.5 pr-4 font-medium">
-                      When (UTC)
-                    </th>
-                    <th scope="col" className="py-1.5 pr-4 font-medium">
-                      Action
-                    </th>
-                    <th scope="col" className="py-1.5 pr-4 font-medium">
-                      Actor
-                    </th>
-                    <th scope="col" className="py-1.5 pr-4 font-medium">
-                      Organisation
-                    </th>
-                    <th scope="col" className="py-1.5 font-medium">
-                      Outcome
-                    </th>
-                  </tr>
-                </thead>
+                <TableHead columns={['Seq', 'When (UTC)', 'Action', 'Actor', 'Organisation', 'Outcome']} />
                 <tbody>
                   {o.audit.map((e) => (
                     <tr key={e.seq} data-seq={e.seq} className="border-b border-slate-100 whitespace-nowrap">

@@ -8,6 +8,7 @@ import { Button } from '@/components/ui/button';
 import { Feedback } from '@/components/ui/feedback';
 import { useAction } from '@/components/use-action';
 import { utc } from '@/lib/format';
+import { TableHead } from '@/components/ui/table-head';
 
 export interface KeyRow {
   id: string;
@@ -115,18 +116,18 @@ export function KeysTable({ keys, own, canUnlock }: { keys: KeyRow[]; own: boole
       {dialog}
       <Feedback error={error} message={message} shown={['nickname', 'reason']} />
       <table className="w-full border-collapse text-left text-sm">
-        <thead className="border-b border-slate-200 text-slate-500">
-          <tr>
-            <th className="py-2 pr-4 font-medium">Name</th>
-            <th className="py-2 pr-4 font-medium">Model (AAGUID)</th>
-            <th className="py-2 pr-4 font-medium">Added</th>
-            <th className="py-2 pr-4 font-medium">Last used</th>
-            <th className="py-2 pr-4 font-medium">State</th>
-            <th className="py-2 font-medium">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={[
+            'Name',
+            'Model (AAGUID)',
+            'Added',
+            'Last used',
+            'State',
+            <span key="actions" className="sr-only">
+              Actions
+            </span>,
+          ]}
+        />
         <tbody>
           {keys.flatMap((k) => [
             <tr key={k.id} className="border-b border-slate-100" data-key-id={k.id}>

@@ -10,6 +10,7 @@ import { num } from '@/lib/format';
 import { describeMfa, PLAN_TIERS, type PlanTier, TIER_LABELS } from '@/lib/plans';
 import type { Source, TierPreview } from '@/lib/queries/org-config';
 import { LIMIT_KEYS, LIMIT_LABELS } from '@/lib/rate-limits';
+import { TableHead } from '@/components/ui/table-head';
 
 const FROM: Record<Source, string> = {
   tier: 'the plan tier',
@@ -43,19 +44,7 @@ function TierPreviewTable({ preview }: { preview: TierPreview }) {
         <caption className="mb-1 text-left text-xs text-slate-600">
           Effective limits with {label}, as the gateway would apply them
         </caption>
-        <thead className="border-b border-slate-200 text-slate-500">
-          <tr>
-            <th scope="col" className="py-1 pr-3 font-medium">
-              Limit
-            </th>
-            <th scope="col" className="py-1 pr-3 font-medium">
-              Now
-            </th>
-            <th scope="col" className="py-1 font-medium">
-              With {label}
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={['Limit', 'Now', `With ${label}`]} />
         <tbody>
           {LIMIT_KEYS.map((k) => {
             const l = preview.limits[k];

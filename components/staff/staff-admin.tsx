@@ -8,6 +8,7 @@ import { Feedback } from '@/components/ui/feedback';
 import { useAction } from '@/components/use-action';
 import type { StaffRole } from '@/lib/auth/roles';
 import { utc } from '@/lib/format';
+import { TableHead } from '@/components/ui/table-head';
 
 export interface SessionRow {
   id: string;
@@ -77,17 +78,17 @@ export function StaffAdmin(props: {
       <div>
         <h2 className="mb-2 font-semibold">Sessions</h2>
         <table className="w-full border-collapse text-left text-sm">
-          <thead className="border-b border-slate-200 text-slate-500">
-            <tr>
-              <th className="py-2 pr-4 font-medium">Started</th>
-              <th className="py-2 pr-4 font-medium">Last seen</th>
-              <th className="py-2 pr-4 font-medium">Address</th>
-              <th className="py-2 pr-4 font-medium">State</th>
-              <th className="py-2 font-medium">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              'Started',
+              'Last seen',
+              'Address',
+              'State',
+              <span key="actions" className="sr-only">
+                Actions
+              </span>,
+            ]}
+          />
           <tbody>
             {props.sessions.map((s) => {
               const live = s.state === 'active';

@@ -8,6 +8,7 @@ import { requireStaffPage } from '@/lib/auth/current';
 import { listActingContexts } from '@/lib/services/acting/acting';
 import { utc } from '@/lib/format';
 import { TableFrame } from '@/components/ui/table-frame';
+import { TableHead } from '@/components/ui/table-head';
 
 export const metadata: Metadata = { title: 'Acting contexts' };
 
@@ -27,37 +28,22 @@ export default async function ActingPage() {
         <TableFrame>
           <table className="w-full border-collapse text-left text-sm">
             <caption className="sr-only">Acting contexts, newest first</caption>
-            <thead className="border-b border-slate-200 bg-slate-50 text-slate-500">
-              <tr>
-                <th scope="col" className="py-2 pr-3 pl-4 font-medium">
-                  Staff
-                </th>
-                <th scope="col" className="py-2 pr-3 font-medium">
-                  Organisation
-                </th>
-                <th scope="col" className="py-2 pr-3 font-medium">
-                  Reason
-                </th>
-                <th scope="col" className="py-2 pr-3 font-medium">
-                  Ticket
-                </th>
-                <th scope="col" className="py-2 pr-3 font-medium">
-                  Started (UTC)
-                </th>
-                <th scope="col" className="py-2 pr-3 font-medium">
-                  Expires (UTC)
-                </th>
-                <th scope="col" className="py-2 pr-3 font-medium">
-                  Ended (UTC)
-                </th>
-                <th scope="col" className="py-2 pr-3 font-medium">
-                  How
-                </th>
-                <th scope="col" className="py-2 pr-4 font-medium">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              framed
+              columns={[
+                'Staff',
+                'Organisation',
+                'Reason',
+                'Ticket',
+                'Started (UTC)',
+                'Expires (UTC)',
+                'Ended (UTC)',
+                'How',
+                <span key="actions" className="sr-only">
+                  Actions
+                </span>,
+              ]}
+            />
             <tbody>
               {contexts.map((a) => {
                 const open = !a.endedAt && a.expiresAt > now;

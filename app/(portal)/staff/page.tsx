@@ -7,6 +7,7 @@ import { requireStaffPage } from '@/lib/auth/current';
 import { config } from '@/lib/config';
 import { duration, utc } from '@/lib/format';
 import { listPendingInvites, listStaff } from '@/lib/queries/staff';
+import { TableHead } from '@/components/ui/table-head';
 
 export const metadata: Metadata = { title: 'Staff' };
 
@@ -26,16 +27,7 @@ export default async function StaffPage() {
         }))}
       />
       <table aria-label="Staff members" className="w-full border-collapse text-left text-sm">
-        <thead className="border-b border-slate-200 text-slate-500">
-          <tr>
-            <th className="py-2 pr-4 font-medium">Name</th>
-            <th className="py-2 pr-4 font-medium">E-mail</th>
-            <th className="py-2 pr-4 font-medium">Role</th>
-            <th className="py-2 pr-4 font-medium">Status</th>
-            <th className="py-2 pr-4 font-medium">Keys</th>
-            <th className="py-2 font-medium">Last sign-in</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Name', 'E-mail', 'Role', 'Status', 'Keys', 'Last sign-in']} />
         <tbody>
           {staff.map((s) => (
             <tr key={s.id} className="border-b border-slate-100">

@@ -33,6 +33,7 @@ import {
   pickLimits,
 } from '@/lib/rate-limits';
 import { EmptyState } from '@/components/ui/empty-state';
+import { TableHead } from '@/components/ui/table-head';
 
 export const metadata: Metadata = { title: 'Organisation' };
 
@@ -403,28 +404,7 @@ export default async function OrgPage({ params }: { params: Promise<{ id: string
         </div>
         <table className="w-full border-collapse text-left text-sm">
           <caption className="sr-only">The organisation’s latest audit entries, newest first</caption>
-          <thead className="border-b border-slate-200 text-slate-500">
-            <tr>
-              <th scope="col" className="py-1 pr-3 font-medium">
-                Entry
-              </th>
-              <th scope="col" className="py-1 pr-3 font-medium">
-                Time (UTC)
-              </th>
-              <th scope="col" className="py-1 pr-3 font-medium">
-                Action
-              </th>
-              <th scope="col" className="py-1 pr-3 font-medium">
-                Change
-              </th>
-              <th scope="col" className="py-1 pr-3 font-medium">
-                Staff
-              </th>
-              <th scope="col" className="py-1 font-medium">
-                Outcome
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Entry', 'Time (UTC)', 'Action', 'Change', 'Staff', 'Outcome']} />
           <tbody>
             {audit.map((e) => (
               <tr key={e.seq} className="border-b border-slate-100 align-top" data-action={e.action}>
