@@ -50,5 +50,7 @@ test.describe('numbers', () => {
     const counts = playwrightCounts(path.join(dir, 'report.json'));
     expect(counts).toMatchObject({ passed: 1, failed: 1 });
     expect(counts?.failures).toEqual([expect.stringMatching(/sum\.spec\.mjs › numbers › subtracts: .*toBe/)]);
+    // Without the terminal's colour codes, which Playwright keeps in its messages.
+    expect(counts?.failures[0]).not.toContain('\u001b');
   });
 });

@@ -10,8 +10,10 @@ export interface Counts {
   failures: string[];
 }
 
+// The reporters keep the terminal's colour codes in their messages.
+const plain = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 const firstLine = (s: string | undefined) =>
-  (s ?? '')
+  plain(s ?? '')
     .split('\n')
     .find((l) => l.trim())
     ?.trim() ?? '';
