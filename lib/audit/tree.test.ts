@@ -7,6 +7,8 @@ import { asAppRole, testDatabase } from '@/test/db';
 import { type AuditCtx, withAudit } from '.';
 import { appendEntries, GENESIS, insertChained, lockChain, type NewEntry } from './append';
 import { canonicalJson } from './canonical';
+import { checkSignature, insertCheckpoint, readCheckpoints } from './checkpoint';
+import { checkpointKeyRing, publicKeys } from './checkpoint-keys';
 import { chainPending, enqueueEntries } from './inbox';
 import { hmacKeyRing } from './keys';
 import {
@@ -18,6 +20,7 @@ import {
   rootAt,
   verifyInclusion,
 } from './merkle';
+import { noteVerifier, openCheckpoint, parseNote, verifierKey } from './note';
 import { catchUpTree, dbTiles, entryLeafHash, readEdge, treeSize } from './tree';
 import { readEntries, verifyChain } from './verify';
 
@@ -164,6 +167,62 @@ describe('a chain older than the tree', () => {
       expect(await treeSize(db)).toBe(703);
       expect((await readEdge(db)).size).toBe(703);
       await expectTreeMatchesChain(db);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('checkpoints as signed notes', () => {
+  const chainId = 'staff-portal@localhost';
+  const verifiers = () =>
+    [...checkpointKeyRing().keys.values()].map((k) => noteVerifier(chainId, k.publicKey));
+
+  it('sign the tree’s size and root with the checkpoint key, beside the JSON checkpoint', async () => {
+    const other = await testDatabase();
+    try {
+      const db = other.db;
+      await db.transaction((tx) =>
+        appendEntries(
+          tx,
+          Array.from({ length: 300 }, (): NewEntry => ({ action: 'system.seed' })),
+        ),
+      );
+      const signed = await db.transaction((tx) => insertCheckpoint(tx));
+      expect(signed.chain_id).toBe(chainId);
+      const opened = openCheckpoint(signed.note!, verifiers());
+      const { scratch } = await expectTreeMatchesChain(db);
+      expect(opened).toMatchObject({ ok: true, checkpoint: { origin: chainId, size: 300 } });
+      expect(opened.ok && opened.checkpoint.rootHash).toEqual(await rootAt(300, scratch));
+      // One signature line, by the chain id's name, whose key ID is the verifier key's.
+      const [line] = parseNote(signed.note!).signatures;
+      const active = checkpointKeyRing().keys.get(checkpointKeyRing().activeId)!;
+      expect(verifierKey(chainId, active.publicKey)).toContain(`${chainId}+${line!.keyId.toString('hex')}+`);
+      // The JSON checkpoint is unchanged and still verifies on its own; the note is read back with it.
+      const [stored] = await readCheckpoints(db);
+      expect(stored).toMatchObject({ seq: 300, note: signed.note });
+      expect(checkSignature(stored!, publicKeys(checkpointKeyRing()))).toBe('ok');
+      // An altered note does not verify.
+      expect(openCheckpoint(signed.note!.replace('\n300\n', '\n301\n'), verifiers()).ok).toBe(false);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('are left out while the tree does not cover the chain; the JSON checkpoint is still signed', async () => {
+    const other = await testDatabase();
+    try {
+      const db = other.db;
+      await db.transaction(async (tx) => {
+        await lockChain(tx);
+        await insertChained(tx, [{ action: 'system.seed' }], hmacKeyRing(), GENESIS);
+      });
+      const signed = await db.transaction((tx) => insertCheckpoint(tx));
+      expect(signed.note).toBeUndefined();
+      expect((await readCheckpoints(db))[0]).not.toHaveProperty('note');
+      await catchUpTree(db);
+      const after = await db.transaction((tx) => insertCheckpoint(tx));
+      expect(openCheckpoint(after.note!, verifiers())).toMatchObject({ ok: true, checkpoint: { size: 1 } });
     } finally {
       await other.close();
     }
