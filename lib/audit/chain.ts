@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { canonicalJson } from './canonical';
+import { leafHash } from './merkle';
 
 /** `prev_hmac` of the first entry: 32 zero bytes. */
 export const GENESIS_HMAC = '0'.repeat(64);
@@ -83,6 +84,11 @@ function canonicalFields<E extends Partial<ChainEntry>>(
     out += `${out.length > 1 ? ',' : ''}"${field}":${canonicalJson(value)}`;
   }
   return `${out}}`;
+}
+
+/** An entry's Merkle leaf hash: SHA-256(0x00 ‖ RFC 8785 of the whole entry, its hmac included). */
+export function entryLeafHash(entry: ChainEntry): Buffer {
+  return leafHash(canonicalChainedEntry(entry));
 }
 
 /** hmac_n = HMAC-SHA256(key[hmac_key_id_n], prev_hmac_n || RFC8785(entry_n without hmac)), hex. */

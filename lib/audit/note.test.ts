@@ -106,6 +106,14 @@ describe('signed notes (C2SP signed-note)', () => {
       expect(verifyNote(bad, v).ok, JSON.stringify(bad)).toBe(false);
   });
 
+  it('verifier keys whose base64 holds a plus sign parse (transparency-dev/formats test key)', () => {
+    const plus = parseVerifierKey('TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6');
+    expect(plus.name).toBe('TEST');
+    expect(verifierKey('TEST', plus.publicKey)).toBe(
+      'TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6',
+    );
+  });
+
   it('verifier keys: refuse a wrong key ID or a key of another type', () => {
     expect(() => parseVerifierKey(GO_VKEY.replace('c74f20a3', 'c74f20a4'))).toThrow(/ID does not match/);
     expect(() => parseVerifierKey(GO_VKEY.replace('+ARpc', '+AhpC'))).toThrow();

@@ -127,9 +127,16 @@ export interface NoteVerifier {
 
 /** Reads a verifier key (Ed25519 only); throws NoteFormatError when malformed or its ID does not match. */
 export function parseVerifierKey(vkey: string): NoteVerifier {
-  const parts = vkey.trim().split('+');
-  if (parts.length !== 3) throw new NoteFormatError('a verifier key is <name>+<key ID>+<key>');
-  const [name, hexId, encoded] = parts as [string, string, string];
+  // The base64 key may itself contain '+': only the first two separate the parts.
+  const text = vkey.trim();
+  const first = text.indexOf('+');
+  const second = text.indexOf('+', first + 1);
+  if (first < 0 || second < 0) throw new NoteFormatError('a verifier key is <name>+<key ID>+<key>');
+  const [name, hexId, encoded] = [
+    text.slice(0, first),
+    text.slice(first + 1, second),
+    text.slice(second + 1),
+  ];
   const raw = decodeBase64(encoded);
   if (!isKeyName(name) || !/^[0-9a-f]{8}$/.test(hexId) || !raw)
     throw new NoteFormatError('a verifier key is <name>+<8 hex digits>+<base64 key>');

@@ -1,14 +1,13 @@
 import { sql } from 'drizzle-orm';
 import { type Db, rows, type Tx } from '@/db/client';
 import { log } from '@/lib/log';
-import { type ChainEntry, canonicalChainedEntry } from './chain';
+import { entryLeafHash } from './chain';
 import { ENTRY_COLUMNS, type RawRow, toEntry } from './entry-columns';
 import {
   EMPTY_EDGE,
   edgeFromTiles,
   extendTree,
   HASH_SIZE,
-  leafHash,
   type Tile,
   type TileNeed,
   type TileReader,
@@ -22,10 +21,7 @@ import {
  * entries that were chained without it (a chain older than the tree, or an older replica during a deploy).
  */
 
-/** An entry's Merkle leaf hash: SHA-256(0x00 ‖ RFC 8785 of the whole entry, its hmac included). */
-export function entryLeafHash(entry: ChainEntry): Buffer {
-  return leafHash(canonicalChainedEntry(entry));
-}
+export { entryLeafHash };
 
 /** bytea as either driver hands it back (postgres.js: Buffer; PGlite: Uint8Array). */
 function bytes(value: unknown): Buffer {
