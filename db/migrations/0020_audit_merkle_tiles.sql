@@ -1,87 +1,89 @@
 CREATE TABLE "audit_merkle_tiles" (
 	"level" smallint NOT NULL,
 	"idx" bigint NOT NULL,
+	"start" smallint NOT NULL,
 	"width" smallint NOT NULL,
 	"hashes" "bytea" NOT NULL,
-	CONSTRAINT "audit_merkle_tiles_level_idx_pk" PRIMARY KEY("level","idx"),
-	CONSTRAINT "audit_merkle_tiles_place" CHECK ("audit_merkle_tiles"."level" >= 0 and "audit_merkle_tiles"."idx" >= 0),
-	CONSTRAINT "audit_merkle_tiles_width" CHECK ("audit_merkle_tiles"."width" between 1 and 256 and octet_length("audit_merkle_tiles"."hashes") = 32 * "audit_merkle_tiles"."width")
+	CONSTRAINT "audit_merkle_tiles_level_idx_start_pk" PRIMARY KEY("level","idx","start"),
+	CONSTRAINT "audit_merkle_tiles_place" CHECK ("audit_merkle_tiles"."level" >= 0 and "audit_merkle_tiles"."idx" >= 0 and "audit_merkle_tiles"."start" >= 0),
+	CONSTRAINT "audit_merkle_tiles_width" CHECK ("audit_merkle_tiles"."width" >= 1 and "audit_merkle_tiles"."start" + "audit_merkle_tiles"."width" <= 256 and octet_length("audit_merkle_tiles"."hashes") = 32 * "audit_merkle_tiles"."width")
 );
 --> statement-breakpoint
 ALTER TABLE "audit_checkpoints" ADD COLUMN "tree_size" bigint;--> statement-breakpoint
 ALTER TABLE "audit_checkpoints" ADD COLUMN "root_hash" text;--> statement-breakpoint
 ALTER TABLE "audit_checkpoints" ADD COLUMN "note" text;--> statement-breakpoint
 ALTER TABLE "audit_checkpoints" ADD CONSTRAINT "audit_checkpoints_note" CHECK (("audit_checkpoints"."tree_size" is null and "audit_checkpoints"."root_hash" is null and "audit_checkpoints"."note" is null) or ("audit_checkpoints"."tree_size" >= 0 and "audit_checkpoints"."root_hash" ~ '^[0-9a-f]{64}$' and "audit_checkpoints"."note" is not null));--> statement-breakpoint
--- Issue 18: the Merkle tree over the chain (lib/audit/merkle.ts; docs/AUDIT.md, "The Merkle tree"). A tile
--- only grows: an UPDATE may append hashes to a partial tile and change nothing else; DELETE and TRUNCATE
--- are refused. ENABLE ALWAYS, as on audit_log, so session_replication_role = replica does not skip them.
--- Hashes are random bytes: stored out of line without compression attempts.
+-- Issue 18: the Merkle tree over the chain (lib/audit/merkle.ts; docs/AUDIT.md, "The Merkle tree"), as C2SP
+-- tlog-tiles. A tile grows by rows: each holds the hashes one append added at `start`, so an append writes
+-- only its new hashes (rewriting a partial tile of up to 8 KB on every drain nearly doubled the WAL of an
+-- audited write). Rows are evidence like audit_log's: insert-only, ENABLE ALWAYS triggers refuse UPDATE,
+-- DELETE and TRUNCATE, so session_replication_role = replica does not skip them. Hashes are random bytes:
+-- never worth compressing.
 ALTER TABLE audit_merkle_tiles ALTER COLUMN hashes SET STORAGE EXTERNAL;
 --> statement-breakpoint
-CREATE FUNCTION audit_merkle_tiles_grow_only() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION audit_merkle_tiles_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'UPDATE' AND NEW.level = OLD.level AND NEW.idx = OLD.idx AND NEW.width > OLD.width
-     AND substring(NEW.hashes FROM 1 FOR octet_length(OLD.hashes)) = OLD.hashes THEN
-    RETURN NEW;
-  END IF;
-  RAISE EXCEPTION 'audit_merkle_tiles: a tile only grows; % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+  RAISE EXCEPTION 'audit_merkle_tiles is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
 END;
 $$;
 --> statement-breakpoint
-CREATE TRIGGER audit_merkle_tiles_grow_only BEFORE UPDATE OR DELETE ON audit_merkle_tiles
-  FOR EACH ROW EXECUTE FUNCTION audit_merkle_tiles_grow_only();
+CREATE TRIGGER audit_merkle_tiles_no_update_delete BEFORE UPDATE OR DELETE ON audit_merkle_tiles
+  FOR EACH ROW EXECUTE FUNCTION audit_merkle_tiles_refuse_change();
 --> statement-breakpoint
 CREATE TRIGGER audit_merkle_tiles_no_truncate BEFORE TRUNCATE ON audit_merkle_tiles
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_merkle_tiles_grow_only();
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_merkle_tiles_refuse_change();
 --> statement-breakpoint
-ALTER TABLE audit_merkle_tiles ENABLE ALWAYS TRIGGER audit_merkle_tiles_grow_only;
+ALTER TABLE audit_merkle_tiles ENABLE ALWAYS TRIGGER audit_merkle_tiles_no_update_delete;
 --> statement-breakpoint
 ALTER TABLE audit_merkle_tiles ENABLE ALWAYS TRIGGER audit_merkle_tiles_no_truncate;
 --> statement-breakpoint
--- How many leaves the tree holds at tile level `p_level` (level 0: the tree's size).
+-- How many hashes the tree holds at tile level `p_level` (level 0: the tree's size): where its last row ends.
 CREATE FUNCTION audit_merkle_count(p_level integer) RETURNS bigint LANGUAGE sql STABLE
 SET search_path FROM CURRENT AS $$
-  SELECT coalesce((SELECT t.idx * 256 + t.width FROM audit_merkle_tiles t WHERE t.level = p_level
-                   ORDER BY t.idx DESC LIMIT 1), 0)
+  SELECT coalesce((SELECT t.idx * 256 + t.start + t.width FROM audit_merkle_tiles t WHERE t.level = p_level
+                   ORDER BY t.idx DESC, t.start DESC LIMIT 1), 0)
 $$;
 --> statement-breakpoint
 -- Appends hashes to tiles, taking the tree from p_from leaves to p_to. p_tiles: [{level, idx, start, hashes
--- (hex)}], `start` the width the tile had. The database cannot hash RFC 8785 JSON, so the hashes are the
--- application's (verifiers recompute them from the entries); what it checks is the shape: the tree had
--- p_from leaves, each tile continues where it stood, and after the write every level holds exactly
--- ⌊p_to / 256^level⌋ hashes. Called by the two functions below, in the chain lock; not granted to anyone.
+-- (hex)}]. The database cannot hash RFC 8785 JSON, so the hashes are the application's (verifiers recompute
+-- them from the entries); what it checks is the shape: the tree had p_from leaves, each row continues its
+-- tile where it stood, and afterwards every level holds exactly ⌊p_to / 256^level⌋ hashes. Called by the two
+-- functions below, in the chain lock; granted to no one.
 CREATE FUNCTION audit_merkle_put(p_from bigint, p_to bigint, p_tiles jsonb) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
-  t record;
-  h bytea;
-  lvl integer := 0;
+  held bigint;
+  bad text;
 BEGIN
-  IF audit_merkle_count(0) <> p_from THEN
-    RAISE EXCEPTION 'audit_merkle: the tree holds % leaves, not %', audit_merkle_count(0), p_from
+  -- Four statements in all: this runs inside the chain lock, on every drain.
+  SELECT coalesce((SELECT t.idx * 256 + t.start + t.width FROM audit_merkle_tiles t WHERE t.level = 0
+                   ORDER BY t.idx DESC, t.start DESC LIMIT 1), 0) INTO held;
+  IF held <> p_from THEN
+    RAISE EXCEPTION 'audit_merkle: the tree holds % leaves, not %', held, p_from
       USING ERRCODE = 'serialization_failure';
   END IF;
-  FOR t IN SELECT * FROM jsonb_to_recordset(p_tiles) AS x(level integer, idx bigint, start integer, hashes text) LOOP
-    h := decode(t.hashes, 'hex');
-    IF t.start = 0 THEN
-      INSERT INTO audit_merkle_tiles (level, idx, width, hashes) VALUES (t.level, t.idx, octet_length(h) / 32, h);
-    ELSE
-      UPDATE audit_merkle_tiles SET hashes = hashes || h, width = width + octet_length(h) / 32
-        WHERE level = t.level AND idx = t.idx AND width = t.start;
-      IF NOT FOUND THEN
-        RAISE EXCEPTION 'audit_merkle: tile %/% does not hold % hashes', t.level, t.idx, t.start
-          USING ERRCODE = 'check_violation';
-      END IF;
-    END IF;
-  END LOOP;
-  LOOP
-    IF audit_merkle_count(lvl) <> floor(p_to / (256::numeric ^ lvl)) THEN
-      RAISE EXCEPTION 'audit_merkle: level % holds % hashes, a tree of % leaves has %', lvl,
-        audit_merkle_count(lvl), p_to, floor(p_to / (256::numeric ^ lvl)) USING ERRCODE = 'check_violation';
-    END IF;
-    EXIT WHEN floor(p_to / (256::numeric ^ lvl)) = 0;
-    lvl := lvl + 1;
-  END LOOP;
+  SELECT string_agg(format('tile %s/%s holds %s hashes, not %s', x.level, x.idx, coalesce(e.ends, 0), x.start), '; ')
+    INTO bad
+    FROM jsonb_to_recordset(p_tiles) AS x(level integer, idx bigint, start integer, hashes text)
+    LEFT JOIN LATERAL (SELECT m.start + m.width AS ends FROM audit_merkle_tiles m
+                       WHERE m.level = x.level AND m.idx = x.idx ORDER BY m.start DESC LIMIT 1) e ON true
+    WHERE coalesce(e.ends, 0) <> x.start;
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION 'audit_merkle: %', bad USING ERRCODE = 'check_violation';
+  END IF;
+  INSERT INTO audit_merkle_tiles (level, idx, start, width, hashes)
+    SELECT x.level, x.idx, x.start, octet_length(decode(x.hashes, 'hex')) / 32, decode(x.hashes, 'hex')
+    FROM jsonb_to_recordset(p_tiles) AS x(level integer, idx bigint, start integer, hashes text);
+  SELECT string_agg(format('level %s holds %s hashes, a tree of %s leaves has %s', l, c.n, p_to,
+                           floor(p_to / (256::numeric ^ l))), '; ')
+    INTO bad
+    FROM generate_series(0, 7) AS l,
+      LATERAL (SELECT coalesce((SELECT t.idx * 256 + t.start + t.width FROM audit_merkle_tiles t
+                                WHERE t.level = l ORDER BY t.idx DESC, t.start DESC LIMIT 1), 0) AS n) c
+    WHERE c.n <> floor(p_to / (256::numeric ^ l));
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION 'audit_merkle: %', bad USING ERRCODE = 'check_violation';
+  END IF;
 END;
 $$;
 --> statement-breakpoint

@@ -54,13 +54,19 @@ async function expectTreeMatchesChain(db: Database['db']) {
   scratch.apply(extendTree(EMPTY_EDGE, leaves).writes);
   const stored = await rows<{ level: number; idx: string; hashes: Uint8Array }>(
     db,
-    sql`select level, idx::text as idx, hashes from audit_merkle_tiles order by level, idx`,
+    sql`select level, idx::text as idx, hashes from audit_merkle_tiles order by level, idx, start`,
   );
   expect(stored.length).toBeGreaterThan(0);
-  for (const t of stored)
-    expect(Buffer.from(t.hashes).toString('hex'), `tile ${t.level}/${t.idx}`).toBe(
-      scratch.get(t.level, Number(t.idx))?.toString('hex'),
-    );
+  // A tile is its rows' hashes in order (each row what one append added).
+  const tiles = new Map<string, Buffer>();
+  for (const t of stored) {
+    const key = `${t.level}/${t.idx}`;
+    tiles.set(key, Buffer.concat([tiles.get(key) ?? Buffer.alloc(0), Buffer.from(t.hashes)]));
+  }
+  for (const [key, hashes] of tiles) {
+    const [level, idx] = key.split('/').map(Number) as [number, number];
+    expect(hashes.toString('hex'), `tile ${key}`).toBe(scratch.get(level, idx)?.toString('hex'));
+  }
   expect(await treeSize(db)).toBe(leaves.length);
   expect((await rootAt(leaves.length, dbTiles(db))).toString('hex')).toBe(
     (await rootAt(leaves.length, scratch)).toString('hex'),
@@ -239,7 +245,9 @@ describe('who can write the tree', () => {
       expect(await treeSize(app.db)).toBe(1);
       const zero = '00'.repeat(32);
       await refused(
-        app.db.execute(sql`insert into audit_merkle_tiles values (0, 5, 1, decode(${zero}, 'hex'))`),
+        app.db.execute(
+          sql`insert into audit_merkle_tiles (level, idx, start, width, hashes) values (0, 5, 0, 1, decode(${zero}, 'hex'))`,
+        ),
         '42501',
       );
       await refused(app.db.execute(sql`update audit_merkle_tiles set width = 1`), '42501');
@@ -257,33 +265,42 @@ describe('who can write the tree', () => {
     }
   });
 
-  it('a tile only grows, also for the table’s owner', async () => {
+  it('tile rows are append-only, also for the table’s owner; the functions refuse what does not continue the tree', async () => {
     const other = await testDatabase();
     try {
       const db = other.db;
       await db.transaction((tx) => appendEntries(tx, [{ action: 'system.seed' }, { action: 'system.seed' }]));
       expect(await treeSize(db)).toBe(2);
-      await refused(
-        db.execute(sql`update audit_merkle_tiles set hashes = substring(hashes from 1 for 32), width = 1`),
-        '42501',
-      );
-      await refused(
-        db.execute(sql`update audit_merkle_tiles set hashes = decode(repeat('00', 96), 'hex'), width = 3`),
-        '42501',
-      );
+      await refused(db.execute(sql`update audit_merkle_tiles set hashes = hashes`), '42501', /append-only/);
       await refused(db.execute(sql`delete from audit_merkle_tiles`), '42501');
       await refused(db.execute(sql`truncate audit_merkle_tiles`), '42501');
-      // Appending to the partial tile, as the drain does, is allowed.
-      await db.execute(
-        sql`update audit_merkle_tiles set hashes = hashes || decode(${'11'.repeat(32)}, 'hex'), width = 3`,
-      );
-      // The functions refuse a write that does not continue the tree as it stands (3 leaves now).
-      const tile = JSON.stringify([{ level: 0, idx: 0, start: 1, hashes: '22'.repeat(32) }]);
+      const row = (start: number) => JSON.stringify([{ level: 0, idx: 0, start, hashes: '22'.repeat(32) }]);
+      // Not from the tree's size, not continuing the tile, or past the chain's head.
       await refused(
-        db.execute(sql`select audit_merkle_extend(1, 2, ${tile}::jsonb)`),
-        '40001',
-        /holds 3 leaves, not 1/,
+        db.execute(sql`select audit_merkle_extend(2, 3, ${row(2)}::jsonb)`),
+        '23514',
+        /ends at seq 2/,
       );
+      await db.transaction((tx) =>
+        appendEntries(tx, [{ action: 'system.seed' }], undefined, { tree: false }),
+      );
+      await refused(
+        db.execute(sql`select audit_merkle_extend(1, 3, ${row(1)}::jsonb)`),
+        '40001',
+        /holds 2 leaves, not 1/,
+      );
+      await refused(
+        db.execute(sql`select audit_merkle_extend(2, 3, ${row(1)}::jsonb)`),
+        '23514',
+        /tile 0\/0 holds 2 hashes, not 1/,
+      );
+      await refused(
+        db.execute(sql`select audit_merkle_extend(2, 3, '[]'::jsonb)`),
+        '23514',
+        /level 0 holds 2 hashes, a tree of 3 leaves has 3/,
+      );
+      expect(await catchUpTree(db)).toBe(1);
+      await expectTreeMatchesChain(db);
     } finally {
       await other.close();
     }

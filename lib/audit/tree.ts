@@ -30,21 +30,41 @@ function bytes(value: unknown): Buffer {
   throw new Error('audit_merkle_tiles: hashes is not bytea');
 }
 
+/**
+ * Tiles from their rows (each the hashes one append added at `start`), concatenated in order. Throws when a
+ * tile's rows do not follow on from each other.
+ */
+function assemble(
+  got: ReadonlyArray<{ level: number; idx: string | number; start: number; hashes: unknown }>,
+): Map<string, Buffer> {
+  const parts = new Map<string, Buffer[]>();
+  for (const r of got) {
+    const key = `${Number(r.level)}/${Number(r.idx)}`;
+    const list = parts.get(key) ?? [];
+    const held = list.reduce((n, b) => n + b.length, 0) / HASH_SIZE;
+    if (Number(r.start) !== held) throw new Error(`tile ${key}: a row starts at ${r.start}, not ${held}`);
+    list.push(bytes(r.hashes));
+    parts.set(key, list);
+  }
+  return new Map([...parts].map(([key, list]) => [key, Buffer.concat(list)]));
+}
+
 /** The tiles table as a TileReader: one query for every tile a proof or root needs. */
 export function dbTiles(db: Db | Tx): TileReader {
   return {
     async readTiles(needs: readonly TileNeed[]): Promise<Buffer[]> {
       if (needs.length === 0) return [];
-      const got = await rows<{ level: number; idx: string | number; hashes: unknown }>(
+      const got = await rows<{ level: number; idx: string | number; start: number; hashes: unknown }>(
         db,
-        sql`select t.level, t.idx, t.hashes from audit_merkle_tiles t
+        sql`select t.level, t.idx, t.start, t.hashes from audit_merkle_tiles t
             join unnest(${`{${needs.map((n) => n.level).join(',')}}`}::smallint[],
                         ${`{${needs.map((n) => n.index).join(',')}}`}::bigint[]) as w(level, idx)
-              on t.level = w.level and t.idx = w.idx`,
+              on t.level = w.level and t.idx = w.idx
+            order by t.level, t.idx, t.start`,
       );
-      const byKey = new Map(got.map((r) => [`${r.level}/${Number(r.idx)}`, bytes(r.hashes)]));
+      const tiles = assemble(got);
       return needs.map((n) => {
-        const tile = byKey.get(`${n.level}/${n.index}`);
+        const tile = tiles.get(`${n.level}/${n.index}`);
         if (!tile || tile.length < n.width * HASH_SIZE)
           throw new Error(`the Merkle tree lacks tile ${n.level}/${n.index} of width ${n.width}`);
         return tile;
@@ -61,17 +81,17 @@ export async function treeSize(db: Db | Tx): Promise<number> {
 
 /** The stored tree's right edge (the last tile of each level), in one query. */
 export async function readEdge(db: Db | Tx): Promise<TreeEdge> {
-  const last = await rows<{ level: number; idx: string | number; width: number; hashes: unknown }>(
+  const got = await rows<{ level: number; idx: string | number; start: number; hashes: unknown }>(
     db,
-    sql`select t.level, t.idx, t.width, t.hashes from generate_series(0, 7) as l(level),
-          lateral (select * from audit_merkle_tiles x where x.level = l.level order by x.idx desc limit 1) t`,
+    sql`select t.level, t.idx, t.start, t.hashes from generate_series(0, 7) as l(level),
+          lateral (select x.idx from audit_merkle_tiles x where x.level = l.level order by x.idx desc limit 1) m,
+          lateral (select * from audit_merkle_tiles y where y.level = l.level and y.idx = m.idx) t
+        order by t.level, t.start`,
   );
-  const tiles: Tile[] = last.map((r) => ({
-    level: Number(r.level),
-    index: Number(r.idx),
-    width: Number(r.width),
-    hashes: bytes(r.hashes),
-  }));
+  const tiles: Tile[] = [...assemble(got)].map(([key, hashes]) => {
+    const [level, index] = key.split('/').map(Number) as [number, number];
+    return { level, index, width: hashes.length / HASH_SIZE, hashes };
+  });
   const zero = tiles.find((t) => t.level === 0);
   if (!zero) return EMPTY_EDGE;
   return edgeFromTiles(zero.index * 256 + zero.width, tiles);
