@@ -8,6 +8,11 @@
  *    pure in-process HMAC loop over the same entries (read and parsed beforehand, untimed, on one
  *    thread). Reports the medians and the median of the R ratios verify/hmac_only.
  *
+ * 3. The Merkle tree: the top-up of step 2 is appended without the tree, as a chain older than the tree
+ *    is, and `catchUpTree` then builds it (timed); the tiles' count and size, the root checked against a tree
+ *    recomputed in memory from the entries (during `hmac_only`'s read), and the inclusion and consistency
+ *    proofs' sizes and times at the full size.
+ *
  * Runs in a fresh database `portal_bench_<random>` on the DATABASE_URL server, dropped at the end.
  * Progress goes to stderr; the last line on stdout is `RESULT {json}`.
  */
@@ -18,7 +23,17 @@ import { type Db, rows, type Tx } from '@/db/client';
 import { organizations } from '@/db/schema';
 import { appendFakeAudit } from '@/db/seed';
 import { type AuditCtx, type HmacKeyRing, withAudit } from '@/lib/audit';
-import { entryHmac, hmacEquals } from '@/lib/audit/chain';
+import { entryHmac, entryLeafHash, hmacEquals } from '@/lib/audit/chain';
+import {
+  consistencyProof,
+  EMPTY_EDGE,
+  edgeRoot,
+  extendTree,
+  inclusionProof,
+  rootAt,
+  type TreeEdge,
+} from '@/lib/audit/merkle';
+import { catchUpTree, dbTiles, treeSize } from '@/lib/audit/tree';
 import { verifyChainParallel } from '@/lib/audit/verify-parallel';
 import { COPY_COLUMNS, parseCopyRow } from '@/lib/audit/verify-worker';
 import { tsxWorker } from '@/lib/audit/verify-worker-tsx';
@@ -130,13 +145,22 @@ async function bench(
   const [count] = await rows<{ n: string }>(db, sql`select count(*)::text as n from audit_log`);
   const missing = verifyEntries - Number(count?.n ?? 0);
   if (missing > 0) {
-    log(`topping the chain up by ${missing} entries to ${verifyEntries}`);
-    await appendFakeAudit(db, missing, { orgIds, keys, log });
+    log(`topping the chain up by ${missing} entries to ${verifyEntries}, without the Merkle tree`);
+    await appendFakeAudit(db, missing, { orgIds, keys, log, tree: false });
   }
+  const treeBefore = await treeSize(db);
+  log(`building the Merkle tree from ${treeBefore} leaves (catchUpTree)`);
+  const t0Tree = performance.now();
+  const built = await catchUpTree(db);
+  const buildS = (performance.now() - t0Tree) / 1000;
+  log(`the tree caught up by ${built} leaves in ${buildS.toFixed(1)} s`);
   await db.execute(sql`vacuum analyze audit_log`);
+  await db.execute(sql`vacuum analyze audit_merkle_tiles`);
 
   const verifies: number[] = [];
   const hmacOnly: number[] = [];
+  // The tree recomputed from the entries themselves, during the first hmac_only read (untimed).
+  const scratch = { edge: EMPTY_EDGE as TreeEdge };
   let verified: Awaited<ReturnType<typeof verifyChainParallel>> | undefined;
   for (let round = 1; round <= repeats; round++) {
     log(`round ${round}/${repeats}: verifying the whole chain with ${workers} workers`);
@@ -162,11 +186,12 @@ async function bench(
         ? `chain ok: ${verified.checked} entries, ${Math.round(verified.checked / seconds)}/s`
         : `chain BROKEN: ${JSON.stringify(verified)}`,
     );
-    const loop = await hmacOnlyPerS(url, keys);
+    const loop = await hmacOnlyPerS(url, keys, round === 1 ? scratch : null);
     hmacOnly.push(loop);
     log(`hmac_only: ${Math.round(loop)}/s (ratio ${(verifies.at(-1)! / loop).toFixed(3)})`);
   }
   const ratios = verifies.map((v, i) => v / hmacOnly[i]!);
+  const tree = await treeFigures(db, scratch.edge, { built, buildS });
 
   return {
     append_audited_per_s: Math.round(audited),
@@ -182,7 +207,66 @@ async function bench(
       hmac_only_per_s: Math.round(hmacOnly[i]!),
     })),
     chain_ok: verified?.ok ?? false,
+    tree,
   };
+}
+
+/**
+ * The Merkle tree at the full size: its tiles, whether its root is the one recomputed from the entries, and
+ * what proofs cost there (the median of 15 computations each, through the same reader as the API).
+ */
+async function treeFigures(db: Db, scratch: TreeEdge, catchUp: { built: number; buildS: number }) {
+  const size = await treeSize(db);
+  // A tile is stored as the rows that grew it (one per append): both counts, per level.
+  const levels = await rows<{ level: number; tiles: string; rows: string; bytes: string }>(
+    db,
+    sql`select level, count(distinct idx)::text as tiles, count(*)::text as rows,
+               sum(octet_length(hashes))::text as bytes
+        from audit_merkle_tiles group by level order by level`,
+  );
+  const [table] = await rows<{ bytes: string }>(
+    db,
+    sql`select pg_total_relation_size('audit_merkle_tiles')::text as bytes`,
+  );
+  const reader = dbTiles(db);
+  const root = await rootAt(size, reader);
+  const timed = async (f: () => Promise<Buffer[]>) => {
+    const ms: number[] = [];
+    let proof: Buffer[] = [];
+    for (let i = 0; i < 15; i++) {
+      const t0 = performance.now();
+      proof = await f();
+      ms.push(performance.now() - t0);
+    }
+    // The JSON an API answer or a download carries for the proof: base64 hashes in an array.
+    const jsonBytes = JSON.stringify(proof.map((h) => h.toString('base64'))).length;
+    return { hashes: proof.length, json_bytes: jsonBytes, median_ms: Number(median(ms).toFixed(2)) };
+  };
+  const pick = (n: number) => Math.max(1, Math.min(size, n));
+  const inclusion = {
+    first: await timed(() => inclusionProof(0, size, reader)),
+    middle: await timed(() => inclusionProof(pick(Math.floor(size / 2)) - 1, size, reader)),
+    last: await timed(() => inclusionProof(size - 1, size, reader)),
+  };
+  const consistency = {
+    from_half: await timed(() => consistencyProof(pick(Math.floor(size / 2) + 7), size, reader)),
+    from_one_less: await timed(() => consistencyProof(pick(size - 1), size, reader)),
+    from_one: await timed(() => consistencyProof(1, size, reader)),
+  };
+  const result = {
+    size,
+    root_matches_entries: scratch.size === size && edgeRoot(scratch).equals(root),
+    tiles_by_level: Object.fromEntries(levels.map((l) => [l.level, Number(l.tiles)])),
+    rows_by_level: Object.fromEntries(levels.map((l) => [l.level, Number(l.rows)])),
+    hash_bytes: levels.reduce((n, l) => n + Number(l.bytes), 0),
+    table_bytes: Number(table?.bytes ?? 0),
+    catch_up_leaves: catchUp.built,
+    catch_up_per_s: Math.round(catchUp.built / Math.max(catchUp.buildS, 0.001)),
+    inclusion_proof: inclusion,
+    consistency_proof: consistency,
+  };
+  log(`Merkle tree: ${JSON.stringify(result)}`);
+  return result;
 }
 
 /**
@@ -190,7 +274,11 @@ async function bench(
  * thread, over the same entries. They are read (COPY) and parsed in batches beforehand, outside the
  * timing; only the loop is timed.
  */
-async function hmacOnlyPerS(url: string, keys: HmacKeyRing): Promise<number> {
+async function hmacOnlyPerS(
+  url: string,
+  keys: HmacKeyRing,
+  scratch: { edge: TreeEdge } | null,
+): Promise<number> {
   const key = keys.keys.get(keys.activeId)!;
   let entries = 0;
   let ms = 0;
@@ -203,6 +291,7 @@ async function hmacOnlyPerS(url: string, keys: HmacKeyRing): Promise<number> {
     for (const e of batch) if (!hmacEquals(entryHmac(key, e), e.hmac)) bad++;
     ms += performance.now() - t0;
     entries += batch.length;
+    if (scratch) scratch.edge = extendTree(scratch.edge, batch.map(entryLeafHash)).edge;
   }
   if (bad) log(`hmac_only: ${bad} entries did not verify`);
   return entries / (ms / 1000);
@@ -246,5 +335,5 @@ await runBench(
   { pool: WRITERS + 2 },
   (db, url) =>
     bench(db, url, counts.seconds, counts['verify-entries'], counts['verify-repeats'], counts.workers),
-  (r) => r.chain_ok,
+  (r) => r.chain_ok && r.tree.root_matches_entries,
 );

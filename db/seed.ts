@@ -413,7 +413,14 @@ export async function seedBench(db: Db, opts: BenchSeedOptions): Promise<{ orgId
 export async function appendFakeAudit(
   db: Db,
   count: number,
-  opts: { orgIds: readonly string[]; keys?: HmacKeyRing; now?: Date; log?: (line: string) => void },
+  opts: {
+    orgIds: readonly string[];
+    keys?: HmacKeyRing;
+    now?: Date;
+    log?: (line: string) => void;
+    /** false: leave the Merkle tree for catchUpTree (bench:audit times that). */
+    tree?: boolean;
+  },
 ): Promise<{ firstSeq: number; lastSeq: number }> {
   const to = (opts.now ?? new Date()).getTime();
   const from = to - 90 * DAY_MS;
@@ -426,7 +433,7 @@ export async function appendFakeAudit(
     const entries = Array.from({ length: Math.min(CHUNK, count - done) }, (_, k) =>
       fakeEntry(rng, opts.orgIds, new Date(from + Math.floor((done + k + rng()) * step))),
     );
-    const appended = await db.transaction((tx) => appendEntries(tx, entries, opts.keys));
+    const appended = await db.transaction((tx) => appendEntries(tx, entries, opts.keys, { tree: opts.tree }));
     firstSeq ||= appended.seq - entries.length + 1;
     lastSeq = appended.seq;
     const total = done + entries.length;

@@ -111,6 +111,11 @@ const ROUTES: Record<string, Expectation> = {
   'GET /api/audit/verify/[id]': { ...STAFF_ONLY, support: '403 forbidden', auditor: '404 not_found' },
   'POST /api/audit/checkpoints': { ...STAFF_ONLY, support: '403 forbidden', auditor: '200' },
   'GET /api/audit/checkpoints/export': { ...STAFF_ONLY, support: '403 forbidden', auditor: '200' },
+  // Every role may read proofs; without the query they answer 400 naming the field (e2e/audit-proof.spec.ts
+  // downloads one).
+  'GET /api/audit/proof/inclusion': { ...STAFF_ONLY, support: '400 invalid', auditor: '400 invalid' },
+  'GET /api/audit/proof/consistency': { ...STAFF_ONLY, support: '400 invalid', auditor: '400 invalid' },
+  'GET /api/audit/proof/download': { ...STAFF_ONLY, support: '400 invalid', auditor: '400 invalid' },
   'POST /api/audit/keys/hmac': { ...STAFF_ONLY, support: '403 forbidden', auditor: '403 forbidden' },
   'POST /api/audit/keys/checkpoint': { ...STAFF_ONLY, support: '403 forbidden', auditor: '403 forbidden' },
   'POST /api/acting/start': { ...STAFF_ONLY, support: '400 invalid', auditor: '403 forbidden' },

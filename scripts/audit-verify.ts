@@ -8,6 +8,11 @@
  *   `-- --file export.ndjson --keys hmac-keys.json --checkpoint-pubkey checkpoint-keys.pem|.json`. With the
  *   /audit/checkpoints download as --checkpoint-pubkey, the export is also held to every checkpoint in it.
  *
+ * - A Merkle proof (the "Inclusion proof" download of /audit/<seq>, or an answer of /api/audit/proof/*),
+ *   with no database and no HMAC key: `-- --proof proof.json --checkpoint-pubkey KEY`, KEY a PEM public
+ *   key, a signed-note verifier key, or the /audit/checkpoints download. The keys inside the proof file are
+ *   never trusted.
+ *
  * Progress goes to stderr (a bar on a terminal, plain lines otherwise); the verdict to stdout (`--json`
  * for JSON). Exit status: 0 valid, 1 broken (with a report), 2 unusable input or another error.
  */
@@ -18,6 +23,15 @@ import { DatabaseInUseError, openDatabase, pgliteDir } from '@/db/client';
 import { type HmacKeyRing, hmacKeyRing, parseKeyRing } from '@/lib/audit/keys';
 import { syncKeyRings } from '@/lib/audit/key-state';
 import { CheckpointsDocument, type CheckpointRecord } from '@/lib/audit/export-format';
+import { type NoteVerifier, noteVerifier, parseVerifierKey } from '@/lib/audit/note';
+import {
+  CONSISTENCY_PROOF_TYPE,
+  checkConsistencyProof,
+  checkInclusionProof,
+  ConsistencyProof,
+  INCLUSION_PROOF_TYPE,
+  InclusionProof,
+} from '@/lib/audit/proof-format';
 import { verifyExportFile } from '@/lib/audit/verify-file';
 import { verifyChain } from '@/lib/audit/verify';
 import { verifyChainParallel } from '@/lib/audit/verify-parallel';
@@ -29,7 +43,8 @@ import { createRun, executeRun, type RunVerdict } from '@/lib/services/audit/ver
 import { systemCtx } from '@/lib/services/staff/system';
 
 const USAGE = `usage: npm run audit:verify [-- [--from N] [--to N] [--workers N] [--json]]
-       npm run audit:verify -- --file export.ndjson --keys KEYS.json [--checkpoint-pubkey PUB.pem|.json] [--chain-id ID] [--json]`;
+       npm run audit:verify -- --file export.ndjson --keys KEYS.json [--checkpoint-pubkey PUB.pem|.json] [--chain-id ID] [--json]
+       npm run audit:verify -- --proof PROOF.json --checkpoint-pubkey PUB.pem|.json|.vkey [--chain-id ID] [--json]`;
 
 class UsageError extends Error {}
 
@@ -40,6 +55,7 @@ function options() {
       to: { type: 'string' },
       workers: { type: 'string' },
       file: { type: 'string' },
+      proof: { type: 'string' },
       keys: { type: 'string' },
       'checkpoint-pubkey': { type: 'string' },
       'chain-id': { type: 'string' },
@@ -54,13 +70,21 @@ function options() {
       throw new UsageError(`--${flag} takes a whole number >= ${min}`);
     return Number(v);
   };
+  if (values.proof && (values.file || values.keys || values.from || values.to || values.workers))
+    throw new UsageError(
+      '--proof checks a proof file on its own, with --checkpoint-pubkey only (no database, no HMAC key)',
+    );
+  if (values.proof && !values['checkpoint-pubkey'])
+    throw new UsageError(
+      '--proof needs --checkpoint-pubkey: the key you trust, not one taken from the proof file itself',
+    );
   if (values.file && (values.from || values.to || values.workers))
     throw new UsageError(
       '--from, --to and --workers are for the database; --file verifies an export as it is',
     );
   if (values.file && !values.keys)
     throw new UsageError('--file needs --keys, the HMAC key ring the entries were MACed with');
-  if (!values.file && (values.keys || values['checkpoint-pubkey']))
+  if (!values.file && !values.proof && (values.keys || values['checkpoint-pubkey']))
     throw new UsageError(
       '--keys and --checkpoint-pubkey go with --file; the database mode uses the portal’s secrets',
     );
@@ -161,6 +185,7 @@ function readCheckpointFile(file: string | undefined): {
         return key;
       }
     })();
+    publicKeys.set('(pem)', key); // so that the export's proof line, which has no key id, finds it too
     return { publicKeys, kept: [] };
   }
   const raw = JSON.parse(text) as Record<string, unknown>;
@@ -199,12 +224,94 @@ async function offline(opts: ReturnType<typeof options>): Promise<number> {
     entries: result.entries,
     'checkpoint lines': result.checkpoints,
     'kept checkpoints': kept.length,
+    'last entry proof':
+      result.proof === 'checked'
+        ? `in the Merkle tree of ${result.proofTreeSize} entries, signed (note checkpoint)`
+        : 'none (an export from before the Merkle tree)',
   });
+  if (!opts.json && result.ok && result.proof === 'checked')
+    console.log(
+      `The last entry's Merkle inclusion proof holds against the signed checkpoint of ${result.proofTreeSize} entries.`,
+    );
   if (!opts.json && result.keyContinuity === 'consecutive_only')
     console.log(
       'NOTE: a filtered export. Key continuity (each entry MACed with the key in force at its seq) was checked only between entries whose seqs meet: an entry MACed with a retired key elsewhere is not caught. Verify a contiguous export or the database to check it everywhere.',
     );
   return result.ok ? 0 : 1;
+}
+
+/**
+ * The keys to check note checkpoints with, from --checkpoint-pubkey: a PEM public key (its name is the
+ * chain id), a signed-note verifier key (`name+id+key`, one a line), the /audit/checkpoints download
+ * (public_keys and verifier_keys), or a JSON object of key id to PEM.
+ */
+function readNoteVerifiers(file: string, chainId: string): NoteVerifier[] {
+  const text = fs.readFileSync(file, 'utf8').trim();
+  if (text.startsWith('-----BEGIN')) return [noteVerifier(chainId, crypto.createPublicKey(text))];
+  if (!text.startsWith('{'))
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => parseVerifierKey(line));
+  const raw = JSON.parse(text) as Record<string, unknown>;
+  const pems = (raw.type === 'arbitex.audit.checkpoints' ? raw.public_keys : raw) as Record<string, unknown>;
+  const vkeys = raw.type === 'arbitex.audit.checkpoints' ? (raw.verifier_keys ?? {}) : {};
+  return [
+    ...Object.values(pems ?? {}).map((pem) => noteVerifier(chainId, crypto.createPublicKey(String(pem)))),
+    ...Object.values(vkeys as Record<string, unknown>).map((v) => parseVerifierKey(String(v))),
+  ];
+}
+
+/** --proof: an inclusion or consistency proof checked against the trusted checkpoint keys. */
+function proofMode(opts: ReturnType<typeof options>): number {
+  const file = opts.proof!;
+  if (!fs.existsSync(file)) throw new UsageError(`${file} does not exist`);
+  let raw: { type?: unknown; chain_id?: unknown };
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof raw;
+  } catch {
+    throw new UsageError(`${file} is not JSON`);
+  }
+  const schema =
+    raw.type === INCLUSION_PROOF_TYPE
+      ? InclusionProof
+      : raw.type === CONSISTENCY_PROOF_TYPE
+        ? ConsistencyProof
+        : null;
+  if (!schema)
+    throw new UsageError(
+      `${file} is not a proof (type ${INCLUSION_PROOF_TYPE} or ${CONSISTENCY_PROOF_TYPE})`,
+    );
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(`${file} is not a valid proof: ${issue?.path.join('.')} ${issue?.message}`);
+  }
+  const doc = parsed.data;
+  const chainId = opts['chain-id'] ?? doc.chain_id;
+  if (chainId !== doc.chain_id) {
+    report(false, `the proof is for the chain "${doc.chain_id}", not "${chainId}"`, opts.json);
+    return 1;
+  }
+  let verifiers: NoteVerifier[];
+  try {
+    verifiers = readNoteVerifiers(opts['checkpoint-pubkey']!, chainId);
+  } catch (err) {
+    throw new UsageError(
+      `${opts['checkpoint-pubkey']} holds no usable checkpoint key: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  const verdict =
+    doc.type === INCLUSION_PROOF_TYPE
+      ? checkInclusionProof(doc, verifiers)
+      : checkConsistencyProof(doc, verifiers);
+  report(verdict.ok, verdict.ok ? verdict.detail : verdict.reason, opts.json, file);
+  return verdict.ok ? 0 : 1;
+}
+
+function report(ok: boolean, text: string, json: boolean, file = '') {
+  if (json) console.log(JSON.stringify({ ok, [ok ? 'detail' : 'reason']: text }));
+  else console.log(ok ? `VALID: ${file}: ${text}.` : `INVALID: ${file ? `${file}: ` : ''}${text}.`);
 }
 
 async function database(opts: ReturnType<typeof options>): Promise<number> {
@@ -250,7 +357,7 @@ async function database(opts: ReturnType<typeof options>): Promise<number> {
 
 try {
   const opts = options();
-  process.exitCode = await (opts.file ? offline(opts) : database(opts));
+  process.exitCode = opts.proof ? proofMode(opts) : await (opts.file ? offline(opts) : database(opts));
 } catch (err) {
   if (err instanceof UsageError || (err instanceof TypeError && 'code' in err)) {
     console.error(`${err.message}\n${USAGE}`);

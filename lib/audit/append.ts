@@ -4,7 +4,9 @@ import { rows, type Tx } from '@/db/client';
 import { AuditAction } from './actions';
 import { type ChainEntry, entryHmac, GENESIS_HMAC } from './chain';
 import { type HmacKeyRing, hmacKeyRing } from './keys';
+import { extendTree, type TreeEdge } from './merkle';
 import { redact } from './redact';
+import { entryLeafHash, readEdge, tilesParam } from './tree';
 
 /** One entry for appendEntries: the chain fields (seq, hmac_key_id, prev_hmac, hmac) are assigned by it. */
 export type NewEntry = Partial<Omit<ChainEntry, 'seq' | 'hmac_key_id' | 'prev_hmac' | 'hmac'>> & {
@@ -27,6 +29,8 @@ export async function appendEntries(
   tx: Tx,
   entries: readonly NewEntry[],
   keys: HmacKeyRing = hmacKeyRing(),
+  /** `tree: false` leaves the Merkle tree behind, as a replica older than it would (bench:audit's catch-up). */
+  opts: { tree?: boolean } = {},
 ): Promise<ChainHead> {
   activeKey(keys);
   for (const e of entries) if (!ACTIONS.has(e.action)) throw new Error(`Unknown audit action "${e.action}"`);
@@ -35,12 +39,16 @@ export async function appendEntries(
     tx,
     sql`select seq, hmac from audit_log order by seq desc limit 1`,
   );
-  return insertChained(tx, entries, keys, head ? { seq: Number(head.seq), hmac: head.hmac } : GENESIS);
+  const from = head ? { seq: Number(head.seq), hmac: head.hmac } : GENESIS;
+  const tree = opts.tree === false ? null : await readEdge(tx).catch(() => null);
+  return insertChained(tx, entries, keys, from, [], tree?.size === from.seq ? tree : null);
 }
 
 export interface ChainHead {
   seq: number;
   hmac: string;
+  /** The Merkle tree's right edge when it covers the chain up to this head, else null. */
+  tree?: TreeEdge | null;
 }
 export const GENESIS: ChainHead = { seq: 0, hmac: GENESIS_HMAC };
 
@@ -62,7 +70,8 @@ export function activeKey(keys: HmacKeyRing): Buffer {
  * Chains `entries` after `head`, which the caller read under the chain lock, and inserts them. The last
  * statement also deletes `consumedInboxIds`, whose entries must all be on the chain by then (this call's
  * or an earlier one's in the transaction), so that the inbox rows go in the same statement as their
- * entries arrive.
+ * entries arrive. With `tree`, the Merkle tree's edge at the head, each statement also appends the entries'
+ * leaves to the tree (the tiles it changes); without it the tree is left to catchUpTree.
  */
 export async function insertChained(
   tx: Tx,
@@ -70,10 +79,12 @@ export async function insertChained(
   keys: HmacKeyRing,
   head: ChainHead,
   consumedInboxIds: readonly number[] = [],
+  tree: TreeEdge | null = null,
 ): Promise<ChainHead> {
   const key = activeKey(keys);
   let seq = head.seq;
   let prev = head.hmac;
+  let edge = tree?.size === head.seq ? tree : null;
   const now = new Date().toISOString();
   for (let start = 0; start < entries.length; start += ROWS_PER_INSERT) {
     const batch = entries.slice(start, start + ROWS_PER_INSERT).map((e) => {
@@ -90,11 +101,17 @@ export async function insertChained(
     // HMACs and the insert together. audit_chain_append (migration 0015) is the only way into audit_log for
     // portal_app: it checks that the batch continues the head, and removes the inbox rows it carries.
     const ids = start + ROWS_PER_INSERT >= entries.length ? consumedInboxIds : [];
+    let tiles: string | null = null;
+    if (edge) {
+      const extended = extendTree(edge, batch.map(entryLeafHash));
+      edge = extended.edge;
+      tiles = tilesParam(extended.writes);
+    }
     await tx.execute(
-      sql`select audit_chain_append(${`{${ids.join(',')}}`}::bigint[], ${JSON.stringify(batch)}::jsonb)`,
+      sql`select audit_chain_append(${`{${ids.join(',')}}`}::bigint[], ${JSON.stringify(batch)}::jsonb, ${tiles}::jsonb)`,
     );
   }
-  return { seq, hmac: prev };
+  return { seq, hmac: prev, tree: edge };
 }
 
 /** The fields of a chain entry that do not depend on its place in the chain. */

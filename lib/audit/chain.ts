@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { canonicalJson } from './canonical';
+import { leafHash } from './merkle';
 
 /** `prev_hmac` of the first entry: 32 zero bytes. */
 export const GENESIS_HMAC = '0'.repeat(64);
@@ -59,15 +60,35 @@ const CHAINED_FIELDS = (
   ] satisfies (keyof ChainEntry)[]
 ).sort();
 
+/** Every column, hmac included, in RFC 8785 order: what a Merkle leaf covers. */
+const LEAF_FIELDS = [...CHAINED_FIELDS, 'hmac' as const].sort();
+
 /** RFC 8785 form of an entry without its hmac. Equal to canonicalJson of that object, but without copying it. */
 export function canonicalEntry(entry: Omit<ChainEntry, 'hmac'>): string {
+  return canonicalFields(entry, CHAINED_FIELDS);
+}
+
+/** RFC 8785 form of the whole entry, its hmac included: the bytes of its Merkle leaf (lib/audit/merkle.ts). */
+export function canonicalChainedEntry(entry: ChainEntry): string {
+  return canonicalFields(entry, LEAF_FIELDS);
+}
+
+function canonicalFields<E extends Partial<ChainEntry>>(
+  entry: E,
+  fields: readonly (keyof ChainEntry)[],
+): string {
   let out = '{';
-  for (const field of CHAINED_FIELDS) {
+  for (const field of fields) {
     const value = entry[field];
     if (value === undefined) continue;
     out += `${out.length > 1 ? ',' : ''}"${field}":${canonicalJson(value)}`;
   }
   return `${out}}`;
+}
+
+/** An entry's Merkle leaf hash: SHA-256(0x00 ‖ RFC 8785 of the whole entry, its hmac included). */
+export function entryLeafHash(entry: ChainEntry): Buffer {
+  return leafHash(canonicalChainedEntry(entry));
 }
 
 /** hmac_n = HMAC-SHA256(key[hmac_key_id_n], prev_hmac_n || RFC8785(entry_n without hmac)), hex. */

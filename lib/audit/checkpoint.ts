@@ -7,6 +7,9 @@ import { signCheckpoint } from './checkpoint-format';
 import type { CheckpointRecord } from './export-format';
 import { ChainHeadError, checkHead } from './head';
 import { type HmacKeyRing, hmacKeyRing } from './keys';
+import { edgeRoot } from './merkle';
+import { checkpointText, signNote } from './note';
+import { readEdge } from './tree';
 import { checkTrustedCheckpoint, TrustedCheckpointError } from './trusted';
 
 export {
@@ -24,10 +27,12 @@ export async function readCheckpoints(
   db: Db | Tx,
   opts: { fromSeq?: number; toSeq?: number; limit?: number; newestFirst?: boolean; before?: string } = {},
 ): Promise<Array<CheckpointRecord & { id: string }>> {
-  const raw = await rows<Omit<CheckpointRecord, 'seq'> & { id: string; seq: string }>(
+  const raw = await rows<
+    Omit<CheckpointRecord, 'seq' | 'note'> & { id: string; seq: string; note: string | null }
+  >(
     db,
     sql`select id::text as id, chain_id, seq::text as seq, head_hmac,
-          to_char(signed_at at time zone 'UTC', ${sql.raw(ISO_MS)}) as signed_at, key_id, signature
+          to_char(signed_at at time zone 'UTC', ${sql.raw(ISO_MS)}) as signed_at, key_id, signature, note
         from audit_checkpoints
         where chain_id = ${config().AUDIT_CHAIN_ID}
           and seq >= ${opts.fromSeq ?? 0} and seq <= ${opts.toSeq ?? Number.MAX_SAFE_INTEGER}
@@ -35,7 +40,7 @@ export async function readCheckpoints(
         order by audit_checkpoints.signed_at ${sql.raw(opts.newestFirst ? 'desc' : 'asc')}, audit_checkpoints.seq ${sql.raw(opts.newestFirst ? 'desc' : 'asc')}
         limit ${opts.limit ?? 1_000_000_000}`,
   );
-  return raw.map((r) => ({ ...r, seq: Number(r.seq) }));
+  return raw.map(({ note, ...r }) => ({ ...r, seq: Number(r.seq), ...(note === null ? {} : { note }) }));
 }
 
 /**
@@ -43,6 +48,10 @@ export async function readCheckpoints(
  * and stores it, in the caller's transaction. An empty chain is signed as seq 0 with the genesis value. A
  * head that does not verify (checkHead) is never signed: ChainHeadError; nor a chain that lost what the
  * kept checkpoint of AUDIT_TRUSTED_CHECKPOINT_FILE vouched for: TrustedCheckpointError.
+ *
+ * The same head is also signed, with the same key, as a C2SP signed note (`note`: origin = the chain id,
+ * tree size = seq, the Merkle root), when the Merkle tree covers the chain up to the head; while the tree
+ * is still being built (catchUpTree) the checkpoint has no note.
  */
 export async function insertCheckpoint(
   tx: Tx,
@@ -68,14 +77,33 @@ export async function insertCheckpoint(
     },
     ring,
   );
+  const edge = await readEdge(tx);
+  const root = edge.size === record.seq ? edgeRoot(edge) : null;
+  const note = root ? signNoteCheckpoint(record.chain_id, record.seq, root, ring) : null;
   const [row] = await rows<{ id: string }>(
     tx,
-    sql`insert into audit_checkpoints (chain_id, seq, head_hmac, signed_at, key_id, signature)
+    sql`insert into audit_checkpoints (chain_id, seq, head_hmac, signed_at, key_id, signature, tree_size, root_hash, note)
         values (${record.chain_id}, ${record.seq}, ${record.head_hmac}, ${record.signed_at}::timestamptz,
-                ${record.key_id}, ${record.signature})
+                ${record.key_id}, ${record.signature}, ${note ? record.seq : null}, ${root?.toString('hex') ?? null},
+                ${note})
         returning id::text as id`,
   );
-  return { ...record, id: row!.id };
+  return { ...record, ...(note ? { note } : {}), id: row!.id };
+}
+
+/**
+ * The tlog checkpoint `<chain id>\n<size>\n<base64 root>\n` as a signed note, under the key name of the
+ * chain id, with the active checkpoint key.
+ */
+export function signNoteCheckpoint(
+  chainId: string,
+  size: number,
+  root: Buffer,
+  ring: CheckpointKeyRing = checkpointKeyRing(),
+): string {
+  const key = ring.keys.get(ring.activeId)?.privateKey;
+  if (!key) throw new Error(`The checkpoint key "${ring.activeId}" has no private key`);
+  return signNote(checkpointText({ origin: chainId, size, rootHash: root }), chainId, key);
 }
 
 const CHECKPOINT_LOCK = 0x4155_4443; // "AUDC": one replica at a time decides whether a checkpoint is due

@@ -42,6 +42,11 @@ export const CheckpointRecord = z.object({
   signed_at: z.iso.datetime(),
   key_id: z.string(),
   signature: z.string(),
+  /**
+   * The same head as a C2SP signed note (lib/audit/note.ts): `<chain_id>\n<seq>\n<base64 Merkle root>\n`,
+   * signed with the same key under the name chain_id. Absent on checkpoints older than the Merkle tree.
+   */
+  note: z.string().optional(),
 });
 export type CheckpointRecord = z.infer<typeof CheckpointRecord>;
 
@@ -59,6 +64,8 @@ export const CheckpointsDocument = z.object({
   chain_id: z.string(),
   exported_at: z.iso.datetime(),
   public_keys: z.record(z.string(), z.string()),
+  /** The same keys as signed-note verifier keys (`<name>+<key ID>+<base64 key>`), by key id. */
+  verifier_keys: z.record(z.string(), z.string()).optional(),
   checkpoints: z.array(CheckpointRecord),
 });
 export type CheckpointsDocument = z.infer<typeof CheckpointsDocument>;

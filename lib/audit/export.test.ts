@@ -11,7 +11,9 @@ import { exportAudit } from '@/lib/services/audit/export';
 import { testDatabase } from '@/test/db';
 import { OcsfSchema } from '@/test/ocsf-schema';
 import { staffWithSession } from '@/test/staff';
+import { checkpointKeyRing } from './checkpoint-keys';
 import { CheckpointLine, ExportHeader } from './export-format';
+import { checkInclusionProof, ExportProofLine, verifiersFor } from './proof-format';
 import { OCSF_CLASSES } from './ocsf';
 
 let database: Database;
@@ -35,8 +37,22 @@ async function download(ctx: StaffCtx, params: Record<string, string>) {
   const checkpoints = lines
     .filter((l) => l.type === 'arbitex.audit.checkpoint')
     .map((l) => CheckpointLine.parse(l));
-  expect(lines.length).toBe(1 + events.length + checkpoints.length);
-  return { filename, header, events, checkpoints, entries: events.map((e) => e.unmapped.audit) };
+  // The last line: the Merkle proof of the last entry, against a note checkpoint the checkpoint key signed.
+  const proofs = lines.filter((l) => l.type === 'arbitex.audit.proof').map((l) => ExportProofLine.parse(l));
+  expect(lines.length).toBe(1 + events.length + checkpoints.length + proofs.length);
+  const entries = events.map((e) => e.unmapped.audit);
+  expect(proofs.length).toBe(entries.length > 0 ? 1 : 0);
+  if (proofs[0]) {
+    expect(lines.at(-1)).toMatchObject({ type: 'arbitex.audit.proof', seq: entries.at(-1)!.seq });
+    const keys = [...checkpointKeyRing().keys.values()].map((k) => k.publicKey);
+    const verdict = checkInclusionProof(
+      proofs[0],
+      verifiersFor(proofs[0].chain_id, { pems: keys }),
+      entries.at(-1)!,
+    );
+    expect(verdict).toMatchObject({ ok: true });
+  }
+  return { filename, header, events, checkpoints, entries, proof: proofs[0] };
 }
 
 async function auditCount() {

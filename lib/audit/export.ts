@@ -7,8 +7,13 @@ import {
   EXPORT_HEADER_TYPE,
   type ExportHeader,
 } from './export-format';
+import { config } from '@/lib/config';
+import { log } from '@/lib/log';
+import { insertCheckpoint } from './checkpoint';
 import { type AuditFilter, filterConditions } from './filter';
 import { toOcsf } from './ocsf';
+import { EXPORT_PROOF_LINE_TYPE, type ExportProofLineJson } from './proof-format';
+import { newestNote, proveInclusion } from './proofs';
 
 /**
  * Every column of audit_log formatted in SQL exactly as lib/audit/verify.ts reads it, so that both drivers
@@ -149,8 +154,30 @@ async function checkpointLines(db: Db, plan: ExportPlan): Promise<CheckpointLine
 }
 
 /**
+ * The last line of an export: the Merkle inclusion proof of its last entry against a signed note
+ * checkpoint that covers it. An export that runs to the head ends with its own `audit.exported` entry,
+ * which no checkpoint covers yet: then a checkpoint is signed now. Null (no line) while the Merkle tree is
+ * still being built, or when no checkpoint can be signed (a head that does not verify).
+ */
+export async function exportProofLine(db: Db, lastSeq: number): Promise<ExportProofLineJson | null> {
+  const chainId = config().AUDIT_CHAIN_ID;
+  let checkpoint = await newestNote(db, chainId, lastSeq);
+  if (!checkpoint) {
+    try {
+      const signed = await db.transaction((tx) => insertCheckpoint(tx));
+      if (signed.note) checkpoint = { size: signed.seq, note: signed.note };
+    } catch (err) {
+      log.warn({ err }, 'audit export: no checkpoint could be signed for the proof line');
+    }
+  }
+  if (!checkpoint) return null;
+  const { type: _type, ...proof } = await proveInclusion(db, chainId, lastSeq, checkpoint.size);
+  return { ...proof, type: EXPORT_PROOF_LINE_TYPE, checkpoint: checkpoint.note };
+}
+
+/**
  * The export's lines (lib/audit/export-format.ts), each ending in a newline, a batch at a time: the header,
- * one OCSF event per entry in seq order, then the checkpoints. It holds one batch in memory, whatever the
+ * one OCSF event per entry in seq order, then the checkpoints, then the proof of the last entry. It holds one batch in memory, whatever the
  * size of the export. 500 entries (about 1.5 MB of NDJSON): at 2,000 the garbage of a batch alone pushed
  * the peak RSS of bench:export from about 210 to about 330 MB.
  */
@@ -161,10 +188,12 @@ export async function* exportBatches(db: Db, plan: ExportPlan, batchSize = 500):
   // work at the same time.
   const start = (plan.filter.fromSeq ?? plan.range.from) - 1;
   let pending: Promise<ChainEntry[]> | null = readEntries(db, plan.filter, start, batchSize);
+  let lastSeq: number | null = null;
   try {
     while (pending) {
       const batch: ChainEntry[] = await pending;
       const last = batch.at(-1);
+      lastSeq = last?.seq ?? lastSeq;
       pending = batch.length === batchSize && last ? readEntries(db, plan.filter, last.seq, batchSize) : null;
       if (batch.length === 0) break;
       let chunk = '';
@@ -176,6 +205,8 @@ export async function* exportBatches(db: Db, plan: ExportPlan, batchSize = 500):
   }
   const checkpoints = await checkpointLines(db, plan);
   if (checkpoints.length > 0) yield checkpoints.map((c) => `${JSON.stringify(c)}\n`).join('');
+  const proof = lastSeq === null ? null : await exportProofLine(db, lastSeq);
+  if (proof) yield `${JSON.stringify(proof)}\n`;
 }
 
 /**

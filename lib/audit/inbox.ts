@@ -15,6 +15,8 @@ import { canonicalJson } from './canonical';
 import { HMAC_ROTATION, hmacEquals, isRotation } from './chain';
 import { ChainHeadError, checkHead } from './head';
 import { type HmacKeyRing, hmacKeyRing, reloadHmacKeyRing } from './keys';
+import type { TreeEdge } from './merkle';
+import { readEdge } from './tree';
 
 export { HMAC_ROTATION };
 
@@ -91,6 +93,40 @@ async function trustedHead(
   };
 }
 
+/** The Merkle tree's right edge as this process's last drain left it, valid while the head is where it was. */
+const trees = new WeakMap<Db, TreeEdge>();
+let treeProblem: string | null = null;
+
+/**
+ * The tree's edge at the head `seq`, to extend in this drain: the one this process left, else read from the
+ * tiles (another replica moved the head). Null when the tree does not cover the chain up to the head (it is
+ * being built by catchUpTree, or is broken): the entries are then chained without it.
+ */
+async function treeAt(db: Db, tx: Tx, seq: number): Promise<TreeEdge | null> {
+  const known = trees.get(db);
+  if (known?.size === seq) return known;
+  let edge: TreeEdge;
+  try {
+    edge = await readEdge(tx);
+  } catch (err) {
+    edge = { size: -1, partial: [] };
+    noteTreeProblem(`the tiles do not form a tree: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (edge.size > seq) noteTreeProblem(`the tree holds ${edge.size} leaves but the chain ends at seq ${seq}`);
+  if (edge.size !== seq) return null;
+  treeProblem = null;
+  return edge;
+}
+
+function noteTreeProblem(problem: string) {
+  if (problem !== treeProblem)
+    log.error(
+      { problem },
+      `audit: the Merkle tree is not extended, entries are chained without it: ${problem}`,
+    );
+  treeProblem = problem;
+}
+
 /**
  * Chains every inbox row committed before it started, in inbox order, and deletes them in the same
  * transaction. A row is chained as it stands only when its MAC verifies under the key in force (or, for
@@ -162,19 +198,24 @@ async function drain(db: Db, keys: HmacKeyRing): Promise<number> {
           });
         }
       }
-      let head: ChainHead = { seq: trusted.seq, hmac: trusted.hmac };
+      let head: ChainHead = { seq: trusted.seq, hmac: trusted.hmac, tree: await treeAt(db, tx, trusted.seq) };
       let chainKey = trusted.keyId;
       const segments = splitAfterRotations(entries);
       for (const [i, segment] of segments.entries()) {
         // The inbox rows go with the last segment, once every entry they hold is on the chain.
         const consumed = i === segments.length - 1 ? pending.map((r) => Number(r.id)) : [];
-        head = await insertChained(tx, segment, ringWith(keys, chainKey), head, consumed);
+        head = await insertChained(tx, segment, ringWith(keys, chainKey), head, consumed, head.tree ?? null);
         const last = segment.at(-1)!;
         if (isRotation(last)) chainKey = last.target_id;
       }
-      return { count: pending.length, trusted: { ...head, keyId: chainKey, rotation } };
+      const { tree, ...at } = head;
+      return { count: pending.length, trusted: { ...at, keyId: chainKey, rotation }, tree };
     });
-    if (moved) trustedHeads.set(db, moved.trusted);
+    if (moved) {
+      trustedHeads.set(db, moved.trusted);
+      if (moved.tree) trees.set(db, moved.tree);
+      else trees.delete(db);
+    }
     const count = moved?.count ?? 0;
     chained += count;
     if (process.env.DRAIN_PROF) console.error(`drain ${count} in ${(performance.now() - t0).toFixed(1)} ms`);

@@ -17,7 +17,8 @@ import type { HmacKeyRing } from './keys';
  * - `truncated`: the chain ends before the seq a signed checkpoint covers (the tail was cut off);
  * - `rollback`: the entry at a signed checkpoint's seq is not the one signed (the table was replaced by
  *   another history, e.g. an older backup that the portal then kept appending to);
- * - `bad_checkpoint`: a stored checkpoint's signature does not verify, or names an unknown key.
+ * - `bad_checkpoint`: a stored checkpoint's signature does not verify, or names an unknown key;
+ * - `bad_proof`: an export's Merkle proof of its last entry does not hold (lib/audit/proof-format.ts).
  */
 export type BreakKind =
   | 'modified'
@@ -29,7 +30,8 @@ export type BreakKind =
   | 'wrong_key'
   | 'truncated'
   | 'rollback'
-  | 'bad_checkpoint';
+  | 'bad_checkpoint'
+  | 'bad_proof';
 
 export interface ChainBreak {
   firstBadSeq: number;

@@ -5,6 +5,7 @@ import { type ChainEntry, GENESIS_HMAC, nextKeyId } from './chain';
 import { checkSignature } from './checkpoint-format';
 import { CHECKPOINT_LINE_TYPE, CheckpointLine, type CheckpointRecord, ExportHeader } from './export-format';
 import type { HmacKeyRing } from './keys';
+import { checkInclusionProof, EXPORT_PROOF_LINE_TYPE, ExportProofLine, verifiersFor } from './proof-format';
 import {
   type BreakLookup,
   type ChainBreak,
@@ -41,6 +42,12 @@ export type FileVerifyResult = VerifyResult & {
   /** Entries in the file (all of them, also after a break). */
   entries: number;
   checkpoints: number;
+  /**
+   * The last line's Merkle proof of the last entry: `checked` against its signed note checkpoint (then
+   * `proofTreeSize` is that checkpoint's tree size), or `absent` (an export older than the Merkle tree).
+   */
+  proof: 'checked' | 'absent';
+  proofTreeSize?: number;
 };
 
 class FormatError extends Error {}
@@ -61,7 +68,10 @@ async function* lines(file: string, onBytes?: (n: number) => void): AsyncGenerat
   }
 }
 
-type Line = { kind: 'entry'; entry: ChainEntry } | { kind: 'checkpoint'; checkpoint: CheckpointLine };
+type Line =
+  | { kind: 'entry'; entry: ChainEntry }
+  | { kind: 'checkpoint'; checkpoint: CheckpointLine }
+  | { kind: 'proof'; proof: ExportProofLine };
 
 function parseLine(n: number, text: string): Line {
   let value: unknown;
@@ -76,6 +86,14 @@ function parseLine(n: number, text: string): Line {
     if (!parsed.success)
       throw new FormatError(`line ${n} is not a valid checkpoint: ${parsed.error.issues[0]?.message}`);
     return { kind: 'checkpoint', checkpoint: parsed.data };
+  }
+  if (object?.type === EXPORT_PROOF_LINE_TYPE) {
+    const parsed = ExportProofLine.safeParse(value);
+    if (!parsed.success)
+      throw new FormatError(
+        `line ${n} is not a valid proof line: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`,
+      );
+    return { kind: 'proof', proof: parsed.data };
   }
   const entry = object?.unmapped?.audit as Partial<ChainEntry> | undefined;
   if (
@@ -126,6 +144,7 @@ export async function verifyExportFile(file: string, opts: FileVerifyOptions): P
   let prev: ChainEntry | null = null;
   let chainBreak: ChainBreak | null = null;
   const checkpoints: CheckpointLine[] = [];
+  let proof: ExportProofLine | null = null;
   const fail = (detail: string, firstBadSeq = 0): FileVerifyResult => ({
     ok: false,
     checked,
@@ -136,6 +155,7 @@ export async function verifyExportFile(file: string, opts: FileVerifyOptions): P
     keyContinuity: continuity(header),
     entries,
     checkpoints: checkpoints.length,
+    proof: proof ? 'checked' : 'absent',
   });
 
   let bytesRead = 0;
@@ -148,6 +168,11 @@ export async function verifyExportFile(file: string, opts: FileVerifyOptions): P
         continue;
       }
       const line = parseLine(n, text);
+      if (proof) throw new FormatError(`line ${n}: a line after the proof, which ends an export`);
+      if (line.kind === 'proof') {
+        proof = line.proof;
+        continue;
+      }
       if (line.kind === 'checkpoint') {
         checkpoints.push(line.checkpoint);
         continue;
@@ -199,11 +224,46 @@ export async function verifyExportFile(file: string, opts: FileVerifyOptions): P
   const chain: VerifyResult = chainBreak
     ? { ok: false, checked, ...chainBreak }
     : { ok: true, checked, headSeq: lastSeq, headHmac: prev?.hmac ?? GENESIS_HMAC };
-  const result = combine(
+  let result = combine(
     chain,
     await judgeCheckpoints(file, header, checkpoints, opts, firstSeq ?? lastSeq + 1, lastSeq),
   );
-  return { ...result, header, keyContinuity: continuity(header), entries, checkpoints: checkpoints.length };
+  if (proof && result.ok) {
+    const problem = judgeProof(proof, prev, opts, checkpoints[0]?.chain_id);
+    if (problem) result = { ok: false, checked, firstBadSeq: proof.seq, kind: 'bad_proof', detail: problem };
+  }
+  return {
+    ...result,
+    header,
+    keyContinuity: continuity(header),
+    entries,
+    checkpoints: checkpoints.length,
+    proof: proof ? 'checked' : 'absent',
+    ...(proof ? { proofTreeSize: proof.tree_size } : {}),
+  };
+}
+
+/**
+ * The proof line: of the file's last entry (its leaf hash recomputed from it), against a note checkpoint
+ * signed by one of the checkpoint keys for this chain. A problem as text, or null.
+ */
+function judgeProof(
+  proof: ExportProofLine,
+  last: ChainEntry | null,
+  opts: FileVerifyOptions,
+  checkpointChainId: string | undefined,
+): string | null {
+  if (!last || last.seq !== proof.seq)
+    return `the proof line is for entry ${proof.seq}, but the export ends with entry ${last?.seq ?? 'none'}`;
+  const chainId = opts.chainId ?? checkpointChainId ?? proof.chain_id;
+  if (proof.chain_id !== chainId)
+    return `the proof line is for the chain "${proof.chain_id}", not "${chainId}"`;
+  const verdict = checkInclusionProof(
+    proof,
+    verifiersFor(chainId, { pems: new Set(opts.publicKeys.values()) }),
+    last,
+  );
+  return verdict.ok ? null : `the proof of entry ${proof.seq}: ${verdict.reason}`;
 }
 
 function continuity(header: ExportHeader | null): FileVerifyResult['keyContinuity'] {

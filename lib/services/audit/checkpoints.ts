@@ -2,6 +2,7 @@ import { type AuditCtx, withAudit } from '@/lib/audit';
 import { insertCheckpoint, readCheckpoints } from '@/lib/audit/checkpoint';
 import { checkpointKeyRing, publicKeyPem } from '@/lib/audit/checkpoint-keys';
 import { syncKeyRings } from '@/lib/audit/key-state';
+import { verifierKey } from '@/lib/audit/note';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
 import { config } from '@/lib/config';
@@ -34,6 +35,17 @@ export function checkpointPublicKeys(): Record<string, string> {
 }
 
 /**
+ * The checkpoint keys as signed-note verifier keys, by key id: what a third party (a witness, an auditor's
+ * script) configures to check the note checkpoints. The key name is the chain id.
+ */
+export function checkpointVerifierKeys(): Record<string, string> {
+  const name = config().AUDIT_CHAIN_ID;
+  return Object.fromEntries(
+    [...checkpointKeyRing().keys].map(([id, key]) => [id, verifierKey(name, key.publicKey)]),
+  );
+}
+
+/**
  * The download of /audit/checkpoints: every checkpoint and the public keys, as one JSON document that
  * `npm run audit:verify -- --checkpoint-pubkey` also reads. The export is audited.
  */
@@ -46,6 +58,7 @@ export async function exportCheckpoints(ctx: StaffCtx & AuditCtx) {
     chain_id: config().AUDIT_CHAIN_ID,
     exported_at: new Date().toISOString(),
     public_keys: checkpointPublicKeys(),
+    verifier_keys: checkpointVerifierKeys(),
     checkpoints: checkpoints.map(({ id: _id, ...c }) => c),
   };
   await withAudit(

@@ -3,6 +3,7 @@ import { checkpointIfDue } from '@/lib/audit/checkpoint';
 import { chainPending } from '@/lib/audit/inbox';
 import { checkpointKeyRing } from '@/lib/audit/checkpoint-keys';
 import { hmacKeyRing } from '@/lib/audit/keys';
+import { catchUpTree } from '@/lib/audit/tree';
 import { KEYS_CHANGED_CHANNEL, syncKeyRings } from '@/lib/audit/key-state';
 import { config } from '@/lib/config';
 import { log } from '@/lib/log';
@@ -16,8 +17,8 @@ const state = globalThis as { __auditTicker?: NodeJS.Timeout };
  * The audit chain's background work, in every replica (started by instrumentation.ts): keep the key
  * rings in line with the chain (at once on NOTIFY after a rotation, and on every tick), chain what waits in
  * the inbox (at start-up and on every tick), write the periodic
- * checkpoint when it is due (checkpointIfDue lets one replica write it per interval, even when idle), and
- * end verification runs whose process is gone. A tick is a few small queries; it runs every quarter of
+ * checkpoint when it is due (checkpointIfDue lets one replica write it per interval, even when idle), build
+ * the Merkle tree over entries chained without it, and end verification runs whose process is gone. A tick is a few small queries; it runs every quarter of
  * the checkpoint interval, between 1 and 5 seconds.
  */
 export async function startAuditTicker(): Promise<void> {
@@ -38,6 +39,21 @@ export async function startAuditTicker(): Promise<void> {
   const db = database.db;
   const ctx = systemCtx(db, 'portal');
   let running = false;
+  let building = false;
+  // The Merkle tree over entries chained without it (a chain older than migration 0020, or entries an older
+  // replica chained during a deploy): built beside the tick, so a long first build delays nothing else.
+  const buildTree = () => {
+    if (building) return;
+    building = true;
+    catchUpTree(db)
+      .then((added) => {
+        if (added > 0) log.info({ added }, 'audit: the Merkle tree caught up with the chain');
+      })
+      .catch((err: unknown) => log.error({ err }, 'audit: building the Merkle tree failed'))
+      .finally(() => {
+        building = false;
+      });
+  };
   const tick = async () => {
     if (running) return;
     running = true;
@@ -50,6 +66,7 @@ export async function startAuditTicker(): Promise<void> {
         return 0;
       });
       if (chained > 0) log.debug({ chained }, 'audit: the ticker chained inbox rows');
+      buildTree();
       const checkpoint = await checkpointIfDue(db);
       if (checkpoint) log.info({ seq: checkpoint.seq, key_id: checkpoint.key_id }, 'audit checkpoint signed');
       await failAbandonedRuns(ctx);

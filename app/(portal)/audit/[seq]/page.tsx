@@ -184,6 +184,14 @@ export default async function AuditEntryPage({ params }: { params: Promise<{ seq
           <Row label="hmac">{mono(e.hmac)}</Row>
           <Row label="Entry id">{mono(e.id)}</Row>
         </dl>
+        <p className="mt-3 text-sm text-slate-600">
+          The entry is a leaf of the chain&apos;s Merkle tree. Its inclusion proof shows, against a signed
+          checkpoint, that it is in the chain; anyone can check it with the checkpoint public key alone (
+          <code>npm run audit:verify -- --proof FILE --checkpoint-pubkey KEY</code>).
+        </p>
+        <a href={`/api/audit/proof/download?seq=${e.seq}`} download className={`${LINK} mt-2 inline-block`}>
+          Inclusion proof
+        </a>
       </section>
     </article>
   );

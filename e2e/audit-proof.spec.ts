@@ -1,0 +1,65 @@
+/**
+ * A Merkle inclusion proof as a third party gets it: a superadmin signs a checkpoint and downloads the
+ * checkpoint keys from /audit/checkpoints, opens an entry, downloads its "Inclusion proof", and the proof
+ * checks with `npm run audit:verify -- --proof` and scripts/check-proof-by-hand.mjs, with that key alone.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expectAccessible } from './a11y';
+import { expect, test } from './fixtures';
+import { asSuperadmin } from './staff';
+
+test('download an entry’s inclusion proof and check it offline with the checkpoint key', async ({
+  page,
+  authenticator,
+}) => {
+  await asSuperadmin(page, authenticator);
+  await page.goto('/audit/checkpoints');
+  await page.getByRole('button', { name: 'Sign a checkpoint now' }).click();
+  await expect(
+    page.getByText(/^A checkpoint of the current head, seq [\d,]+, is signed and stored\.$/),
+  ).toBeVisible();
+  const keysDownload = page.waitForEvent('download');
+  await page.getByRole('link', { name: /Download checkpoints and public keys/ }).click();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-proof-'));
+  const keysFile = path.join(dir, 'checkpoints.json');
+  await (await keysDownload).saveAs(keysFile);
+  const keys = JSON.parse(fs.readFileSync(keysFile, 'utf8')) as { public_keys: Record<string, string> };
+  const pem = path.join(dir, 'key.pem');
+  fs.writeFileSync(pem, Object.values(keys.public_keys)[0]!);
+
+  await page.goto('/audit/1');
+  await expect(page.getByRole('heading', { name: 'Audit entry 1', level: 1 })).toBeVisible();
+  await expectAccessible(page);
+  const proofDownload = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Inclusion proof' }).click();
+  const download = await proofDownload;
+  expect(download.suggestedFilename()).toBe('audit-entry-1-inclusion-proof.json');
+  const file = path.join(dir, download.suggestedFilename());
+  await download.saveAs(file);
+  expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toMatchObject({
+    type: 'arbitex.audit.inclusion_proof',
+    seq: 1,
+    entry: { seq: 1 },
+  });
+
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent' };
+  delete env.DATABASE_URL;
+  const cli = spawnSync(
+    'node_modules/.bin/tsx',
+    ['scripts/audit-verify.ts', '--proof', file, '--checkpoint-pubkey', keysFile],
+    { env: { ...env, DATA_DIR: dir }, encoding: 'utf8' },
+  );
+  expect(cli.stdout, cli.stderr).toMatch(/^VALID: .*entry 1 is in the tree of \d+ entries/);
+  expect(cli.status).toBe(0);
+  const byHand = spawnSync('node', ['scripts/check-proof-by-hand.mjs', file, pem], { encoding: 'utf8' });
+  expect(byHand.stdout, byHand.stderr).toMatch(/^valid: entry 1 is in the chain/);
+
+  // The API answers every role; a missing seq is a 400 naming the field.
+  const missing = await page.request.get('/api/audit/proof/inclusion');
+  expect(missing.status()).toBe(400);
+  expect(await missing.json()).toMatchObject({ error: 'invalid', fields: { seq: expect.any(String) } });
+  fs.rmSync(dir, { recursive: true, force: true });
+});
