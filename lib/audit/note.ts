@@ -141,9 +141,10 @@ export function parseVerifierKey(vkey: string): NoteVerifier {
  * for note signatures, 0x04 for tlog-cosignature/v1), its key ID checked.
  */
 export function readEd25519VerifierKey(vkey: string, type: number): NoteVerifier {
-  const parts = vkey.trim().split('+');
-  if (parts.length !== 3) throw new NoteFormatError('a verifier key is <name>+<key ID>+<key>');
-  const [name, hexId, encoded] = parts as [string, string, string];
+  // Names and key IDs have no plus sign; the base64 key may have several.
+  const [, name, hexId, encoded] = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(vkey.trim()) ?? [];
+  if (name === undefined || hexId === undefined || encoded === undefined)
+    throw new NoteFormatError('a verifier key is <name>+<key ID>+<key>');
   const raw = decodeBase64(encoded);
   if (!isKeyName(name) || !/^[0-9a-f]{8}$/.test(hexId) || !raw)
     throw new NoteFormatError('a verifier key is <name>+<8 hex digits>+<base64 key>');
