@@ -282,6 +282,16 @@ describe('the witness (C2SP tlog-witness add-checkpoint)', () => {
       expect(logLines.join('')).not.toContain(secret.toString(encoding));
   });
 
+  it('answers 500 for a state file it cannot read, and never takes it for a log it has not seen', async () => {
+    const w = await witness();
+    const log = new Log('a').grow(8);
+    expect((await post(w.url, await log.body(0, 8))).status).toBe(200);
+    const [file] = fs.readdirSync(w.stateDir).filter((f) => f.startsWith('log-'));
+    fs.writeFileSync(path.join(w.stateDir, file!), '{"origin": "staff-portal@int.arbitex.ai", "size": ');
+    expect((await post(w.url, await new Log('b').grow(3).body(0, 3))).status).toBe(500);
+    expect(fs.readFileSync(path.join(w.stateDir, file!), 'utf8')).toMatch(/"size": $/);
+  });
+
   it('refuses a second witness on the same state directory', async () => {
     const w = await witness();
     await expect(witness(w.stateDir)).rejects.toThrow(/state directory/);
@@ -315,10 +325,10 @@ describe('the logs file', () => {
 describe('npm run audit:witness, bundled, outside the repository', () => {
   // None of the portal's settings or secrets; NODE_ENV=production without PORTAL_ENV, which the portal's
   // configuration would refuse.
-  function run(args: string[], cwd: string) {
+  function run(args: string[], cwd: string, env: Record<string, string> = {}) {
     return spawn(process.execPath, [path.join(cwd, 'audit-witness.mjs'), ...args], {
       cwd,
-      env: { NODE_ENV: 'production' },
+      env: { NODE_ENV: 'production', ...env },
     });
   }
 
@@ -330,24 +340,28 @@ describe('npm run audit:witness, bundled, outside the repository', () => {
     return { out, exited };
   }
 
-  /** Starts `serve` and waits for its "witness listening" line: the URL it listens on. */
-  async function serve(cwd: string) {
-    const child = run(
-      [
-        'serve',
-        '--name',
-        WITNESS,
-        '--key-file',
-        'witness.key',
-        '--logs',
-        'logs.json',
-        '--state-dir',
-        'state',
-        '--listen',
-        '127.0.0.1:0',
-      ],
-      cwd,
-    );
+  /**
+   * Starts `serve`, configured by flags or by the environment, and waits for its "witness listening" line:
+   * the URL it listens on.
+   */
+  async function serve(cwd: string, by: 'flags' | 'env') {
+    const settings = {
+      name: WITNESS,
+      'key-file': 'witness.key',
+      logs: 'logs.json',
+      'state-dir': 'state',
+      listen: '127.0.0.1:0',
+    };
+    const child =
+      by === 'flags'
+        ? run(['serve', ...Object.entries(settings).flatMap(([k, v]) => [`--${k}`, v])], cwd)
+        : run(['serve'], cwd, {
+            WITNESS_NAME: settings.name,
+            WITNESS_KEY_FILE: settings['key-file'],
+            WITNESS_LOGS_FILE: settings.logs,
+            WITNESS_STATE_DIR: settings['state-dir'],
+            WITNESS_LISTEN: settings.listen,
+          });
     const { out, exited } = collect(child);
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setInterval(() => {
@@ -365,7 +379,7 @@ describe('npm run audit:witness, bundled, outside the repository', () => {
     return { child, url, out, exited };
   }
 
-  it('keygen prints the verifier key; serve cosigns with it, writes JSON lines, and keeps its state across a process restart', async () => {
+  it('keygen prints the verifier key; serve cosigns with it, writes JSON lines, and keeps its state across a process restart (configured by flags, then by the environment)', async () => {
     // The bundle of `npm run build:tools` (vitest's global setup builds it), copied away from node_modules.
     const cwd = tempDir('outside');
     fs.copyFileSync('.next/tools/audit-witness.mjs', path.join(cwd, 'audit-witness.mjs'));
@@ -383,7 +397,7 @@ describe('npm run audit:witness, bundled, outside the repository', () => {
     );
 
     const log = new Log('a').grow(10);
-    const first = await serve(cwd);
+    const first = await serve(cwd, 'flags');
     const answer = await post(first.url, await log.body(0, 6));
     expect(answer.status).toBe(200);
     const { text } = await log.note(6);
@@ -403,7 +417,7 @@ describe('npm run audit:witness, bundled, outside the repository', () => {
       fs.readFileSync(path.join(cwd, 'witness.key'), 'utf8').split('\n')[1],
     );
 
-    const second = await serve(cwd);
+    const second = await serve(cwd, 'env');
     try {
       expect(await post(second.url, await log.body(0, 10))).toMatchObject({ status: 409, text: '6\n' });
       expect((await post(second.url, await log.body(6, 10))).status).toBe(200);

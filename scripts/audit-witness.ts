@@ -31,9 +31,11 @@ const USAGE = `usage: npm run audit:witness -- keygen --name NAME --key-file FIL
 
 class UsageError extends Error {}
 
-const Name = z
-  .string()
-  .refine(isKeyName, 'must be a key name: no spaces or plus signs, e.g. witness.example/w1');
+const required = z.string({ error: (i) => (i.input === undefined ? 'is required' : undefined) });
+const Name = required.refine(
+  isKeyName,
+  'must be a key name: no spaces or plus signs, e.g. witness.example/w1',
+);
 const Listen = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/, 'must be HOST:PORT, e.g. 127.0.0.1:7380')
@@ -45,12 +47,23 @@ const Listen = z
 const Options = z.object({
   command: z.enum(['keygen', 'vkey', 'serve']),
   name: Name,
-  keyFile: z.string().min(1, 'is required'),
+  keyFile: required.min(1),
   logsFile: z.string().min(1).optional(),
   stateDir: z.string().min(1).optional(),
   listen: Listen.default({ host: '127.0.0.1', port: 7380 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/** How each option is given, for the messages about it. */
+const SETTING = {
+  command: 'the command',
+  name: '--name (WITNESS_NAME)',
+  keyFile: '--key-file (WITNESS_KEY_FILE)',
+  logsFile: '--logs (WITNESS_LOGS_FILE)',
+  stateDir: '--state-dir (WITNESS_STATE_DIR)',
+  listen: '--listen (WITNESS_LISTEN)',
+  logLevel: 'WITNESS_LOG_LEVEL',
+} as const;
 
 function options(argv: string[], env: NodeJS.ProcessEnv) {
   const { values, positionals } = parseArgs({
@@ -78,9 +91,7 @@ function options(argv: string[], env: NodeJS.ProcessEnv) {
   if (!parsed.success)
     throw new UsageError(
       parsed.error.issues
-        .map(
-          (i) => `${i.path.join('.') === 'keyFile' ? '--key-file' : `--${i.path.join('.')}`}: ${i.message}`,
-        )
+        .map((i) => `${SETTING[i.path[0] as keyof typeof SETTING] ?? 'a setting'}: ${i.message}`)
         .join('\n'),
     );
   const o = parsed.data;
