@@ -38,6 +38,35 @@ const config = [
     files: ['app/**', 'components/**'],
     rules: { 'no-restricted-imports': ['error', dbImportBan] },
   },
+  {
+    // The witness runs outside the portal's trust domain (docs/AUDIT.md, "Witnesses"): of this project it
+    // imports only the pure modules, never the database, the configuration or the secrets.
+    files: [
+      'scripts/audit-witness.ts',
+      'lib/audit/witness-server.ts',
+      'lib/audit/witness-protocol.ts',
+      'lib/audit/note.ts',
+      'lib/audit/merkle.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex:
+                '^(?!@/lib/audit/(merkle|note|witness-protocol|witness-server)$|\\./(merkle|note|witness-protocol)$)(@/|\\.\\.?/)',
+              message: 'The witness imports only merkle, note and witness-protocol of this project.',
+            },
+            {
+              group: ['drizzle-orm', 'drizzle-orm/*', 'postgres', '@electric-sql/*', 'next', 'next/*'],
+              message: 'The witness needs no database and no Next.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 ];
 
 export default config;

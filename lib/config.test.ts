@@ -50,6 +50,45 @@ describe('parseConfig', () => {
     CF_ACCESS_ISSUER: 'https://team.cloudflareaccess.com',
   };
 
+  /** A witness's verifier key as `npm run audit:witness -- keygen` prints it. */
+  const WITNESS_VKEY = 'witness.example/w1+4e1eeec9+BLY4qllPuKJD+PMesUutHswhddF/cUVaHYySFxyEsamP';
+
+  it('takes witnesses as URLs and verifier keys paired by position, each once', () => {
+    expect(
+      parseConfig({ AUDIT_WITNESS_URLS: 'http://127.0.0.1:7380/', AUDIT_WITNESS_KEYS: WITNESS_VKEY }),
+    ).toMatchObject({ AUDIT_WITNESS_URLS: ['http://127.0.0.1:7380'], AUDIT_WITNESS_KEYS: [WITNESS_VKEY] });
+    expect(
+      problems({ ...SECURE, AUDIT_WITNESS_URLS: 'https://w1.example', AUDIT_WITNESS_KEYS: WITNESS_VKEY }),
+    ).toEqual([]);
+    expect(
+      problems({
+        AUDIT_WITNESS_URLS: 'https://w1.example,https://w2.example',
+        AUDIT_WITNESS_KEYS: WITNESS_VKEY,
+      }),
+    ).toEqual([
+      'AUDIT_WITNESS_URLS has 2 entries and AUDIT_WITNESS_KEYS 1: they pair by position, one key per witness',
+    ]);
+    expect(
+      problems({
+        AUDIT_WITNESS_URLS: 'https://w1.example,https://w1.example',
+        AUDIT_WITNESS_KEYS: `${WITNESS_VKEY},${WITNESS_VKEY}`,
+      }),
+    ).toEqual([
+      'AUDIT_WITNESS_URLS names https://w1.example twice: each witness once',
+      'AUDIT_WITNESS_KEYS names witness.example/w1 twice: each witness once',
+    ]);
+    // A note signer's key (type 0x01) is not a witness key; nor is a URL with credentials.
+    expect(
+      problems({
+        AUDIT_WITNESS_URLS: 'https://w1.example',
+        AUDIT_WITNESS_KEYS: WITNESS_VKEY.replace('+BLY', '+ALY'),
+      }),
+    ).toEqual([expect.stringMatching(/^AUDIT_WITNESS_KEYS\.0: each entry must be a witness verifier key/)]);
+    expect(
+      problems({ AUDIT_WITNESS_URLS: 'https://u:p@w1.example', AUDIT_WITNESS_KEYS: WITNESS_VKEY }),
+    ).toEqual([expect.stringMatching(/^AUDIT_WITNESS_URLS\.0: must not carry credentials/)]);
+  });
+
   const SECURE = {
     PORTAL_ENV: 'production',
     DATABASE_URL: 'postgres://db/portal',
@@ -109,6 +148,10 @@ describe('parseConfig', () => {
     [{ SESSION_ABSOLUTE_TIMEOUT_S: '28801' }, /^SESSION_ABSOLUTE_TIMEOUT_S is above 28800/],
     [{ ACTING_TICKET_PATTERN: '.*' }, /^ACTING_TICKET_PATTERN is weaker/],
     [{ ACTING_TICKET_PATTERN: '[A-Z]+-\\d+' }, /^ACTING_TICKET_PATTERN is weaker/],
+    [
+      { AUDIT_WITNESS_URLS: 'http://w1.example', AUDIT_WITNESS_KEYS: WITNESS_VKEY },
+      /^AUDIT_WITNESS_URLS must be https:\/\/ URLs in production: http:\/\/w1\.example/,
+    ],
   ] as const)('refuses production with %o, in one line naming it', (change, message) => {
     const env = Object.fromEntries(
       Object.entries({ ...SECURE, ...change }).filter(([, v]) => v !== undefined),

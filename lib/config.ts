@@ -142,6 +142,30 @@ const Env = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.:@/-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : @ / -')
     .optional(),
+  /**
+   * Witnesses (docs/AUDIT.md, "Witnesses"): each one's URL (the portal posts to <URL>/add-checkpoint) and, in
+   * the same order, its verifier key, `<name>+<key ID>+<base64(0x04 ‖ Ed25519 key)>` as
+   * `npm run audit:witness -- keygen` prints it, which its cosignatures must verify under. Empty: none.
+   */
+  AUDIT_WITNESS_URLS: csv(
+    z
+      .url({ protocol: /^https?$/, error: 'each entry must be an http:// or https:// URL' })
+      .refine((u) => !new URL(u).username && !new URL(u).password, 'must not carry credentials')
+      .refine((u) => !new URL(u).search && !new URL(u).hash, 'must not have a query or fragment')
+      .transform((u) => u.replace(/\/+$/, '')),
+  ),
+  // The key ID is checked against the name and key where the keys are read (lib/audit/witnesses.ts):
+  // hashing is not available to this edge-safe module.
+  AUDIT_WITNESS_KEYS: csv(
+    z
+      .string()
+      .regex(
+        /^[^\s+]+\+[0-9a-f]{8}\+B[A-Za-z0-9+/]{43}$/,
+        'each entry must be a witness verifier key: <name>+<8 hex digits>+<base64 of 0x04 and a 32-byte Ed25519 key>',
+      ),
+  ),
+  /** How long one witness may take to answer a checkpoint before it counts as unreachable. */
+  AUDIT_WITNESS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
 
   /** Network gate: client addresses allowed in (CIDRs), after TRUSTED_PROXY_COUNT proxies. */
   TRUSTED_CIDRS: csv(
@@ -312,6 +336,17 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   if (config.METRICS_PORT === config.PORT)
     problems.push('METRICS_PORT must differ from PORT: the metrics listener is a port of its own');
+  if (config.AUDIT_WITNESS_URLS.length !== config.AUDIT_WITNESS_KEYS.length)
+    problems.push(
+      `AUDIT_WITNESS_URLS has ${config.AUDIT_WITNESS_URLS.length} entries and AUDIT_WITNESS_KEYS ${config.AUDIT_WITNESS_KEYS.length}: they pair by position, one key per witness`,
+    );
+  for (const [name, list] of [
+    ['AUDIT_WITNESS_URLS', config.AUDIT_WITNESS_URLS],
+    ['AUDIT_WITNESS_KEYS', config.AUDIT_WITNESS_KEYS.map((k) => k.split('+')[0]!)],
+  ] as const) {
+    const twice = list.filter((item, i) => list.indexOf(item) !== i);
+    if (twice.length > 0) problems.push(`${name} names ${twice[0]} twice: each witness once`);
+  }
   if (config.OTEL_TRACES_ENABLED && !config.OTEL_EXPORTER_OTLP_ENDPOINT)
     problems.push('OTEL_TRACES_ENABLED needs OTEL_EXPORTER_OTLP_ENDPOINT, the collector to send traces to');
   if (problems.length > 0) throw new ConfigError(problems);
@@ -366,6 +401,10 @@ function productionProblems(c: Config): string[] {
   if (c.SPLUNK_HEC_URL && !c.SPLUNK_HEC_URL.startsWith('https://'))
     problems.push(
       'SPLUNK_HEC_URL must be an https:// URL in production: the HEC token travels with every request',
+    );
+  for (const url of c.AUDIT_WITNESS_URLS.filter((u) => !u.startsWith('https://')))
+    problems.push(
+      `AUDIT_WITNESS_URLS must be https:// URLs in production: ${url} (on plain HTTP anyone on the path can refuse or drop the checkpoints for the witness)`,
     );
   if (c.WEBAUTHN_AAGUID_ALLOWLIST.includes(VIRTUAL_AUTHENTICATOR_AAGUID))
     problems.push(

@@ -2,7 +2,9 @@
  * `npm run build:tools`: the plain JavaScript bundles that run without tsx, under .next/tools/:
  * - `migrate.mjs` and `staff-invite.mjs`, the image's command-line tools (deploy/Dockerfile copies them);
  * - `verify-worker.mjs`, the worker thread of a verification started from the portal (lib/services/audit/
- *   verify.ts): the Next server cannot load a TypeScript file in a worker.
+ *   verify.ts): the Next server cannot load a TypeScript file in a worker;
+ * - `audit-witness.mjs`, the witness (`npm run audit:witness`), one file that runs with `node` alone on a
+ *   machine outside the portal's trust domain.
  *
  * `npm start` runs it when a bundle is older than its sources (toolsStale), vitest's global setup before
  * every run, and the image's build always.
@@ -17,6 +19,7 @@ export const TOOL_ENTRIES = {
   migrate: 'scripts/migrate.ts',
   'staff-invite': 'scripts/staff-invite.ts',
   'verify-worker': 'lib/audit/verify-worker.ts',
+  'audit-witness': 'scripts/audit-witness.ts',
 } as const;
 /** What the bundles are built from. */
 const TOOL_SOURCES = ['scripts', 'lib', 'db', 'package-lock.json'];

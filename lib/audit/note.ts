@@ -45,7 +45,8 @@ export class NoteFormatError extends Error {}
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function decodeBase64(text: string): Buffer | null {
+/** Standard base64 (RFC 4648 §4) with its padding, or null: Buffer.from alone skips what it cannot read. */
+export function decodeBase64(text: string): Buffer | null {
   if (text.length % 4 !== 0 || !BASE64.test(text)) return null;
   return Buffer.from(text, 'base64');
 }
@@ -98,15 +99,20 @@ export function ed25519PublicBytes(key: crypto.KeyObject): Buffer {
   return Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
 }
 
-/** key ID = SHA-256(key name ‖ 0x0A ‖ 0x01 ‖ 32-byte Ed25519 public key)[:4] */
-export function ed25519KeyId(name: string, key: crypto.KeyObject): Buffer {
+/** key ID = SHA-256(key name ‖ 0x0A ‖ signature type ‖ public key)[:4] */
+export function noteKeyId(name: string, type: number, publicBytes: Uint8Array): Buffer {
   return crypto
     .createHash('sha256')
     .update(name, 'utf8')
-    .update(Buffer.of(0x0a, ED25519_SIGNATURE_TYPE))
-    .update(ed25519PublicBytes(key))
+    .update(Buffer.of(0x0a, type))
+    .update(publicBytes)
     .digest()
     .subarray(0, 4);
+}
+
+/** key ID = SHA-256(key name ‖ 0x0A ‖ 0x01 ‖ 32-byte Ed25519 public key)[:4] */
+export function ed25519KeyId(name: string, key: crypto.KeyObject): Buffer {
+  return noteKeyId(name, ED25519_SIGNATURE_TYPE, ed25519PublicBytes(key));
 }
 
 /**
@@ -127,26 +133,30 @@ export interface NoteVerifier {
 
 /** Reads a verifier key (Ed25519 only); throws NoteFormatError when malformed or its ID does not match. */
 export function parseVerifierKey(vkey: string): NoteVerifier {
-  // The base64 key may itself contain '+': only the first two separate the parts.
-  const text = vkey.trim();
-  const first = text.indexOf('+');
-  const second = text.indexOf('+', first + 1);
-  if (first < 0 || second < 0) throw new NoteFormatError('a verifier key is <name>+<key ID>+<key>');
-  const [name, hexId, encoded] = [
-    text.slice(0, first),
-    text.slice(first + 1, second),
-    text.slice(second + 1),
-  ];
+  return readEd25519VerifierKey(vkey, ED25519_SIGNATURE_TYPE);
+}
+
+/**
+ * A verifier key `<name>+<hex key ID>+<base64(type ‖ 32-byte Ed25519 key)>` of signature type `type` (0x01
+ * for note signatures, 0x04 for tlog-cosignature/v1), its key ID checked.
+ */
+export function readEd25519VerifierKey(vkey: string, type: number): NoteVerifier {
+  // Names and key IDs have no plus sign; the base64 key may have several.
+  const [, name, hexId, encoded] = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(vkey.trim()) ?? [];
+  if (name === undefined || hexId === undefined || encoded === undefined)
+    throw new NoteFormatError('a verifier key is <name>+<key ID>+<key>');
   const raw = decodeBase64(encoded);
   if (!isKeyName(name) || !/^[0-9a-f]{8}$/.test(hexId) || !raw)
     throw new NoteFormatError('a verifier key is <name>+<8 hex digits>+<base64 key>');
-  if (raw.length !== 33 || raw[0] !== ED25519_SIGNATURE_TYPE)
-    throw new NoteFormatError('only Ed25519 verifier keys (type 0x01, 32 bytes) are supported');
+  if (raw.length !== 33 || raw[0] !== type)
+    throw new NoteFormatError(
+      `only Ed25519 verifier keys of type 0x${type.toString(16).padStart(2, '0')} (32 bytes) are supported here`,
+    );
   const publicKey = crypto.createPublicKey({
     key: { kty: 'OKP', crv: 'Ed25519', x: raw.subarray(1).toString('base64url') },
     format: 'jwk',
   });
-  const keyId = ed25519KeyId(name, publicKey);
+  const keyId = noteKeyId(name, type, raw.subarray(1));
   if (keyId.toString('hex') !== hexId)
     throw new NoteFormatError('the verifier key’s ID does not match its name and key');
   return { name, keyId, publicKey };
@@ -188,7 +198,8 @@ export function parseNote(note: string): Note {
   return { text, signatures };
 }
 
-function signatureLine(name: string, keyId: Uint8Array, signature: Uint8Array): string {
+/** `— <name> base64(key ID ‖ signature)` and a newline. */
+export function signatureLine(name: string, keyId: Uint8Array, signature: Uint8Array): string {
   return `${SIGNATURE_PREFIX}${name} ${Buffer.concat([keyId, signature]).toString('base64')}\n`;
 }
 
