@@ -15,6 +15,7 @@ export * from './outposts';
 export * from './usage-monthly';
 export * from './audit-log';
 export * from './audit-checkpoints';
+export * from './audit-checkpoint-cosignatures';
 export * from './audit-merkle-tiles';
 export * from './audit-inbox';
 export * from './audit-verify-runs';

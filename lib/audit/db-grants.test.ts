@@ -161,6 +161,42 @@ describe('portal_app', () => {
     );
   });
 
+  it('may read and add witness cosignatures, never change or remove one', async () => {
+    const [checkpoint] = await rows<{ id: string }>(
+      app.db,
+      sql`insert into audit_checkpoints (chain_id, seq, head_hmac, signed_at, key_id, signature)
+          values ('grants', 0, ${'0'.repeat(64)}, now(), 'test-cp1', 'x') returning id::text as id`,
+    );
+    const [row] = await rows<{ id: string }>(
+      app.db,
+      sql`insert into audit_checkpoint_cosignatures (checkpoint_id, witness_name, witness_key, witness_url, outcome, cosigned_at, cosignature, old_size)
+          values (${checkpoint!.id}::uuid, 'w', 'w+00000000+Bx', 'https://w.example', 'cosigned', now(), '— w AAAA', 0)
+          returning id::text as id`,
+    );
+    await refused(
+      app.db.execute(
+        sql`update audit_checkpoint_cosignatures set outcome = 'refused' where id = ${row!.id}::uuid`,
+      ),
+      '42501',
+    );
+    await refused(
+      app.db.execute(sql`delete from audit_checkpoint_cosignatures where id = ${row!.id}::uuid`),
+      '42501',
+    );
+    await refused(app.db.execute(sql`truncate audit_checkpoint_cosignatures`), '42501');
+    // Not even the owner: the triggers are ENABLE ALWAYS.
+    await refused(asOwner(sql`delete from audit_checkpoint_cosignatures`), '42501', /append-only/);
+    await refused(asOwner(sql`truncate audit_checkpoint_cosignatures`), '42501', /append-only/);
+    // A cosigned row carries its cosignature, and only a cosigned row does.
+    await refused(
+      app.db.execute(
+        sql`insert into audit_checkpoint_cosignatures (checkpoint_id, witness_name, witness_key, witness_url, outcome)
+            values (${checkpoint!.id}::uuid, 'w', 'w+00000000+Bx', 'https://w.example', 'cosigned')`,
+      ),
+      '23514',
+    );
+  });
+
   it('moves the SIEM cursor only forward, to at most the head, through siem_cursor_advance', async () => {
     await app.db.execute(sql`insert into siem_cursor (sink) values ('splunk') on conflict do nothing`);
     await app.db.execute(
