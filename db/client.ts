@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
-import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
+import { type ExtractTablesWithRelations, type SQL, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { config } from '@/lib/config';
 import { PoolUsage, trackPool } from '@/lib/metrics/pool';
@@ -129,6 +129,55 @@ export async function migrateDatabase(database: Database): Promise<void> {
 export async function rows<T>(db: Db | Tx, query: SQL): Promise<T[]> {
   const result: unknown = await db.execute(query);
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+interface ReservedConnection {
+  <T extends readonly object[]>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T>;
+  release(): void;
+}
+
+const sessionLocksHeld = new Set<number>();
+
+/**
+ * Runs `fn` while this process holds the session-level advisory lock `key`, or answers null at once when
+ * another session (or this process) holds it. For work that must not run in a transaction, such as network
+ * calls: a session lock needs its unlock on the same connection, so on postgres.js one connection of the
+ * pool is reserved for the lock until `fn` settles (`fn` itself queries through `db` as usual). PGlite has a
+ * single session, where advisory locks are re-entrant: the in-process set keeps two calls apart there.
+ */
+export async function withSessionLock<T>(
+  db: Db,
+  key: number,
+  fn: () => Promise<T>,
+): Promise<{ value: T } | null> {
+  if (sessionLocksHeld.has(key)) return null;
+  sessionLocksHeld.add(key);
+  try {
+    const client = (db as unknown as { $client?: { reserve?: () => Promise<ReservedConnection> } }).$client;
+    if (typeof client?.reserve === 'function') {
+      const conn = await client.reserve();
+      try {
+        const [lock] = await conn<Array<{ got: boolean }>>`select pg_try_advisory_lock(${key}) as got`;
+        if (!lock?.got) return null;
+        try {
+          return { value: await fn() };
+        } finally {
+          await conn`select pg_advisory_unlock(${key})`;
+        }
+      } finally {
+        conn.release();
+      }
+    }
+    const [lock] = await rows<{ got: boolean }>(db, sql`select pg_try_advisory_lock(${key}) as got`);
+    if (!lock?.got) return null;
+    try {
+      return { value: await fn() };
+    } finally {
+      await db.execute(sql`select pg_advisory_unlock(${key})`);
+    }
+  } finally {
+    sessionLocksHeld.delete(key);
+  }
 }
 
 export class DatabaseInUseError extends Error {
