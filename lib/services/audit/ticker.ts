@@ -10,6 +10,7 @@ import { log } from '@/lib/log';
 import { systemCtx } from '@/lib/services/staff/system';
 import { expireApprovals } from '@/lib/services/approvals/approvals';
 import { failAbandonedRuns } from './verify';
+import { witnessInBackground } from './witnessing';
 
 const state = globalThis as { __auditTicker?: NodeJS.Timeout };
 
@@ -17,7 +18,8 @@ const state = globalThis as { __auditTicker?: NodeJS.Timeout };
  * The audit chain's background work, in every replica (started by instrumentation.ts): keep the key
  * rings in line with the chain (at once on NOTIFY after a rotation, and on every tick), chain what waits in
  * the inbox (at start-up and on every tick), write the periodic
- * checkpoint when it is due (checkpointIfDue lets one replica write it per interval, even when idle), build
+ * checkpoint when it is due (checkpointIfDue lets one replica write it per interval, even when idle) and send
+ * it to the witnesses (witnessInBackground, not awaited), build
  * the Merkle tree over entries chained without it, and end verification runs whose process is gone. A tick is a few small queries; it runs every quarter of
  * the checkpoint interval, between 1 and 5 seconds.
  */
@@ -68,7 +70,10 @@ export async function startAuditTicker(): Promise<void> {
       if (chained > 0) log.debug({ chained }, 'audit: the ticker chained inbox rows');
       buildTree();
       const checkpoint = await checkpointIfDue(db);
-      if (checkpoint) log.info({ seq: checkpoint.seq, key_id: checkpoint.key_id }, 'audit checkpoint signed');
+      if (checkpoint) {
+        log.info({ seq: checkpoint.seq, key_id: checkpoint.key_id }, 'audit checkpoint signed');
+        witnessInBackground(db);
+      }
       await failAbandonedRuns(ctx);
       const expired = await expireApprovals(db);
       if (expired > 0) log.info({ expired }, 'approvals: requests expired');

@@ -128,3 +128,14 @@ async function store(db: Db, checkpointId: string, w: Witness, old: number, r: W
                 ${r.outcome === 'cosigned' ? r.line.trimEnd() : null}, ${r.outcome === 'cosigned' ? null : r.reason})`,
   );
 }
+
+/**
+ * witnessCheckpoint without waiting for it, for the ticker and "Sign a checkpoint now": a witness that is
+ * down or slow never fails nor delays what signed the checkpoint; a failure is logged.
+ */
+export function witnessInBackground(db: Db): void {
+  if (config().AUDIT_WITNESS_URLS.length === 0) return;
+  witnessCheckpoint(db).catch((err: unknown) =>
+    log.error({ err }, 'audit: sending the checkpoint to the witnesses failed'),
+  );
+}
