@@ -66,6 +66,9 @@ export const CheckpointsDocument = z.object({
   public_keys: z.record(z.string(), z.string()),
   /** The same keys as signed-note verifier keys (`<name>+<key ID>+<base64 key>`), by key id. */
   verifier_keys: z.record(z.string(), z.string()).optional(),
-  checkpoints: z.array(CheckpointRecord),
+  /** The witnesses' verifier keys (`<name>+<key ID>+<base64 key>`), by witness name. */
+  witness_keys: z.record(z.string(), z.string()).optional(),
+  /** Each checkpoint with the witnesses' cosignature lines of its note (`— <name> <base64>`), if any. */
+  checkpoints: z.array(CheckpointRecord.extend({ cosignatures: z.array(z.string()).optional() })),
 });
 export type CheckpointsDocument = z.infer<typeof CheckpointsDocument>;

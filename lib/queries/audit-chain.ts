@@ -4,9 +4,11 @@ import { rows } from '@/db/client';
 import { auditVerifyRuns } from '@/db/schema';
 import { readCheckpoints } from '@/lib/audit/checkpoint';
 import { checkpointKeyRing, publicKeyPem } from '@/lib/audit/checkpoint-keys';
+import { lastCosigned, readCosignatures, type StoredCosignature } from '@/lib/audit/cosignatures';
 import { checkHead, keyAt } from '@/lib/audit/head';
 import { CHECKPOINT_ROTATION, HMAC_ROTATION, rotations } from '@/lib/audit/key-state';
 import { hmacKeyRing } from '@/lib/audit/keys';
+import { configuredWitnesses, type Witness } from '@/lib/audit/witnesses';
 import { can, requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
 import { config } from '@/lib/config';
@@ -75,7 +77,51 @@ export async function checkpointList(ctx: StaffCtx, raw: unknown) {
   requirePermission(ctx, 'audit.read');
   const { before } = parseInput(CheckpointPage, raw);
   const list = await readCheckpoints(ctx.db, { newestFirst: true, limit: PAGE + 1, before });
-  return { checkpoints: list.slice(0, PAGE), more: list.length > PAGE, chainId: config().AUDIT_CHAIN_ID };
+  const shown = list.slice(0, PAGE);
+  const answers = await readCosignatures(
+    ctx.db,
+    shown.map((c) => c.id),
+  );
+  const configured = configuredWitnesses();
+  const checkpoints = shown.map((c) => ({
+    ...c,
+    witnesses: c.note ? witnessBadges(c.id, answers, configured) : null,
+  }));
+  return { checkpoints, more: list.length > PAGE, chainId: config().AUDIT_CHAIN_ID };
+}
+
+export type WitnessBadge =
+  | Omit<StoredCosignature, 'checkpointId'>
+  | { outcome: 'not_sent'; witnessName: string; witnessKey: string; witnessUrl: string };
+
+/**
+ * One badge per witness for a checkpoint with a note: its latest answer for that checkpoint, and "not
+ * sent" for a configured witness never asked about it (only the newest checkpoint is sent to each witness).
+ */
+function witnessBadges(
+  checkpointId: string,
+  answers: readonly StoredCosignature[],
+  configured: readonly Witness[],
+): WitnessBadge[] {
+  const latest = new Map<string, WitnessBadge>();
+  for (const { checkpointId: id, ...a } of answers) if (id === checkpointId) latest.set(a.witnessKey, a);
+  for (const w of configured)
+    if (!latest.has(w.vkey))
+      latest.set(w.vkey, { outcome: 'not_sent', witnessName: w.name, witnessKey: w.vkey, witnessUrl: w.url });
+  return [...latest.values()];
+}
+
+/** The configured witnesses (AUDIT_WITNESS_URLS, AUDIT_WITNESS_KEYS) and the largest tree each has cosigned. */
+export async function witnessList(ctx: StaffCtx) {
+  requirePermission(ctx, 'audit.read');
+  const last = await lastCosigned(ctx.db);
+  return configuredWitnesses().map((w) => ({
+    name: w.name,
+    url: w.url,
+    vkey: w.vkey,
+    lastSize: last.get(w.vkey)?.size ?? null,
+    lastCosignedAt: last.get(w.vkey)?.cosignedAt ?? null,
+  }));
 }
 
 /** The checkpoint public keys (not secret), PEM by key id, and which one signs now. */

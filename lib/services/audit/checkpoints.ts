@@ -1,17 +1,23 @@
 import { type AuditCtx, withAudit } from '@/lib/audit';
 import { insertCheckpoint, readCheckpoints } from '@/lib/audit/checkpoint';
 import { checkpointKeyRing, publicKeyPem } from '@/lib/audit/checkpoint-keys';
+import { readCosignatures, type StoredCosignature } from '@/lib/audit/cosignatures';
 import { syncKeyRings } from '@/lib/audit/key-state';
 import { verifierKey } from '@/lib/audit/note';
+import { configuredWitnesses } from '@/lib/audit/witnesses';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
 import { config } from '@/lib/config';
+import { witnessInBackground } from './witnessing';
 
-/** "Sign a checkpoint now": the head as it is, signed and stored, with its audit entry. */
+/**
+ * "Sign a checkpoint now": the head as it is, signed and stored, with its audit entry; then sent to the
+ * witnesses, without waiting for them.
+ */
 export async function signCheckpointNow(ctx: StaffCtx) {
   requirePermission(ctx, 'audit.verify');
   await syncKeyRings(ctx.db);
-  return withAudit(
+  const signed = await withAudit(
     ctx,
     { action: 'audit.checkpoint.signed', targetType: 'audit_checkpoint' },
     async (tx, audit) => {
@@ -27,6 +33,8 @@ export async function signCheckpointNow(ctx: StaffCtx) {
       return checkpoint;
     },
   );
+  witnessInBackground(ctx.db);
+  return signed;
 }
 
 /** The public keys of the checkpoint key ring, PEM by key id: all a verifier needs besides the checkpoints. */
@@ -46,12 +54,28 @@ export function checkpointVerifierKeys(): Record<string, string> {
 }
 
 /**
+ * The verifier keys of the configured witnesses and of every witness whose cosignature is stored, by witness
+ * name: what checks the `cosignatures` lines of the download.
+ */
+function witnessKeys(answers: readonly StoredCosignature[]): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const a of answers) if (a.outcome === 'cosigned') keys[a.witnessName] = a.witnessKey;
+  for (const w of configuredWitnesses()) keys[w.name] = w.vkey;
+  return keys;
+}
+
+/**
  * The download of /audit/checkpoints: every checkpoint and the public keys, as one JSON document that
- * `npm run audit:verify -- --checkpoint-pubkey` also reads. The export is audited.
+ * `npm run audit:verify -- --checkpoint-pubkey` also reads, with each checkpoint's witness cosignature lines
+ * (appended to its note they make the cosigned note) and the witnesses' verifier keys. The export is audited.
  */
 export async function exportCheckpoints(ctx: StaffCtx & AuditCtx) {
   requirePermission(ctx, 'audit.export');
   const checkpoints = await readCheckpoints(ctx.db);
+  const answers = await readCosignatures(
+    ctx.db,
+    checkpoints.map((c) => c.id),
+  );
   const document = {
     type: 'arbitex.audit.checkpoints',
     version: 1,
@@ -59,7 +83,11 @@ export async function exportCheckpoints(ctx: StaffCtx & AuditCtx) {
     exported_at: new Date().toISOString(),
     public_keys: checkpointPublicKeys(),
     verifier_keys: checkpointVerifierKeys(),
-    checkpoints: checkpoints.map(({ id: _id, ...c }) => c),
+    witness_keys: witnessKeys(answers),
+    checkpoints: checkpoints.map(({ id, ...c }) => {
+      const lines = answers.filter((a) => a.checkpointId === id && a.cosignature !== null);
+      return lines.length > 0 ? { ...c, cosignatures: lines.map((a) => a.cosignature!) } : c;
+    }),
   };
   await withAudit(
     ctx,

@@ -15,6 +15,10 @@ import { type RunningWitness, startWitness } from '@/lib/audit/witness-server';
 import { configuredWitnesses, type Witness } from '@/lib/audit/witnesses';
 import { config, parseConfig } from '@/lib/config';
 import { testDatabase } from '@/test/db';
+import { CheckpointsDocument } from '@/lib/audit/export-format';
+import { checkpointList } from '@/lib/queries/audit-chain';
+import { staffWithSession } from '@/test/staff';
+import { exportCheckpoints } from './checkpoints';
 import { witnessCheckpoint } from './witnessing';
 
 // The portal sending its checkpoints to a real witness (lib/audit/witness-server.ts) on an ephemeral port,
@@ -189,6 +193,31 @@ describe('witnessCheckpoint', () => {
       [next.id, 'cosigned'],
       [next.id, 'unreachable'],
     ]);
+  });
+
+  it('shows each checkpoint’s witnesses on /audit/checkpoints, and adds the cosignatures to the download', async () => {
+    const auditor = await staffWithSession(database.db, 'auditor');
+    const page = await checkpointList(auditor, {});
+    const [newest] = page.checkpoints;
+    expect(newest!.witnesses!.map((w) => [w.witnessName, w.outcome])).toEqual([
+      ['witness.test/w1', 'cosigned'],
+      ['witness.test/gone', 'unreachable'],
+    ]);
+    // The oldest checkpoint was never sent, and no witness is configured in this process: no badge.
+    expect(page.checkpoints.at(-1)!.witnesses).toEqual([]);
+    const document = await exportCheckpoints(auditor);
+    expect(CheckpointsDocument.parse(document).witness_keys).toEqual({
+      'witness.test/w1': running.witness.verifierKey,
+    });
+    const cosigned = document.checkpoints.filter((c) => 'cosignatures' in c);
+    expect(cosigned.length).toBeGreaterThanOrEqual(4);
+    for (const c of cosigned) {
+      const text = parseNote(c.note!).text;
+      for (const line of c.cosignatures!) {
+        const [signature] = parseCosignatureLines(text, `${line}\n`);
+        expect(verifyCosignature(text, signature!, witnesses[0]!.key)).toMatchObject({ ok: true });
+      }
+    }
   });
 
   it('runs once at a time: a second call while one runs does nothing', async () => {

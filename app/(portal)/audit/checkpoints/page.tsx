@@ -1,12 +1,13 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { SignCheckpointButton } from '@/components/audit-chain/checkpoint-actions';
+import { WitnessBadge } from '@/components/audit-chain/witness-badge';
 import { Alert } from '@/components/ui/alert';
 import { requireStaffPage } from '@/lib/auth/current';
 import { can } from '@/lib/auth/permissions';
 import { ValidationError } from '@/lib/errors';
 import { num, utc } from '@/lib/format';
-import { checkpointList, checkpointPublicKeyList } from '@/lib/queries/audit-chain';
+import { checkpointList, checkpointPublicKeyList, witnessList } from '@/lib/queries/audit-chain';
 import { EmptyState } from '@/components/ui/empty-state';
 
 export const metadata: Metadata = { title: 'Audit checkpoints' };
@@ -22,6 +23,7 @@ export default async function CheckpointsPage({
     throw err;
   });
   const keys = checkpointPublicKeyList(ctx);
+  const witnesses = await witnessList(ctx);
   return (
     <section className="space-y-6">
       <h1 className="text-2xl font-semibold">Audit checkpoints</h1>
@@ -30,6 +32,30 @@ export default async function CheckpointsPage({
         when nothing happens, and on demand. A checkpoint shows whether the chain was cut short or rolled back
         to an older copy. Anyone can check one with the public key alone (docs/AUDIT.md).
       </p>
+      <section aria-labelledby="witnesses-title" className="space-y-1 text-sm">
+        <h2 id="witnesses-title" className="font-semibold">
+          Witnesses
+        </h2>
+        {witnesses.length === 0 ? (
+          <p className="text-slate-600">
+            No witness is configured (AUDIT_WITNESS_URLS): nobody outside this database cosigns the
+            checkpoints.
+          </p>
+        ) : (
+          <ul className="list-disc pl-5" data-witness-list>
+            {witnesses.map((w) => (
+              <li key={w.vkey}>
+                <span className="font-medium">{w.name}</span> at{' '}
+                <span className="font-mono text-xs">{w.url}</span>
+                {': '}
+                {w.lastSize === null
+                  ? 'has cosigned no checkpoint yet'
+                  : `last cosigned a tree of ${num(w.lastSize)} entries, ${utc(w.lastCosignedAt)}`}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
       <div className="flex flex-wrap items-start gap-4">
         {can(ctx.role, 'audit.verify') && <SignCheckpointButton />}
         {can(ctx.role, 'audit.export') && (
@@ -59,7 +85,8 @@ export default async function CheckpointsPage({
                   <th className="py-2 pr-3 font-medium">Seq</th>
                   <th className="py-2 pr-3 font-medium">Head HMAC</th>
                   <th className="py-2 pr-3 font-medium">Key</th>
-                  <th className="py-2 font-medium">Signature</th>
+                  <th className="py-2 pr-3 font-medium">Signature</th>
+                  <th className="py-2 font-medium">Witnesses</th>
                 </tr>
               </thead>
               <tbody>
@@ -74,7 +101,20 @@ export default async function CheckpointsPage({
                     <td className="py-2 pr-3 font-mono text-xs">{num(c.seq)}</td>
                     <td className="py-2 pr-3 font-mono text-xs break-all">{c.head_hmac}</td>
                     <td className="py-2 pr-3 font-mono text-xs">{c.key_id}</td>
-                    <td className="py-2 font-mono text-xs break-all">{c.signature}</td>
+                    <td className="py-2 pr-3 font-mono text-xs break-all">{c.signature}</td>
+                    <td className="py-2" data-witnesses>
+                      {c.witnesses === null ? (
+                        <span title="No signed note: signed before the Merkle tree covered the chain">—</span>
+                      ) : c.witnesses.length === 0 ? (
+                        <span className="text-slate-500">none configured</span>
+                      ) : (
+                        <span className="flex flex-col items-start gap-1">
+                          {c.witnesses.map((w) => (
+                            <WitnessBadge key={w.witnessKey} badge={w} />
+                          ))}
+                        </span>
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -1,0 +1,81 @@
+import { sql } from 'drizzle-orm';
+import { type Db, rows, type Tx } from '@/db/client';
+import { config } from '@/lib/config';
+
+/** One witness's answer for one checkpoint, as stored in audit_checkpoint_cosignatures. */
+export interface StoredCosignature {
+  checkpointId: string;
+  witnessName: string;
+  witnessKey: string;
+  witnessUrl: string;
+  outcome: 'cosigned' | 'refused' | 'unreachable' | 'invalid';
+  httpStatus: number | null;
+  oldSize: number | null;
+  witnessSize: number | null;
+  /** ISO 8601, UTC. */
+  cosignedAt: string | null;
+  /** The cosignature line, `— <name> <base64>`. */
+  cosignature: string | null;
+  reason: string | null;
+  requestedAt: string;
+}
+
+const ISO = `'YYYY-MM-DD"T"HH24:MI:SS"Z"'`;
+
+/** The answers stored for these checkpoints, oldest request first. */
+export async function readCosignatures(
+  db: Db | Tx,
+  checkpointIds: readonly string[],
+): Promise<StoredCosignature[]> {
+  if (checkpointIds.length === 0) return [];
+  const got = await rows<{
+    checkpoint_id: string;
+    witness_name: string;
+    witness_key: string;
+    witness_url: string;
+    outcome: StoredCosignature['outcome'];
+    http_status: number | null;
+    old_size: string | null;
+    witness_size: string | null;
+    cosigned_at: string | null;
+    cosignature: string | null;
+    reason: string | null;
+    requested_at: string;
+  }>(
+    db,
+    sql`select checkpoint_id::text as checkpoint_id, witness_name, witness_key, witness_url, outcome, http_status,
+               old_size::text as old_size, witness_size::text as witness_size,
+               to_char(cosigned_at at time zone 'UTC', ${sql.raw(ISO)}) as cosigned_at, cosignature, reason,
+               to_char(requested_at at time zone 'UTC', ${sql.raw(ISO)}) as requested_at
+        from audit_checkpoint_cosignatures
+        where checkpoint_id = any(${`{${checkpointIds.join(',')}}`}::uuid[])
+        order by requested_at, id`,
+  );
+  return got.map((r) => ({
+    checkpointId: r.checkpoint_id,
+    witnessName: r.witness_name,
+    witnessKey: r.witness_key,
+    witnessUrl: r.witness_url,
+    outcome: r.outcome,
+    httpStatus: r.http_status === null ? null : Number(r.http_status),
+    oldSize: r.old_size === null ? null : Number(r.old_size),
+    witnessSize: r.witness_size === null ? null : Number(r.witness_size),
+    cosignedAt: r.cosigned_at,
+    cosignature: r.cosignature,
+    reason: r.reason,
+    requestedAt: r.requested_at,
+  }));
+}
+
+/** Per witness key: the largest tree of this chain it has cosigned here, and when; absent when none. */
+export async function lastCosigned(db: Db | Tx): Promise<Map<string, { size: number; cosignedAt: string }>> {
+  const got = await rows<{ witness_key: string; size: string; cosigned_at: string }>(
+    db,
+    sql`select distinct on (s.witness_key) s.witness_key, c.tree_size::text as size,
+               to_char(s.cosigned_at at time zone 'UTC', ${sql.raw(ISO)}) as cosigned_at
+        from audit_checkpoint_cosignatures s join audit_checkpoints c on c.id = s.checkpoint_id
+        where s.outcome = 'cosigned' and c.chain_id = ${config().AUDIT_CHAIN_ID}
+        order by s.witness_key, c.tree_size desc, s.cosigned_at desc`,
+  );
+  return new Map(got.map((r) => [r.witness_key, { size: Number(r.size), cosignedAt: r.cosigned_at }]));
+}
