@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Database, rows } from '@/db/client';
 import { appendEntries, type NewEntry } from '@/lib/audit';
@@ -19,12 +20,12 @@ import { CheckpointsDocument } from '@/lib/audit/export-format';
 import { checkpointList } from '@/lib/queries/audit-chain';
 import { staffWithSession } from '@/test/staff';
 import { exportCheckpoints } from './checkpoints';
-import { witnessCheckpoint } from './witnessing';
+import { WITNESS_LOCK, witnessCheckpoint } from './witnessing';
 
 // The portal sending its checkpoints to a real witness (lib/audit/witness-server.ts) on an ephemeral port,
 // configured as AUDIT_WITNESS_URLS and AUDIT_WITNESS_KEYS name it.
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-witnessing-'));
-let database: Database;
+let database: Database & { url?: string };
 let rolledBack: Database;
 let running: RunningWitness;
 let witnesses: Witness[];
@@ -229,6 +230,24 @@ describe('witnessCheckpoint', () => {
     expect([one, two].filter((r) => r === null)).toHaveLength(1);
     expect([one, two].find((r) => r !== null)).toHaveLength(1);
   });
+
+  it.skipIf(!process.env.DATABASE_URL)(
+    'on PostgreSQL, runs in one session at a time across processes, and lets go of the lock afterwards',
+    async () => {
+      const other = postgres(database.url!, { max: 1, onnotice: () => {} });
+      try {
+        await checkpointAfter(database, 1);
+        await other`select pg_advisory_lock(${WITNESS_LOCK})`;
+        expect(await witnessCheckpoint(database.db, { witnesses, logger: quiet() })).toBeNull();
+        await other`select pg_advisory_unlock(${WITNESS_LOCK})`;
+        expect(await witnessCheckpoint(database.db, { witnesses, logger: quiet() })).toHaveLength(1);
+        const [got] = await other<Array<{ ok: boolean }>>`select pg_try_advisory_lock(${WITNESS_LOCK}) as ok`;
+        expect(got!.ok).toBe(true);
+      } finally {
+        await other.end();
+      }
+    },
+  );
 });
 
 async function closedPort(): Promise<number> {

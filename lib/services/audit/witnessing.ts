@@ -12,7 +12,7 @@ import {
 import { config } from '@/lib/config';
 import { log } from '@/lib/log';
 
-const WITNESS_LOCK = 0x4155_4457; // "AUDW": one replica at a time sends checkpoints to the witnesses
+export const WITNESS_LOCK = 0x4155_4457; // "AUDW": one replica at a time sends checkpoints to the witnesses
 
 /** What witnessCheckpoint stored for one witness. */
 export interface WitnessAnswer {
