@@ -108,7 +108,7 @@ function witnessBadges(
   for (const w of configured)
     if (!latest.has(w.vkey))
       latest.set(w.vkey, { outcome: 'not_sent', witnessName: w.name, witnessKey: w.vkey, witnessUrl: w.url });
-  return [...latest.values()];
+  return [...latest.values()].sort((a, b) => a.witnessName.localeCompare(b.witnessName));
 }
 
 /** The configured witnesses (AUDIT_WITNESS_URLS, AUDIT_WITNESS_KEYS) and the largest tree each has cosigned. */

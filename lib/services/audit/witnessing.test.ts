@@ -166,6 +166,19 @@ describe('witnessCheckpoint', () => {
         cosigned_at: null,
       },
     ]);
+
+    // The second history grown past the witnessed size: asked from its size, it cannot follow the proof.
+    const longer = await checkpointAfter(rolledBack, Number(witnessed!.size));
+    const [again] = (await witnessCheckpoint(rolledBack.db, { witnesses, logger }))!;
+    expect(again).toMatchObject({ alarm: true, checkpointId: longer.id });
+    expect(again!.result).toMatchObject({ outcome: 'refused', status: 422 });
+    expect(logger.error).toHaveBeenCalledTimes(2);
+    expect((await stored(rolledBack)).at(-1)).toMatchObject({
+      outcome: 'refused',
+      http_status: 422,
+      old_size: witnessed!.size,
+      witness_size: witnessed!.size,
+    });
   });
 
   it('stores an unreachable witness without throwing, and asks it again with the next checkpoint', async () => {
@@ -201,8 +214,8 @@ describe('witnessCheckpoint', () => {
     const page = await checkpointList(auditor, {});
     const [newest] = page.checkpoints;
     expect(newest!.witnesses!.map((w) => [w.witnessName, w.outcome])).toEqual([
-      ['witness.test/w1', 'cosigned'],
       ['witness.test/gone', 'unreachable'],
+      ['witness.test/w1', 'cosigned'],
     ]);
     // The oldest checkpoint was never sent, and no witness is configured in this process: no badge.
     expect(page.checkpoints.at(-1)!.witnesses).toEqual([]);

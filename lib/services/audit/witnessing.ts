@@ -41,7 +41,8 @@ export interface WitnessingOptions {
  * A witness that refuses because it has cosigned a larger tree than the checkpoint is an alarm when this
  * database's tree is smaller than that: the chain was rolled back (or forked) behind a witnessed checkpoint,
  * even if every checkpoint row went with it. When the tree has grown past it since, a newer checkpoint got
- * there first: stored, with the reason "superseded".
+ * there first: stored, with the reason "superseded". Any other 409 or 422 (a fork, or a second history grown
+ * past the witnessed size) is an alarm too.
  */
 export async function witnessCheckpoint(
   db: Db,
@@ -77,9 +78,14 @@ export async function witnessCheckpoint(
         // asked from 0, answers with the size it holds, and the answer below says what that means.
         const cosigned = Number(state?.cosigned ?? 0);
         const old = cosigned <= size ? cosigned : 0;
+        // The size the witness reported in a 409, when the client retried from it.
+        let reported: number | null = null;
         const [result] = await requestCosignatures(checkpoint.note, old, await proofFrom(old), {
           witnesses: [w],
-          proofFrom,
+          proofFrom: (from) => {
+            reported = from;
+            return proofFrom(from);
+          },
           ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
         });
         if (!result) return null;
@@ -100,13 +106,27 @@ export async function witnessCheckpoint(
               'audit: a witness has cosigned a larger tree than this database holds: the audit chain was rolled back or forked',
             );
           } else stored = { ...result, reason: 'superseded' };
+        } else if (result.outcome === 'refused' && (result.status === 409 || result.status === 422)) {
+          // Our proofs are computed from our own tiles: a witness that cannot follow them from the tree it
+          // cosigned (422), or holds another root at that size (409), cosigned another history.
+          alarm = true;
+          logger.error(
+            {
+              witness: w.name,
+              url: w.url,
+              checkpoint_size: size,
+              status: result.status,
+              reason: result.reason,
+            },
+            'audit: a witness has cosigned another history than this database holds: the audit chain was rolled back or forked',
+          );
         } else if (result.outcome !== 'cosigned') {
           logger.warn(
             { witness: w.name, url: w.url, outcome: result.outcome, reason: result.reason, size },
             'audit: a witness did not cosign the checkpoint',
           );
         }
-        await store(db, checkpoint.id, w, old, stored);
+        await store(db, checkpoint.id, w, reported ?? old, reported, stored);
         return { witness: w.name, vkey: w.vkey, checkpointId: checkpoint.id, size, result: stored, alarm };
       }),
     );
@@ -115,9 +135,16 @@ export async function witnessCheckpoint(
   return locked ? locked.value : null;
 }
 
-async function store(db: Db, checkpointId: string, w: Witness, old: number, r: WitnessResult) {
+async function store(
+  db: Db,
+  checkpointId: string,
+  w: Witness,
+  old: number,
+  reported: number | null,
+  r: WitnessResult,
+) {
   const status = r.outcome === 'refused' || r.outcome === 'unreachable' ? (r.status ?? null) : null;
-  const witnessSize = r.outcome === 'refused' ? (r.witnessSize ?? null) : null;
+  const witnessSize = r.outcome === 'refused' ? (r.witnessSize ?? reported) : reported;
   await db.execute(
     sql`insert into audit_checkpoint_cosignatures
           (checkpoint_id, witness_name, witness_key, witness_url, outcome, http_status, old_size, witness_size,
