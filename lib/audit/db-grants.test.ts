@@ -187,6 +187,16 @@ describe('portal_app', () => {
     // Not even the owner: the triggers are ENABLE ALWAYS.
     await refused(asOwner(sql`delete from audit_checkpoint_cosignatures`), '42501', /append-only/);
     await refused(asOwner(sql`truncate audit_checkpoint_cosignatures`), '42501', /append-only/);
+    const triggers = await rows<{ tgname: string; tgenabled: string }>(
+      app.db,
+      sql`select tgname, tgenabled from pg_trigger
+          where tgrelid = 'audit_checkpoint_cosignatures'::regclass and not tgisinternal order by tgname`,
+    );
+    // 'A': ENABLE ALWAYS, so session_replication_role = replica does not skip them.
+    expect(triggers).toEqual([
+      { tgname: 'audit_checkpoint_cosignatures_no_truncate', tgenabled: 'A' },
+      { tgname: 'audit_checkpoint_cosignatures_no_update_delete', tgenabled: 'A' },
+    ]);
     // A cosigned row carries its cosignature, and only a cosigned row does.
     await refused(
       app.db.execute(
