@@ -4,6 +4,7 @@ import { chainPending } from '@/lib/audit/inbox';
 import { checkpointKeyRing } from '@/lib/audit/checkpoint-keys';
 import { hmacKeyRing } from '@/lib/audit/keys';
 import { catchUpTree } from '@/lib/audit/tree';
+import { configuredWitnesses } from '@/lib/audit/witnesses';
 import { KEYS_CHANGED_CHANNEL, syncKeyRings } from '@/lib/audit/key-state';
 import { config } from '@/lib/config';
 import { log } from '@/lib/log';
@@ -26,13 +27,15 @@ const state = globalThis as { __auditTicker?: NodeJS.Timeout };
 export async function startAuditTicker(): Promise<void> {
   if (state.__auditTicker) return;
   const c = config();
-  // Production refuses to start without its audit keys, rather than fail on the first write.
+  // Production refuses to start without its audit keys, rather than fail on the first write; and with a
+  // witness key that does not match its own key ID, rather than fail on every checkpoint.
   try {
     hmacKeyRing();
     checkpointKeyRing();
+    configuredWitnesses();
   } catch (err) {
     if (c.PORTAL_ENV === 'production') {
-      log.fatal({ err }, 'refusing to start: the audit keys are missing or invalid');
+      log.fatal({ err }, 'refusing to start: the audit keys or witness keys are missing or invalid');
       process.exit(1);
     }
     throw err;
