@@ -136,7 +136,6 @@ function noteTreeProblem(problem: string) {
 async function drain(db: Db, keys: HmacKeyRing): Promise<number> {
   let chained = 0;
   for (;;) {
-    const t0 = performance.now();
     const moved = await db.transaction(async (tx) => {
       // The lock, the pending rows and the head, in one round trip (audit_inbox_take, migration 0015): this
       // transaction holds the lock that every writer of the chain needs, so each round trip here is one
@@ -218,7 +217,6 @@ async function drain(db: Db, keys: HmacKeyRing): Promise<number> {
     }
     const count = moved?.count ?? 0;
     chained += count;
-    if (process.env.DRAIN_PROF) console.error(`drain ${count} in ${(performance.now() - t0).toFixed(1)} ms`);
     if (count < ROWS_PER_DRAIN) return chained;
   }
 }
