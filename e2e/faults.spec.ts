@@ -245,6 +245,7 @@ test('PostgreSQL stopped -m immediate under writers and started again: 503 quick
   await expect.poll(() => load.writes.filter((w) => w.status === 200).length).toBeGreaterThan(8);
 
   await database.close();
+  const answeredBeforeCrash = health.answers.length;
   postgresCtl('crash');
   await expectReady(PORTS[0]!, 503, 20_000);
   // Writes during the outage are refused with 503 and Retry-After, within about the connect timeout.
@@ -252,6 +253,8 @@ test('PostgreSQL stopped -m immediate under writers and started again: 503 quick
     .poll(() => load.writes.filter((w) => w.status === 503).length, { timeout: 20_000 })
     .toBeGreaterThan(3);
 
+  // Liveness answered while PostgreSQL was down (how often depends on how long that took, not a count).
+  expect(health.answers.length).toBeGreaterThan(answeredBeforeCrash);
   postgresCtl('start');
   database = await openDatabase({ url: databaseUrl, max: 2 });
   await expectReady(PORTS[0]!, 200);
@@ -262,7 +265,6 @@ test('PostgreSQL stopped -m immediate under writers and started again: 503 quick
   await load.stop();
   await health.stop();
 
-  expect(health.answers.length).toBeGreaterThan(10);
   expect(health.answers.filter((s) => s !== 200)).toEqual([]);
   const refused = load.writes.filter((w) => w.status === 503);
   for (const w of refused) {
