@@ -2,13 +2,18 @@
  * A Merkle inclusion proof as a third party gets it: a superadmin signs a checkpoint and downloads the
  * checkpoint keys from /audit/checkpoints, opens an entry, downloads its "Inclusion proof", and the proof
  * checks with `npm run audit:verify -- --proof` and scripts/check-proof-by-hand.mjs, with that key alone.
+ * And the witness e2e/serve.ts runs beside the portal cosigns its checkpoints.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CheckpointsDocument } from '../lib/audit/export-format';
+import { parseNote } from '../lib/audit/note';
+import { parseCosignatureLines, parseCosignerKey, verifyCosignature } from '../lib/audit/witness-protocol';
 import { expectAccessible } from './a11y';
 import { expect, test } from './fixtures';
+import { WITNESS } from './portal-env';
 import { asSuperadmin } from './staff';
 
 test('download an entry’s inclusion proof and check it offline with the checkpoint key', async ({
@@ -62,4 +67,52 @@ test('download an entry’s inclusion proof and check it offline with the checkp
   expect(missing.status()).toBe(400);
   expect(await missing.json()).toMatchObject({ error: 'invalid', fields: { seq: expect.any(String) } });
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('the witness beside the portal cosigns each new checkpoint: the page shows it, and the download’s cosignatures verify', async ({
+  page,
+  authenticator,
+}) => {
+  await asSuperadmin(page, authenticator);
+  await page.goto('/audit/checkpoints');
+  const listed = page.locator('[data-witness-list] li', { hasText: WITNESS.name });
+  await expect(listed).toContainText(WITNESS.url);
+  await page.getByRole('button', { name: 'Sign a checkpoint now' }).click();
+  const signed = page.getByText(/^A checkpoint of the current head, seq ([\d,]+), is signed and stored\.$/);
+  await expect(signed).toBeVisible();
+  const seq = Number((/seq ([\d,]+)/.exec(await signed.innerText())?.[1] ?? '').replaceAll(',', ''));
+
+  // The witness is asked in the background (and the ticker may sign a newer checkpoint meanwhile): wait for a
+  // cosigned checkpoint at or past this head.
+  const cosignedSeqs = () =>
+    page
+      .locator(`tr[data-checkpoint-seq]:has([data-witness="${WITNESS.name}"][data-outcome="cosigned"])`)
+      .evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-checkpoint-seq'))));
+  await expect
+    .poll(
+      async () => {
+        await page.reload();
+        return Math.max(0, ...(await cosignedSeqs()));
+      },
+      { timeout: 30_000, intervals: [1000] },
+    )
+    .toBeGreaterThanOrEqual(seq);
+  await expect(listed).toContainText(/last cosigned a tree of [\d,]+ entries/);
+  await expectAccessible(page);
+
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: /Download checkpoints and public keys/ }).click();
+  const document = CheckpointsDocument.parse(
+    JSON.parse(fs.readFileSync(await (await download).path(), 'utf8')),
+  );
+  const key = parseCosignerKey(document.witness_keys![WITNESS.name]!);
+  const cosigned = document.checkpoints.filter((c) => c.cosignatures && c.seq >= seq);
+  expect(cosigned.length).toBeGreaterThan(0);
+  for (const c of cosigned) {
+    const text = parseNote(c.note!).text;
+    for (const line of c.cosignatures!) {
+      const [signature] = parseCosignatureLines(text, `${line}\n`);
+      expect(verifyCosignature(text, signature!, key)).toMatchObject({ ok: true });
+    }
+  }
 });

@@ -59,8 +59,11 @@ async function startReplica(port: number, opts: { waitReady: boolean }) {
     PORT: String(port),
     DATABASE_CONNECT_TIMEOUT_S: String(CONNECT_TIMEOUT_S),
   };
-  // No SIEM delivery from here: the audit spec counts what its receiver gets.
+  // No SIEM delivery from here: the audit spec counts what its receiver gets. Nor witnesses: this cluster's
+  // chain is another history under the same chain id, which the e2e witness would rightly refuse.
   delete env.SPLUNK_HEC_URL;
+  delete env.AUDIT_WITNESS_URLS;
+  delete env.AUDIT_WITNESS_KEYS;
   const child = spawn('node_modules/.bin/next', ['start', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,

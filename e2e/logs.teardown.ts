@@ -1,6 +1,6 @@
 /**
  * Runs after every other e2e project (the teardown of `setup`): reads what the replicas printed during
- * the whole run (e2e/serve.ts and e2e/serve-replica.ts copy it to .e2e/logs) and fails on any secret, token
+ * the whole run (e2e/serve.ts and e2e/serve-replica.ts copy it to .e2e/logs, with the witness's) and fails on any secret, token
  * or credential material in it, and on a portal log line without the fields operations rely on.
  */
 import fs from 'node:fs';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { LOCAL_QA_CREDENTIAL_FILE, SUPERADMIN_CREDENTIAL_FILE } from './files';
 import { encodings, scanLog } from './log-scan';
-import { LOG_DIR, MULTI_REPLICA, SECRETS_DIR } from './portal-env';
+import { LOG_DIR, MULTI_REPLICA, SECRETS_DIR, WITNESS } from './portal-env';
 
 /** Every secret value of this run, raw and encoded, with the name to report. */
 function knownSecrets(): [string, string][] {
@@ -25,6 +25,13 @@ function knownSecrets(): [string, string][] {
   };
   for (const [id, key] of Object.entries(ring.keys))
     for (const e of encodings(Buffer.from(key, 'base64'))) add(`audit HMAC key ${id}`, e);
+  const checkpoint = JSON.parse(fs.readFileSync(path.join(SECRETS_DIR, 'audit-checkpoint-keys'), 'utf8')) as {
+    keys: Record<string, string>;
+  };
+  // PKCS#8 DER in base64: its tail is the private key itself.
+  for (const [id, key] of Object.entries(checkpoint.keys)) add(`audit checkpoint key ${id}`, key.slice(-40));
+  // The witness's PEM: its one base64 line holds the key.
+  add('witness key', fs.readFileSync(WITNESS.keyFile, 'utf8').split('\n')[1]!);
   for (const file of [SUPERADMIN_CREDENTIAL_FILE, LOCAL_QA_CREDENTIAL_FILE]) {
     if (!fs.existsSync(file)) continue;
     const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { credential: { privateKey: string } };
@@ -38,7 +45,7 @@ test('the replicas logged no secret, token or credential, and every JSON line ha
   const files = fs.readdirSync(LOG_DIR).filter((f) => f.endsWith('.log'));
   // Plus fault-<port>.log of each replica e2e/faults.spec.ts started, when the faults project ran.
   expect(files.filter((f) => !/^fault-\d+\.log$/.test(f)).sort()).toEqual(
-    MULTI_REPLICA ? ['replica-a.log', 'replica-b.log'] : ['replica-a.log'],
+    MULTI_REPLICA ? ['replica-a.log', 'replica-b.log', 'witness.log'] : ['replica-a.log', 'witness.log'],
   );
   const secrets = knownSecrets();
   let requestLines = 0;

@@ -5,9 +5,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { cosignerVerifierKey } from '../lib/audit/witness-protocol';
+import { parseConfig } from '../lib/config';
 import {
   E2E_HEC_TOKEN,
   E2E_HEC_URL,
+  E2E_WITNESS_PORT,
   POOL_P95_TARGET_MS,
   POOL_REFRESH_S,
   PROMETHEUS_PORT,
@@ -32,6 +35,18 @@ export const REPLICA_B_ORIGIN = `http://localhost:${REPLICA_PORT}`;
 export const SECRETS_DIR = '.e2e/secrets';
 /** Each replica's stdout and stderr, for the log scan (e2e/logs.teardown.ts). */
 export const LOG_DIR = '.e2e/logs';
+
+/**
+ * The witness e2e/serve.ts runs beside the portal, with its key, the logs it accepts (the chain's checkpoint
+ * key) and its state; writeSecrets() makes them afresh, and portalEnv() names it in AUDIT_WITNESS_URLS.
+ */
+export const WITNESS = {
+  name: 'e2e.witness/w1',
+  url: `http://127.0.0.1:${E2E_WITNESS_PORT}`,
+  keyFile: '.e2e/witness/witness.key',
+  logsFile: '.e2e/witness/logs.json',
+  stateDir: '.e2e/witness/state',
+};
 
 /**
  * The multi-replica project needs PostgreSQL: two processes cannot share the embedded PGlite database.
@@ -74,6 +89,13 @@ export function portalEnv(): NodeJS.ProcessEnv {
     SIEM_TIMEOUT_S: '2',
     SIEM_MAX_BACKOFF_S: '1',
   };
+  if (fs.existsSync(WITNESS.keyFile)) {
+    env.AUDIT_WITNESS_URLS = WITNESS.url;
+    env.AUDIT_WITNESS_KEYS = cosignerVerifierKey(
+      WITNESS.name,
+      crypto.createPrivateKey(fs.readFileSync(WITNESS.keyFile)),
+    );
+  }
   const databaseUrl = e2eDatabaseUrl();
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   else env.DATA_DIR = '.e2e/data';
@@ -84,6 +106,7 @@ export function portalEnv(): NodeJS.ProcessEnv {
 export function writeSecrets(): void {
   fs.rmSync(SECRETS_DIR, { recursive: true, force: true });
   fs.mkdirSync(SECRETS_DIR, { recursive: true, mode: 0o700 });
+  const checkpointPrivateKey = ed25519PrivateKey();
   const secrets = {
     // e2e-k2 is staged, as an operator adds a key before a superadmin rotates to it (docs/AUDIT.md).
     'audit-hmac-keys': JSON.stringify({
@@ -93,13 +116,35 @@ export function writeSecrets(): void {
         'e2e-k2': crypto.randomBytes(32).toString('base64'),
       },
     }),
-    'audit-checkpoint-keys': JSON.stringify({ active: 'e2e-cp1', keys: { 'e2e-cp1': ed25519PrivateKey() } }),
+    'audit-checkpoint-keys': JSON.stringify({ active: 'e2e-cp1', keys: { 'e2e-cp1': checkpointPrivateKey } }),
     'auth-secret': crypto.randomBytes(32).toString('base64url'),
     'token-signing-kek': crypto.randomBytes(32).toString('base64'),
     'splunk-hec-token': E2E_HEC_TOKEN,
   };
   for (const [name, value] of Object.entries(secrets))
     fs.writeFileSync(path.join(SECRETS_DIR, name), value, { mode: 0o600 });
+
+  const dir = path.dirname(WITNESS.keyFile);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(WITNESS.stateDir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(
+    WITNESS.keyFile,
+    crypto.generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }),
+    { mode: 0o600 },
+  );
+  const checkpointKey = crypto
+    .createPublicKey(
+      crypto.createPrivateKey({
+        key: Buffer.from(checkpointPrivateKey, 'base64'),
+        format: 'der',
+        type: 'pkcs8',
+      }),
+    )
+    .export({ format: 'pem', type: 'spki' });
+  fs.writeFileSync(
+    WITNESS.logsFile,
+    JSON.stringify({ [parseConfig(portalEnv()).AUDIT_CHAIN_ID]: checkpointKey }),
+  );
 }
 
 function ed25519PrivateKey(): string {

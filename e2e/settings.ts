@@ -59,3 +59,6 @@ export const POOL_P95_TARGET_MS = 25;
 export const E2E_HEC_PORT = Number(process.env.E2E_HEC_PORT ?? 19100);
 export const E2E_HEC_URL = `http://127.0.0.1:${E2E_HEC_PORT}/services/collector/event`;
 export const E2E_HEC_TOKEN = 'e2e-hec-token-7c1f0a52';
+
+/** The witness (`npm run audit:witness`) that e2e/serve.ts runs beside the portal listens here (E2E_WITNESS_PORT). */
+export const E2E_WITNESS_PORT = Number(process.env.E2E_WITNESS_PORT ?? 19101);
