@@ -1,11 +1,16 @@
+import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Database } from '@/db/client';
+import { cosignerVerifierKey } from '@/lib/audit/witness-protocol';
 import { asAppRole, testDatabase } from './db';
 
-// SIEM figures appear only with delivery configured; lib/config.ts reads the environment once, so the
-// modules that read it are imported after this.
+// SIEM and witness figures appear only with delivery and witnesses configured; lib/config.ts reads the
+// environment once, so the modules that read it are imported after this.
 vi.stubEnv('SPLUNK_HEC_URL', 'http://127.0.0.1:9/services/collector/event');
+const WITNESS_KEY = cosignerVerifierKey('witness.test/w1', crypto.generateKeyPairSync('ed25519').privateKey);
+vi.stubEnv('AUDIT_WITNESS_URLS', 'http://127.0.0.1:9');
+vi.stubEnv('AUDIT_WITNESS_KEYS', WITNESS_KEY);
 
 let owner: Database & { url?: string };
 let metrics: typeof import('@/lib/metrics');
@@ -36,7 +41,7 @@ function parse(text: string): Map<string, number> {
     if (line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)$/.exec(line);
     if (!m) throw new Error(`not a sample line: ${line}`);
-    samples.set(m[1]!, Number(m[2]));
+    samples.set(m[1]!, m[2] === '+Inf' ? Infinity : m[2] === '-Inf' ? -Infinity : Number(m[2]));
   }
   return samples;
 }
@@ -83,6 +88,32 @@ describe('/metrics, against a real database as the application role', () => {
     expect(s.get('portal_siem_lag_entries')).toBe(3);
     expect(s.get('portal_siem_lag_seconds')).toBeGreaterThanOrEqual(600);
     expect(s.get('portal_siem_lag_seconds')).toBeLessThan(660);
+  });
+
+  it('per configured witness: the age of its newest cosignature (+Inf before any), and its alarms', async () => {
+    const witness = 'witness="witness.test/w1"';
+    const before = await scrape();
+    expect(before.get(`portal_audit_witness_cosigned_age_seconds{${witness}}`)).toBe(Infinity);
+    expect(before.get(`portal_audit_witness_alarms_total{${witness}}`)).toBe(0);
+
+    const { insertCheckpoint } = await import('@/lib/audit/checkpoint');
+    const checkpoint = await owner.db.transaction((tx) => insertCheckpoint(tx));
+    const row = (outcome: string, alarm: boolean, ageS: number) =>
+      sql`(${checkpoint.id}::uuid, 'witness.test/w1', ${WITNESS_KEY}, 'http://127.0.0.1:9', ${outcome},
+           ${outcome === 'cosigned' ? null : 409}, ${outcome === 'cosigned' ? now : null},
+           ${outcome === 'cosigned' ? '— witness.test/w1 AAAA' : null}, ${alarm},
+           now() - make_interval(secs => ${ageS}))`;
+    const now = new Date().toISOString();
+    await owner.db.execute(
+      sql`insert into audit_checkpoint_cosignatures (checkpoint_id, witness_name, witness_key, witness_url,
+            outcome, http_status, cosigned_at, cosignature, alarm, requested_at)
+          values ${sql.join([row('cosigned', false, 900), row('cosigned', false, 300), row('refused', true, 60)], sql`, `)}`,
+    );
+    const after = await scrape();
+    // The newer of the two cosignatures, on the database's clock.
+    expect(after.get(`portal_audit_witness_cosigned_age_seconds{${witness}}`)).toBeGreaterThanOrEqual(300);
+    expect(after.get(`portal_audit_witness_cosigned_age_seconds{${witness}}`)).toBeLessThan(360);
+    expect(after.get(`portal_audit_witness_alarms_total{${witness}}`)).toBe(1);
   });
 
   it('leaves the database figures out, with database_up 0, when the database cannot answer', async () => {

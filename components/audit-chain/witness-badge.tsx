@@ -17,7 +17,7 @@ export function WitnessBadge({ badge }: { badge: Badge }) {
       text = `cosigned ${utc(badge.cosignedAt)}`;
       break;
     case 'refused':
-      text = `refused${badge.httpStatus ? ` (${badge.httpStatus})` : ''}: ${badge.reason ?? ''}`;
+      text = `${badge.alarm ? 'ALARM, another history: ' : ''}refused${badge.httpStatus ? ` (${badge.httpStatus})` : ''}: ${badge.reason ?? ''}`;
       break;
     case 'unreachable':
       text = `unreachable: ${badge.reason ?? ''}`;

@@ -11,6 +11,7 @@ CREATE TABLE "audit_checkpoint_cosignatures" (
 	"cosigned_at" timestamp with time zone,
 	"cosignature" text,
 	"reason" text,
+	"alarm" boolean DEFAULT false NOT NULL,
 	"requested_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "audit_checkpoint_cosignatures_outcome" CHECK ("audit_checkpoint_cosignatures"."outcome" in ('cosigned', 'refused', 'unreachable', 'invalid')),
 	CONSTRAINT "audit_checkpoint_cosignatures_cosigned" CHECK (("audit_checkpoint_cosignatures"."outcome" = 'cosigned') = ("audit_checkpoint_cosignatures"."cosignature" is not null and "audit_checkpoint_cosignatures"."cosigned_at" is not null))

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { auditCheckpoints } from './audit-checkpoints';
 
 /**
@@ -29,6 +29,11 @@ export const auditCheckpointCosignatures = pgTable(
     /** The cosignature line, `— <name> <base64>`, to append to the checkpoint's note. */
     cosignature: text('cosignature'),
     reason: text('reason'),
+    /**
+     * The answer shows that the witness cosigned another history than this database holds: the chain was
+     * rolled back or forked behind a witnessed checkpoint (portal_audit_witness_alarms_total).
+     */
+    alarm: boolean('alarm').notNull().default(false),
     requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

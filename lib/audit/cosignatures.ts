@@ -17,6 +17,8 @@ export interface StoredCosignature {
   /** The cosignature line, `— <name> <base64>`. */
   cosignature: string | null;
   reason: string | null;
+  /** The answer showed the witness cosigned another history than the database holds (witnessing.ts). */
+  alarm: boolean;
   requestedAt: string;
 }
 
@@ -40,12 +42,13 @@ export async function readCosignatures(
     cosigned_at: string | null;
     cosignature: string | null;
     reason: string | null;
+    alarm: boolean;
     requested_at: string;
   }>(
     db,
     sql`select checkpoint_id::text as checkpoint_id, witness_name, witness_key, witness_url, outcome, http_status,
                old_size::text as old_size, witness_size::text as witness_size,
-               to_char(cosigned_at at time zone 'UTC', ${sql.raw(ISO)}) as cosigned_at, cosignature, reason,
+               to_char(cosigned_at at time zone 'UTC', ${sql.raw(ISO)}) as cosigned_at, cosignature, reason, alarm,
                to_char(requested_at at time zone 'UTC', ${sql.raw(ISO)}) as requested_at
         from audit_checkpoint_cosignatures
         where checkpoint_id = any(${`{${checkpointIds.join(',')}}`}::uuid[])
@@ -63,19 +66,43 @@ export async function readCosignatures(
     cosignedAt: r.cosigned_at,
     cosignature: r.cosignature,
     reason: r.reason,
+    alarm: r.alarm,
     requestedAt: r.requested_at,
   }));
 }
 
-/** Per witness key: the largest tree of this chain it has cosigned here, and when; absent when none. */
-export async function lastCosigned(db: Db | Tx): Promise<Map<string, { size: number; cosignedAt: string }>> {
-  const got = await rows<{ witness_key: string; size: string; cosigned_at: string }>(
+/**
+ * Per witness key that has answered: the largest tree of this chain it has cosigned here and when (null when
+ * none), and the time of its newest alarm when no cosignature was asked for since (null otherwise).
+ */
+export async function witnessStanding(
+  db: Db | Tx,
+): Promise<Map<string, { size: number | null; cosignedAt: string | null; alarmAt: string | null }>> {
+  const got = await rows<{
+    witness_key: string;
+    size: string | null;
+    cosigned_at: string | null;
+    alarm_at: string | null;
+  }>(
     db,
-    sql`select distinct on (s.witness_key) s.witness_key, c.tree_size::text as size,
-               to_char(s.cosigned_at at time zone 'UTC', ${sql.raw(ISO)}) as cosigned_at
+    sql`select s.witness_key,
+               (select c.tree_size::text from audit_checkpoint_cosignatures x
+                  join audit_checkpoints c on c.id = x.checkpoint_id
+                where x.witness_key = s.witness_key and x.outcome = 'cosigned'
+                order by c.tree_size desc limit 1) as size,
+               to_char(max(s.cosigned_at) at time zone 'UTC', ${sql.raw(ISO)}) as cosigned_at,
+               case when max(s.requested_at) filter (where s.alarm)
+                         > coalesce(max(s.requested_at) filter (where s.outcome = 'cosigned'), '-infinity')
+                    then to_char(max(s.requested_at) filter (where s.alarm) at time zone 'UTC', ${sql.raw(ISO)})
+               end as alarm_at
         from audit_checkpoint_cosignatures s join audit_checkpoints c on c.id = s.checkpoint_id
-        where s.outcome = 'cosigned' and c.chain_id = ${config().AUDIT_CHAIN_ID}
-        order by s.witness_key, c.tree_size desc, s.cosigned_at desc`,
+        where c.chain_id = ${config().AUDIT_CHAIN_ID}
+        group by s.witness_key`,
   );
-  return new Map(got.map((r) => [r.witness_key, { size: Number(r.size), cosignedAt: r.cosigned_at }]));
+  return new Map(
+    got.map((r) => [
+      r.witness_key,
+      { size: r.size === null ? null : Number(r.size), cosignedAt: r.cosigned_at, alarmAt: r.alarm_at },
+    ]),
+  );
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Database, rows } from '@/db/client';
+import { configuredWitnesses } from '@/lib/audit/witnesses';
 import { config } from '@/lib/config';
 import { log } from '@/lib/log';
 import { renderHttpHistogram } from '@/lib/metrics/http';
@@ -17,6 +18,14 @@ export interface AuditFigures {
   checkpointAgeS: number | null;
   /** Null when SIEM delivery is off (SPLUNK_HEC_URL unset). */
   siem: { lagEntries: number; lagS: number } | null;
+  /** Per configured witness (AUDIT_WITNESS_URLS), by name. */
+  witnesses: {
+    name: string;
+    /** Seconds since the newest checkpoint it cosigned was sent to it; Infinity when it never cosigned one. */
+    cosignedAgeS: number;
+    /** Its answers that showed another history than the database holds (alarm in audit_checkpoint_cosignatures). */
+    alarms: number;
+  }[];
 }
 
 /** The audit inbox, the newest checkpoint and the SIEM cursor, with ages on the database's clock. */
@@ -42,11 +51,32 @@ export async function readAuditFigures(database: Pick<Database, 'db'>): Promise<
       lagS: oldest === null ? 0 : Math.max(0, (Date.parse(row!.now) - oldest) / 1000),
     };
   }
+  const witnesses: AuditFigures['witnesses'] = [];
+  const configured = configuredWitnesses();
+  if (configured.length > 0) {
+    const answers = await rows<{ witness_key: string; cosigned_age_s: number | null; alarms: string }>(
+      database.db,
+      sql`select witness_key,
+                 extract(epoch from now() - max(requested_at) filter (where outcome = 'cosigned'))::float8
+                   as cosigned_age_s,
+                 (count(*) filter (where alarm))::text as alarms
+          from audit_checkpoint_cosignatures group by witness_key`,
+    );
+    for (const w of configured) {
+      const a = answers.find((r) => r.witness_key === w.vkey);
+      witnesses.push({
+        name: w.name,
+        cosignedAgeS: a?.cosigned_age_s == null ? Infinity : Math.max(0, Number(a.cosigned_age_s)),
+        alarms: Number(a?.alarms ?? 0),
+      });
+    }
+  }
   return {
     inboxRows: Number(row?.inbox_rows ?? 0),
     inboxOldestAgeS: Math.max(0, Number(row?.inbox_oldest_age_s ?? 0)),
     checkpointAgeS: row?.checkpoint_age_s == null ? null : Math.max(0, Number(row.checkpoint_age_s)),
     siem,
+    witnesses,
   };
 }
 
@@ -59,6 +89,11 @@ function gauge(name: string, help: string, samples: Sample[] | number, type = 'g
     `# TYPE ${name} ${type}`,
     ...list.map(([labels, value]) => `${name}${labels ? `{${labels}}` : ''} ${formatValue(value)}`),
   ];
+}
+
+/** A label value in the text format: backslash, double quote and newline escaped. */
+function labelValue(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
 function formatValue(v: number): string {
@@ -154,6 +189,22 @@ export async function renderMetrics(database: Promise<Database> | Database): Pro
           figures.siem.lagS,
         ),
       );
+  }
+  if (figures && figures.witnesses.length > 0) {
+    const by = (w: { name: string }) => `witness="${labelValue(w.name)}"`;
+    lines.push(
+      ...gauge(
+        'portal_audit_witness_cosigned_age_seconds',
+        'Seconds since the newest checkpoint this witness cosigned was sent to it; +Inf when it never cosigned one.',
+        figures.witnesses.map((w) => [by(w), w.cosignedAgeS]),
+      ),
+      ...gauge(
+        'portal_audit_witness_alarms_total',
+        'Answers of this witness showing it cosigned another history than the database holds (a rollback or fork).',
+        figures.witnesses.map((w) => [by(w), w.alarms]),
+        'counter',
+      ),
+    );
   }
   const memory = process.memoryUsage();
   lines.push(

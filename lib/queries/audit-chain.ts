@@ -4,7 +4,7 @@ import { rows } from '@/db/client';
 import { auditVerifyRuns } from '@/db/schema';
 import { readCheckpoints } from '@/lib/audit/checkpoint';
 import { checkpointKeyRing, publicKeyPem } from '@/lib/audit/checkpoint-keys';
-import { lastCosigned, readCosignatures, type StoredCosignature } from '@/lib/audit/cosignatures';
+import { readCosignatures, type StoredCosignature, witnessStanding } from '@/lib/audit/cosignatures';
 import { checkHead, keyAt } from '@/lib/audit/head';
 import { CHECKPOINT_ROTATION, HMAC_ROTATION, rotations } from '@/lib/audit/key-state';
 import { hmacKeyRing } from '@/lib/audit/keys';
@@ -111,16 +111,20 @@ function witnessBadges(
   return [...latest.values()].sort((a, b) => a.witnessName.localeCompare(b.witnessName));
 }
 
-/** The configured witnesses (AUDIT_WITNESS_URLS, AUDIT_WITNESS_KEYS) and the largest tree each has cosigned. */
+/**
+ * The configured witnesses (AUDIT_WITNESS_URLS, AUDIT_WITNESS_KEYS), the largest tree each has cosigned, and
+ * when each last raised an alarm that no cosignature has followed.
+ */
 export async function witnessList(ctx: StaffCtx) {
   requirePermission(ctx, 'audit.read');
-  const last = await lastCosigned(ctx.db);
+  const standing = await witnessStanding(ctx.db);
   return configuredWitnesses().map((w) => ({
     name: w.name,
     url: w.url,
     vkey: w.vkey,
-    lastSize: last.get(w.vkey)?.size ?? null,
-    lastCosignedAt: last.get(w.vkey)?.cosignedAt ?? null,
+    lastSize: standing.get(w.vkey)?.size ?? null,
+    lastCosignedAt: standing.get(w.vkey)?.cosignedAt ?? null,
+    alarmAt: standing.get(w.vkey)?.alarmAt ?? null,
   }));
 }
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Database, rows } from '@/db/client';
 import { appendEntries, type NewEntry } from '@/lib/audit';
 import { insertCheckpoint } from '@/lib/audit/checkpoint';
+import { witnessStanding } from '@/lib/audit/cosignatures';
 import { checkpointKeyRing } from '@/lib/audit/checkpoint-keys';
 import { noteVerifier, parseNote } from '@/lib/audit/note';
 import { cosignerVerifierKey, parseCosignatureLines, verifyCosignature } from '@/lib/audit/witness-protocol';
@@ -56,13 +57,15 @@ interface Row {
   cosigned_at: string | null;
   cosignature: string | null;
   reason: string | null;
+  alarm: boolean;
 }
 
 const stored = (db: Database) =>
   rows<Row>(
     db.db,
     sql`select checkpoint_id::text as checkpoint_id, witness_name, outcome, http_status, old_size::text as old_size,
-               witness_size::text as witness_size, cosigned_at::text as cosigned_at, cosignature, reason
+               witness_size::text as witness_size, cosigned_at::text as cosigned_at, cosignature, reason,
+               alarm
         from audit_checkpoint_cosignatures order by requested_at, id`,
   );
 
@@ -119,8 +122,8 @@ describe('witnessCheckpoint', () => {
 
     const got = await stored(database);
     expect(got).toMatchObject([
-      { checkpoint_id: first.id, outcome: 'cosigned', old_size: '0', http_status: null, reason: null },
-      { checkpoint_id: second.id, outcome: 'cosigned', old_size: String(first.seq), reason: null },
+      { checkpoint_id: first.id, outcome: 'cosigned', old_size: '0', http_status: null, alarm: false },
+      { checkpoint_id: second.id, outcome: 'cosigned', old_size: String(first.seq), alarm: false },
     ]);
     // Each stored line is the witness's cosignature of that checkpoint's note, by the configured key.
     const checkpoint = await rows<{ note: string }>(
@@ -164,6 +167,7 @@ describe('witnessCheckpoint', () => {
         witness_size: witnessed!.size,
         cosignature: null,
         cosigned_at: null,
+        alarm: true,
       },
     ]);
 
@@ -178,7 +182,22 @@ describe('witnessCheckpoint', () => {
       http_status: 422,
       old_size: witnessed!.size,
       witness_size: witnessed!.size,
+      alarm: true,
     });
+
+    // /audit/checkpoints: the alarm stands until the witness cosigns again; the badges say which answers.
+    const vkey = running.witness.verifierKey;
+    expect((await witnessStanding(rolledBack.db)).get(vkey)).toMatchObject({
+      size: null,
+      alarmAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect((await witnessStanding(database.db)).get(vkey)).toMatchObject({
+      size: Number(witnessed!.size),
+      alarmAt: null,
+    });
+    const auditor = await staffWithSession(rolledBack.db, 'auditor');
+    const [newest] = (await checkpointList(auditor, {})).checkpoints;
+    expect(newest!.witnesses).toMatchObject([{ outcome: 'refused', alarm: true }]);
   });
 
   it('stores an unreachable witness without throwing, and asks it again with the next checkpoint', async () => {

@@ -126,7 +126,7 @@ export async function witnessCheckpoint(
             'audit: a witness did not cosign the checkpoint',
           );
         }
-        await store(db, checkpoint.id, w, reported ?? old, reported, stored);
+        await store(db, checkpoint.id, w, reported ?? old, reported, stored, alarm);
         return { witness: w.name, vkey: w.vkey, checkpointId: checkpoint.id, size, result: stored, alarm };
       }),
     );
@@ -142,17 +142,18 @@ async function store(
   old: number,
   reported: number | null,
   r: WitnessResult,
+  alarm: boolean,
 ) {
   const status = r.outcome === 'refused' || r.outcome === 'unreachable' ? (r.status ?? null) : null;
   const witnessSize = r.outcome === 'refused' ? (r.witnessSize ?? reported) : reported;
   await db.execute(
     sql`insert into audit_checkpoint_cosignatures
           (checkpoint_id, witness_name, witness_key, witness_url, outcome, http_status, old_size, witness_size,
-           cosigned_at, cosignature, reason)
+           cosigned_at, cosignature, reason, alarm)
         values (${checkpointId}::uuid, ${w.name}, ${w.vkey}, ${w.url}, ${r.outcome}, ${status},
                 ${r.outcome === 'cosigned' ? r.oldSize : old}, ${witnessSize},
                 to_timestamp(${r.outcome === 'cosigned' ? r.timestamp : null}::double precision),
-                ${r.outcome === 'cosigned' ? r.line.trimEnd() : null}, ${r.outcome === 'cosigned' ? null : r.reason})`,
+                ${r.outcome === 'cosigned' ? r.line.trimEnd() : null}, ${r.outcome === 'cosigned' ? null : r.reason}, ${alarm})`,
   );
 }
 

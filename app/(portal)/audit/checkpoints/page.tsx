@@ -36,6 +36,16 @@ export default async function CheckpointsPage({
         <h2 id="witnesses-title" className="font-semibold">
           Witnesses
         </h2>
+        {witnesses
+          .filter((w) => w.alarmAt)
+          .map((w) => (
+            <Alert key={w.vkey} tone="error">
+              <strong>Witness {w.name} has cosigned another history than this database holds</strong> (its
+              answer of {utc(w.alarmAt)}): the audit chain was rolled back or forked behind a checkpoint it
+              cosigned, by a restore of an older backup or by tampering. Nothing it has cosigned since says
+              otherwise. See docs/AUDIT.md, “Witnesses”, and docs/OPERATIONS.md section 4.
+            </Alert>
+          ))}
         {witnesses.length === 0 ? (
           <p className="text-slate-600">
             No witness is configured (AUDIT_WITNESS_URLS): nobody outside this database cosigns the
