@@ -5,12 +5,18 @@
  * And the witness e2e/serve.ts runs beside the portal cosigns its checkpoints.
  */
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CheckpointsDocument } from '../lib/audit/export-format';
 import { parseNote } from '../lib/audit/note';
-import { parseCosignatureLines, parseCosignerKey, verifyCosignature } from '../lib/audit/witness-protocol';
+import {
+  cosignerVerifierKey,
+  parseCosignatureLines,
+  parseCosignerKey,
+  verifyCosignature,
+} from '../lib/audit/witness-protocol';
 import { expectAccessible } from './a11y';
 import { expect, test } from './fixtures';
 import { WITNESS } from './portal-env';
@@ -105,7 +111,10 @@ test('the witness beside the portal cosigns each new checkpoint: the page shows 
   const document = CheckpointsDocument.parse(
     JSON.parse(fs.readFileSync(await (await download).path(), 'utf8')),
   );
-  const key = parseCosignerKey(document.witness_keys![WITNESS.name]!);
+  // The witness's key as its operator gives it out, not as the download carries it.
+  const vkey = cosignerVerifierKey(WITNESS.name, crypto.createPrivateKey(fs.readFileSync(WITNESS.keyFile)));
+  expect(document.witness_keys).toEqual({ [WITNESS.name]: vkey });
+  const key = parseCosignerKey(vkey);
   const cosigned = document.checkpoints.filter((c) => c.cosignatures && c.seq >= seq);
   expect(cosigned.length).toBeGreaterThan(0);
   for (const c of cosigned) {
@@ -115,4 +124,24 @@ test('the witness beside the portal cosigns each new checkpoint: the page shows 
       expect(verifyCosignature(text, signature!, key)).toMatchObject({ ok: true });
     }
   }
+
+  // An entry's inclusion proof comes against a cosigned checkpoint, which the verifier can require.
+  await page.goto('/audit/1');
+  const proofDownload = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Inclusion proof' }).click();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-witnessed-'));
+  const proof = path.join(dir, 'proof.json');
+  await (await proofDownload).saveAs(proof);
+  const pem = path.join(dir, 'key.pem');
+  fs.writeFileSync(pem, Object.values(document.public_keys)[0]!);
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent', DATA_DIR: dir };
+  delete env.DATABASE_URL;
+  const cli = spawnSync(
+    'node_modules/.bin/tsx',
+    ['scripts/audit-verify.ts', '--proof', proof, '--checkpoint-pubkey', pem, '--witness-key', vkey],
+    { env, encoding: 'utf8' },
+  );
+  expect(cli.stdout, cli.stderr).toMatch(/^VALID: .*entry 1 is in the tree .*; cosigned by e2e\.witness\/w1/);
+  expect(cli.status).toBe(0);
+  fs.rmSync(dir, { recursive: true, force: true });
 });

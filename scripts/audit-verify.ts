@@ -11,7 +11,8 @@
  * - A Merkle proof (the "Inclusion proof" download of /audit/<seq>, or an answer of /api/audit/proof/*),
  *   with no database and no HMAC key: `-- --proof proof.json --checkpoint-pubkey KEY`, KEY a PEM public
  *   key, a signed-note verifier key, or the /audit/checkpoints download. The keys inside the proof file are
- *   never trusted.
+ *   never trusted. Each `--witness-key VKEY` (a witness's verifier key, as `npm run audit:witness -- vkey`
+ *   prints it) also requires that witness's valid cosignature on the checkpoint.
  *
  * Progress goes to stderr (a bar on a terminal, plain lines otherwise); the verdict to stdout (`--json`
  * for JSON). Exit status: 0 valid, 1 broken (with a report), 2 unusable input or another error.
@@ -27,12 +28,14 @@ import { type NoteVerifier, noteVerifier, parseVerifierKey } from '@/lib/audit/n
 import {
   CONSISTENCY_PROOF_TYPE,
   checkConsistencyProof,
+  checkCosignatures,
   checkInclusionProof,
   ConsistencyProof,
   INCLUSION_PROOF_TYPE,
   InclusionProof,
 } from '@/lib/audit/proof-format';
 import { verifyExportFile } from '@/lib/audit/verify-file';
+import { parseCosignerKey } from '@/lib/audit/witness-protocol';
 import { verifyChain } from '@/lib/audit/verify';
 import { verifyChainParallel } from '@/lib/audit/verify-parallel';
 import { tsxWorker } from '@/lib/audit/verify-worker-tsx';
@@ -44,7 +47,7 @@ import { systemCtx } from '@/lib/services/staff/system';
 
 const USAGE = `usage: npm run audit:verify [-- [--from N] [--to N] [--workers N] [--json]]
        npm run audit:verify -- --file export.ndjson --keys KEYS.json [--checkpoint-pubkey PUB.pem|.json] [--chain-id ID] [--json]
-       npm run audit:verify -- --proof PROOF.json --checkpoint-pubkey PUB.pem|.json|.vkey [--chain-id ID] [--json]`;
+       npm run audit:verify -- --proof PROOF.json --checkpoint-pubkey PUB.pem|.json|.vkey [--witness-key VKEY ...] [--chain-id ID] [--json]`;
 
 class UsageError extends Error {}
 
@@ -58,6 +61,7 @@ function options() {
       proof: { type: 'string' },
       keys: { type: 'string' },
       'checkpoint-pubkey': { type: 'string' },
+      'witness-key': { type: 'string', multiple: true },
       'chain-id': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
@@ -77,6 +81,10 @@ function options() {
   if (values.proof && !values['checkpoint-pubkey'])
     throw new UsageError(
       '--proof needs --checkpoint-pubkey: the key you trust, not one taken from the proof file itself',
+    );
+  if (values['witness-key'] && !values.proof)
+    throw new UsageError(
+      '--witness-key goes with --proof: it requires that witness’s cosignature on the checkpoint',
     );
   if (values.file && (values.from || values.to || values.workers))
     throw new UsageError(
@@ -301,12 +309,33 @@ function proofMode(opts: ReturnType<typeof options>): number {
       `${opts['checkpoint-pubkey']} holds no usable checkpoint key: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
+  const witnesses = (opts['witness-key'] ?? []).map((vkey) => {
+    try {
+      return parseCosignerKey(vkey);
+    } catch (err) {
+      throw new UsageError(`--witness-key ${vkey}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
   const verdict =
     doc.type === INCLUSION_PROOF_TYPE
       ? checkInclusionProof(doc, verifiers)
       : checkConsistencyProof(doc, verifiers);
-  report(verdict.ok, verdict.ok ? verdict.detail : verdict.reason, opts.json, file);
-  return verdict.ok ? 0 : 1;
+  if (!verdict.ok || witnesses.length === 0) {
+    report(verdict.ok, verdict.ok ? verdict.detail : verdict.reason, opts.json, file);
+    return verdict.ok ? 0 : 1;
+  }
+  // A consistency proof ends at its newer checkpoint: the one a witness would have cosigned.
+  const note = doc.type === INCLUSION_PROOF_TYPE ? doc.checkpoint! : doc.to_checkpoint!;
+  const cosigned = checkCosignatures(note, witnesses);
+  if (!cosigned.ok) {
+    report(false, cosigned.reason, opts.json, file);
+    return 1;
+  }
+  const by = cosigned.cosigned
+    .map((c) => `${c.name} (${new Date(c.timestamp * 1000).toISOString()})`)
+    .join(', ');
+  report(true, `${verdict.detail}; cosigned by ${by}`, opts.json, file);
+  return 0;
 }
 
 function report(ok: boolean, text: string, json: boolean, file = '') {

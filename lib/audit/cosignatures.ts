@@ -106,3 +106,18 @@ export async function witnessStanding(
     ]),
   );
 }
+
+/**
+ * The newest cosignature line of each witness for the note of `size` leaves (any checkpoint row of that size:
+ * they share the note's text), by witness name: appended to the note, they make the cosigned note.
+ */
+export async function cosignatureLines(db: Db | Tx, chainId: string, size: number): Promise<string[]> {
+  const got = await rows<{ cosignature: string }>(
+    db,
+    sql`select distinct on (s.witness_key) s.cosignature
+        from audit_checkpoint_cosignatures s join audit_checkpoints c on c.id = s.checkpoint_id
+        where c.chain_id = ${chainId} and c.tree_size = ${size} and s.outcome = 'cosigned'
+        order by s.witness_key, s.requested_at desc`,
+  );
+  return got.map((r) => r.cosignature);
+}

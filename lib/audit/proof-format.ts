@@ -2,7 +2,15 @@ import crypto from 'node:crypto';
 import { z } from 'zod';
 import { type ChainEntry, entryLeafHash } from './chain';
 import { verifyConsistency, verifyInclusion } from './merkle';
-import { type NoteVerifier, noteVerifier, openCheckpoint, parseVerifierKey } from './note';
+import {
+  type Note,
+  type NoteVerifier,
+  noteVerifier,
+  openCheckpoint,
+  parseNote,
+  parseVerifierKey,
+} from './note';
+import { type CosignerKey, verifyCosignature } from './witness-protocol';
 
 /**
  * The proof documents a third party checks with the checkpoint public key alone (no database, no HMAC key;
@@ -37,6 +45,8 @@ export const InclusionProof = z.object({
   /** In the download: the checkpoint keys, as signed-note verifier keys and as PEM, by key id. */
   verifier_keys: z.record(z.string(), z.string()).optional(),
   public_keys: z.record(z.string(), z.string()).optional(),
+  /** In the download: the configured witnesses' verifier keys, by name (the checkpoint carries their cosignatures). */
+  witness_keys: z.record(z.string(), z.string()).optional(),
 });
 export type InclusionProof = z.infer<typeof InclusionProof>;
 
@@ -144,4 +154,31 @@ export function checkConsistencyProof(
       reason: `the proof does not show the tree of ${doc.from} entries inside the tree of ${doc.to}`,
     };
   return { ok: true, detail: `the tree of ${doc.to} entries extends the tree of ${doc.from}, both signed` };
+}
+
+/**
+ * Whether a signed note carries a valid cosignature/v1 line of every one of `keys` (witnesses the checker
+ * trusts, not keys taken from the file it checks), and when each cosigned it.
+ */
+export function checkCosignatures(
+  note: string,
+  keys: readonly CosignerKey[],
+): { ok: true; cosigned: { name: string; timestamp: number }[] } | { ok: false; reason: string } {
+  let parsed: Note;
+  try {
+    parsed = parseNote(note);
+  } catch (err) {
+    return { ok: false, reason: `the checkpoint: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const cosigned: { name: string; timestamp: number }[] = [];
+  for (const key of keys) {
+    const verdicts = parsed.signatures.map((s) => verifyCosignature(parsed.text, s, key));
+    const bad = verdicts.find((v) => !v.ok && v.reason !== 'unknown_key');
+    if (bad && !bad.ok) return { ok: false, reason: bad.detail };
+    const good = verdicts.find((v) => v.ok);
+    if (!good?.ok)
+      return { ok: false, reason: `the checkpoint carries no cosignature by the witness ${key.name}` };
+    cosigned.push({ name: key.name, timestamp: good.timestamp });
+  }
+  return { ok: true, cosigned };
 }

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type Db, rows } from '@/db/client';
 import { NotFoundError, ValidationError } from '@/lib/errors';
+import { cosignatureLines } from './cosignatures';
 import { consistencyProof, inclusionProof, leafAt, rootAt } from './merkle';
 import { b64, CONSISTENCY_PROOF_TYPE, INCLUSION_PROOF_TYPE } from './proof-format';
 import { dbTiles, treeSize } from './tree';
@@ -11,14 +12,19 @@ import { dbTiles, treeSize } from './tree';
  * signed, which is what a third party checks it against.
  */
 
-/** The newest signed note of exactly `size` leaves, if any. */
+/**
+ * The signed note of exactly `size` leaves, if any, with the witnesses' cosignature lines after the portal's
+ * own signature (the cosigned note; a checker that trusts only the checkpoint key ignores them).
+ */
 export async function noteOfSize(db: Db, chainId: string, size: number): Promise<string | null> {
   const [row] = await rows<{ note: string }>(
     db,
     sql`select note from audit_checkpoints where chain_id = ${chainId} and tree_size = ${size}
         order by signed_at desc limit 1`,
   );
-  return row?.note ?? null;
+  if (!row) return null;
+  const lines = await cosignatureLines(db, chainId, size);
+  return row.note + lines.map((l) => `${l.trimEnd()}\n`).join('');
 }
 
 /** The newest note checkpoint (largest tree), if any; with `atLeast`, only one whose tree holds that many. */
@@ -26,11 +32,17 @@ export async function newestNote(
   db: Db,
   chainId: string,
   atLeast = 0,
+  opts: { cosigned?: boolean } = {},
 ): Promise<{ size: number; note: string } | null> {
+  // A note's text is its size and root, so every checkpoint row of one size has the same note: a witness's
+  // cosignature of any of them is a cosignature of it.
+  const cosigned = opts.cosigned
+    ? sql`and exists (select 1 from audit_checkpoint_cosignatures s where s.checkpoint_id = c.id and s.outcome = 'cosigned')`
+    : sql``;
   const [row] = await rows<{ size: string; note: string }>(
     db,
-    sql`select tree_size::text as size, note from audit_checkpoints
-        where chain_id = ${chainId} and tree_size is not null and tree_size >= ${atLeast}
+    sql`select tree_size::text as size, note from audit_checkpoints c
+        where chain_id = ${chainId} and tree_size is not null and tree_size >= ${atLeast} ${cosigned}
         order by tree_size desc, signed_at desc limit 1`,
   );
   return row ? { size: Number(row.size), note: row.note } : null;

@@ -4,14 +4,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '@/db/client';
+import { sql } from 'drizzle-orm';
+import { type Database, rows } from '@/db/client';
 import { appendEntries, hmacKeyRing, type NewEntry } from '@/lib/audit';
 import { insertCheckpoint } from '@/lib/audit/checkpoint';
 import { checkpointKeyRing, publicKeyPem } from '@/lib/audit/checkpoint-keys';
 import { verifyConsistency, verifyInclusion } from '@/lib/audit/merkle';
-import { openCheckpoint, noteVerifier } from '@/lib/audit/note';
+import { noteVerifier, openCheckpoint, parseNote } from '@/lib/audit/note';
 import { checkInclusionProof, verifiersFor } from '@/lib/audit/proof-format';
 import { verifyExportFile } from '@/lib/audit/verify-file';
+import { cosign, cosignerVerifierKey } from '@/lib/audit/witness-protocol';
 import type { StaffCtx } from '@/lib/auth/session';
 import { NotFoundError, ValidationError } from '@/lib/errors';
 import { testDatabase } from '@/test/db';
@@ -221,6 +223,60 @@ describe('the “Inclusion proof” download, checked offline', () => {
     expect(cli('--proof', path.join(dir, 'missing.json'), '--checkpoint-pubkey', pem).status).toBe(2);
     expect(cli('--proof', file, '--checkpoint-pubkey', pem, '--keys', pem).status).toBe(2);
     expect(cli('--proof', pem, '--checkpoint-pubkey', pem).stderr).toMatch(/is not JSON/);
+  });
+
+  it('carries the witnesses’ cosignatures of its checkpoint, which --witness-key requires', async () => {
+    const [newest] = await rows<{ id: string; note: string }>(
+      database.db,
+      sql`select id::text as id, note from audit_checkpoints order by tree_size desc, signed_at desc limit 1`,
+    );
+    const witness = crypto.generateKeyPairSync('ed25519').privateKey;
+    const vkey = cosignerVerifierKey('witness.test/w1', witness);
+    // Stored as witnessing.ts stores it: the line without its newline.
+    const line = cosign(parseNote(newest!.note).text, 'witness.test/w1', witness, 1_800_000_000).trimEnd();
+    await database.db.execute(
+      sql`insert into audit_checkpoint_cosignatures (checkpoint_id, witness_name, witness_key, witness_url,
+            outcome, old_size, cosigned_at, cosignature)
+          values (${newest!.id}::uuid, 'witness.test/w1', ${vkey}, 'http://witness.test', 'cosigned', 0,
+                  now(), ${line})`,
+    );
+    const doc = await inclusionProofDownload(support, '42');
+    expect(doc.checkpoint).toBe(`${newest!.note}${line}\n`);
+    const cosigned = path.join(dir, 'proof-42-cosigned.json');
+    fs.writeFileSync(cosigned, JSON.stringify(doc));
+
+    const ok = cli('--proof', cosigned, '--checkpoint-pubkey', pem, '--witness-key', vkey);
+    expect(ok.stdout, ok.stderr).toMatch(
+      /^VALID: .*entry 42 is in the tree of \d+ entries .*; cosigned by witness\.test\/w1 \(2027-01-15T08:00:00\.000Z\)/,
+    );
+    expect(ok.status).toBe(0);
+    // Another witness's key: not cosigned by it. Without the line: not cosigned. A changed line: refused.
+    const other = cosignerVerifierKey('witness.test/w2', crypto.generateKeyPairSync('ed25519').privateKey);
+    const notBy = cli(
+      '--proof',
+      cosigned,
+      '--checkpoint-pubkey',
+      pem,
+      '--witness-key',
+      vkey,
+      '--witness-key',
+      other,
+    );
+    expect(notBy.stdout).toMatch(/^INVALID: .*no cosignature by the witness witness\.test\/w2/);
+    expect(notBy.status).toBe(1);
+    expect(cli('--proof', file, '--checkpoint-pubkey', pem, '--witness-key', vkey).status).toBe(1);
+    const forged = tampered('cosigned-forged', (d) => {
+      const [prefix, name, b64] = line.split(' ');
+      const bytes = Buffer.from(b64!, 'base64');
+      bytes[bytes.length - 1]! ^= 1; // one bit of the signature
+      d.checkpoint = `${newest!.note}${prefix} ${name} ${bytes.toString('base64')}\n`;
+    });
+    const bad = cli('--proof', forged, '--checkpoint-pubkey', pem, '--witness-key', vkey);
+    expect(bad.stdout).toMatch(/^INVALID: .*the cosignature of witness\.test\/w1 does not verify/);
+    expect(bad.status).toBe(1);
+    // The extra line changes nothing for a checker that only trusts the checkpoint key.
+    expect(byHand(cosigned, pem).stdout).toMatch(/^valid: entry 42/);
+    expect(cli('--file', cosigned, '--keys', pem, '--witness-key', vkey).status).toBe(2);
   });
 
   it('scripts/check-proof-by-hand.mjs, node:crypto alone, agrees', () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { readEntries } from '@/lib/audit/verify';
 import { newestNote, proveConsistency, proveInclusion } from '@/lib/audit/proofs';
+import { configuredWitnesses } from '@/lib/audit/witnesses';
 import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
 import { config } from '@/lib/config';
@@ -51,14 +52,18 @@ export async function consistencyProofFor(ctx: StaffCtx, raw: Record<string, unk
 
 /**
  * The "Inclusion proof" download of /audit/<seq>: the entry, its proof against the newest signed note
- * checkpoint that covers it, and the keys to check that checkpoint with. `npm run audit:verify -- --proof`
- * checks it, and so does scripts/check-proof-by-hand.mjs.
+ * checkpoint that covers it (the newest one a witness has cosigned, when witnesses are configured and one
+ * has), that note with the witnesses' cosignature lines, and the keys to check it with. `npm run audit:verify
+ * -- --proof [--witness-key]` checks it, and so does scripts/check-proof-by-hand.mjs.
  */
 export async function inclusionProofDownload(ctx: StaffCtx, rawSeq: string) {
   requirePermission(ctx, 'audit.read');
   const { seq } = parseInput(InclusionQuery, { seq: rawSeq });
   const chainId = config().AUDIT_CHAIN_ID;
-  const newest = await newestNote(ctx.db, chainId, seq);
+  const witnesses = configuredWitnesses();
+  const newest =
+    (witnesses.length > 0 ? await newestNote(ctx.db, chainId, seq, { cosigned: true }) : null) ??
+    (await newestNote(ctx.db, chainId, seq));
   if (!newest)
     throw new NotFoundError(
       `No signed checkpoint covers entry ${seq} yet: checkpoints are signed every ${config().AUDIT_CHECKPOINT_EVERY_S} s. Try again shortly.`,
@@ -72,5 +77,6 @@ export async function inclusionProofDownload(ctx: StaffCtx, rawSeq: string) {
     entry,
     verifier_keys: checkpointVerifierKeys(),
     public_keys: checkpointPublicKeys(),
+    witness_keys: Object.fromEntries(witnesses.map((w) => [w.name, w.vkey])),
   };
 }
