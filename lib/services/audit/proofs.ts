@@ -6,14 +6,14 @@ import { requirePermission } from '@/lib/auth/permissions';
 import type { StaffCtx } from '@/lib/auth/session';
 import { config } from '@/lib/config';
 import { NotFoundError, parseInput } from '@/lib/errors';
+import { text } from '@/lib/text';
 import { checkpointPublicKeys, checkpointVerifierKeys } from './checkpoints';
 
 const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const Count = (message: string) =>
   z.preprocess(
     blank,
-    z
-      .string({ error: (i) => (i.input === undefined ? 'is required.' : message) })
+    text({ error: (i) => (i.input === undefined ? 'is required.' : message) })
       .regex(/^[0-9]{1,15}$/, message)
       .transform(Number)
       .refine((n) => n > 0, message),
