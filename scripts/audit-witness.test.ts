@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { consistencyProof, EMPTY_EDGE, extendTree, leafHash, MemoryTiles, rootAt } from '@/lib/audit/merkle';
+import { consistencyProof, rootAt } from '@/lib/audit/merkle';
 import { checkpointText, noteVerifier, parseNote, signNote } from '@/lib/audit/note';
 import {
   formatAddCheckpoint,
@@ -14,41 +14,17 @@ import {
   verifyCosignature,
 } from '@/lib/audit/witness-protocol';
 import { MAX_BODY_BYTES, parseLogsFile, type RunningWitness, startWitness } from '@/lib/audit/witness-server';
+import { LOG_ORIGIN, TestLog } from '@/test/merkle-log';
 
-const ORIGIN = 'staff-portal@int.arbitex.ai';
+const ORIGIN = LOG_ORIGIN;
 const WITNESS = 'witness.example/w1';
 const logKey = crypto.generateKeyPairSync('ed25519');
 const witnessKey = crypto.generateKeyPairSync('ed25519');
 
-/** A log: its leaves as a Merkle tree in memory, and its checkpoints signed as the portal signs them. */
-class Log {
-  readonly tiles = new MemoryTiles();
-  private edge = EMPTY_EDGE;
-  constructor(
-    private readonly history: string,
-    private readonly key = logKey.privateKey,
-  ) {}
-
-  /** Grows to `size` leaves; leaves below `sharedUpTo` are those of every history (a common prefix). */
-  grow(size: number, sharedUpTo = 0) {
-    const leaves = Array.from({ length: size - this.edge.size }, (_, i) => {
-      const index = this.edge.size + i;
-      return leafHash(index < sharedUpTo ? `entry ${index}` : `${this.history} entry ${index}`);
-    });
-    const { edge, writes } = extendTree(this.edge, leaves);
-    this.tiles.apply(writes);
-    this.edge = edge;
-    return this;
-  }
-
-  async note(size: number) {
-    const text = checkpointText({ origin: ORIGIN, size, rootHash: await rootAt(size, this.tiles) });
-    return { text, note: signNote(text, ORIGIN, this.key) };
-  }
-
-  async body(oldSize: number, size: number) {
-    const { note } = await this.note(size);
-    return formatAddCheckpoint({ oldSize, proof: await consistencyProof(oldSize, size, this.tiles), note });
+/** A log signed with the portal's test key unless another is given. */
+class Log extends TestLog {
+  constructor(history: string, key = logKey.privateKey) {
+    super(history, key);
   }
 }
 

@@ -1,7 +1,9 @@
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
+import { expect } from 'vitest';
 import { type Database, migrateDatabase, openDatabase } from '@/db/client';
+import { pgError } from '@/db/errors';
 
 /**
  * A fresh, migrated database for one test file: a new database on the server named by DATABASE_URL
@@ -55,4 +57,15 @@ export async function asAppRole(database: Database & { url?: string }): Promise<
       await database.db.execute(sql.raw(`drop role if exists ${role}`));
     },
   };
+}
+
+/** Expects the statement to be refused by PostgreSQL with SQLSTATE `code` (and a message matching `message`). */
+export async function refused(run: Promise<unknown>, code: string, message?: RegExp) {
+  const err = await run.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err, 'the statement was accepted').not.toBeNull();
+  expect(pgError(err)?.code).toBe(code);
+  if (message) expect(pgError(err)?.message).toMatch(message);
 }

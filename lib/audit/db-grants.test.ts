@@ -2,10 +2,9 @@ import crypto from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, rows } from '@/db/client';
-import { pgError } from '@/db/errors';
 import { organizations } from '@/db/schema';
 import { forgeAtHead } from '@/test/audit-forge';
-import { asAppRole, testDatabase } from '@/test/db';
+import { asAppRole, refused, testDatabase } from '@/test/db';
 import { type AuditCtx, verifyChain, withAudit } from '.';
 import { enqueueEntries } from './inbox';
 
@@ -35,16 +34,6 @@ afterAll(async () => {
   await app.close();
   await database.close();
 });
-
-async function refused(run: Promise<unknown>, code: string, message?: RegExp) {
-  const err = await run.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err, 'the statement was accepted').not.toBeNull();
-  expect(pgError(err)?.code).toBe(code);
-  if (message) expect(pgError(err)?.message).toMatch(message);
-}
 
 /** A statement as the owner (the tests' superuser); on PGlite the one session is portal_app's until close. */
 function asOwner(statement: ReturnType<typeof sql>) {

@@ -1,9 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase, rows } from '@/db/client';
-import { pgError } from '@/db/errors';
 import { organizations } from '@/db/schema';
-import { asAppRole, testDatabase } from '@/test/db';
+import { asAppRole, refused, testDatabase } from '@/test/db';
 import { type AuditCtx, withAudit } from '.';
 import { appendEntries, GENESIS, insertChained, lockChain, type NewEntry } from './append';
 import { canonicalJson } from './canonical';
@@ -72,16 +71,6 @@ async function expectTreeMatchesChain(db: Database['db']) {
     (await rootAt(leaves.length, scratch)).toString('hex'),
   );
   return { leaves, scratch };
-}
-
-async function refused(run: Promise<unknown>, code: string, message?: RegExp) {
-  const err = await run.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err, 'the statement was accepted').not.toBeNull();
-  expect(pgError(err)?.code).toBe(code);
-  if (message) expect(pgError(err)?.message).toMatch(message);
 }
 
 describe('the Merkle tree kept by the drain', () => {

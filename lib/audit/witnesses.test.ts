@@ -7,35 +7,28 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, parseConfig } from '@/lib/config';
-import { consistencyProof, EMPTY_EDGE, extendTree, leafHash, MemoryTiles, rootAt } from './merkle';
-import { checkpointText, noteVerifier, signNote, verifyNote } from './note';
+import { LOG_ORIGIN, TestLog } from '@/test/merkle-log';
+import { consistencyProof, rootAt } from './merkle';
+import { checkpointText, noteVerifier, verifyNote } from './note';
 import { cosign, cosignerVerifierKey, formatAddCheckpoint, parseCosignerKey } from './witness-protocol';
 import { type RunningWitness, startWitness } from './witness-server';
 import { configuredWitnesses, requestCosignatures, type Witness } from './witnesses';
 
-const ORIGIN = 'staff-portal@int.arbitex.ai';
+const ORIGIN = LOG_ORIGIN;
 const logKey = crypto.generateKeyPairSync('ed25519');
 
 /** The portal's chain as a Merkle tree in memory, signing its checkpoints as the portal does. */
-class Chain {
-  readonly tiles = new MemoryTiles();
-  private edge = EMPTY_EDGE;
-  constructor(private readonly history = 'a') {}
-
-  grow(size: number, sharedUpTo = size) {
-    const leaves = Array.from({ length: size - this.edge.size }, (_, i) => {
-      const index = this.edge.size + i;
-      return leafHash(index < sharedUpTo ? `entry ${index}` : `${this.history} entry ${index}`);
-    });
-    const { edge, writes } = extendTree(this.edge, leaves);
-    this.tiles.apply(writes);
-    this.edge = edge;
-    return this;
+class Chain extends TestLog {
+  constructor(history = 'a') {
+    super(history, logKey.privateKey);
   }
 
-  async note(size = this.edge.size) {
-    const text = checkpointText({ origin: ORIGIN, size, rootHash: await rootAt(size, this.tiles) });
-    return signNote(text, ORIGIN, logKey.privateKey);
+  override grow(size: number, sharedUpTo = size) {
+    return super.grow(size, sharedUpTo);
+  }
+
+  async signedNote(size?: number) {
+    return (await this.note(size)).note;
   }
 
   proofFrom = vi.fn((size: number) => consistencyProof(size, this.edge.size, this.tiles));
@@ -98,7 +91,7 @@ describe('requestCosignatures, against the witness of npm run audit:witness', ()
   it('collects a verified cosignature from each witness, first from 0, then from the size they cosigned', async () => {
     const [w1, w2] = [await witness('witness.example/w1'), await witness('witness.example/w2')];
     const chain = new Chain().grow(20);
-    const first = await requestCosignatures(await chain.note(), 0, [], {
+    const first = await requestCosignatures(await chain.signedNote(), 0, [], {
       proofFrom: chain.proofFrom,
       witnesses: [w1.config, w2.config],
     });
@@ -108,7 +101,7 @@ describe('requestCosignatures, against the witness of npm run audit:witness', ()
     ]);
 
     chain.grow(33);
-    const note = await chain.note();
+    const note = await chain.signedNote();
     const next = await requestCosignatures(note, 20, await consistencyProof(20, 33, chain.tiles), {
       proofFrom: chain.proofFrom,
       witnesses: [w1.config, w2.config],
@@ -126,13 +119,13 @@ describe('requestCosignatures, against the witness of npm run audit:witness', ()
   it('retries once from the size a witness reports (409), with a proof from that size', async () => {
     const w = await witness('witness.example/w1');
     const chain = new Chain().grow(40);
-    await requestCosignatures(await chain.note(25), 0, [], {
+    await requestCosignatures(await chain.signedNote(25), 0, [], {
       proofFrom: chain.proofFrom,
       witnesses: [w.config],
     });
 
     // The portal's memory of what the witness cosigned is lost: it sends old 0.
-    const [result] = await requestCosignatures(await chain.note(), 0, [], {
+    const [result] = await requestCosignatures(await chain.signedNote(), 0, [], {
       proofFrom: chain.proofFrom,
       witnesses: [w.config],
     });
@@ -143,14 +136,14 @@ describe('requestCosignatures, against the witness of npm run audit:witness', ()
   it('reports a rolled-back chain as refused, with the larger size the witness cosigned, and asks no proof', async () => {
     const w = await witness('witness.example/w1');
     const chain = new Chain().grow(30);
-    await requestCosignatures(await chain.note(), 0, [], {
+    await requestCosignatures(await chain.signedNote(), 0, [], {
       proofFrom: chain.proofFrom,
       witnesses: [w.config],
     });
 
     // The database is put back to 22 entries, every checkpoint row with it.
     const restored = new Chain('second').grow(26, 22);
-    const [result] = await requestCosignatures(await restored.note(), 0, [], {
+    const [result] = await requestCosignatures(await restored.signedNote(), 0, [], {
       proofFrom: restored.proofFrom,
       witnesses: [w.config],
     });
@@ -164,7 +157,7 @@ describe('requestCosignatures, against the witness of npm run audit:witness', ()
 
     // Once the second history is larger, the retry from 30 carries its own proof, which the witness refuses.
     restored.grow(50, 22);
-    const [later] = await requestCosignatures(await restored.note(), 0, [], {
+    const [later] = await requestCosignatures(await restored.signedNote(), 0, [], {
       proofFrom: restored.proofFrom,
       witnesses: [w.config],
     });
@@ -180,7 +173,7 @@ describe('requestCosignatures, against the witness of npm run audit:witness', ()
     await closing.pop()!(); // nothing listens there any more
     const chain = new Chain().grow(5);
     const others = ['w2', 'w3', 'w4'].map((n) => `witness.example/${n}`);
-    const results = await requestCosignatures(await chain.note(), 0, [], {
+    const results = await requestCosignatures(await chain.signedNote(), 0, [], {
       proofFrom: chain.proofFrom,
       timeoutMs: 300,
       witnesses: [
@@ -204,7 +197,7 @@ describe('requestCosignatures, against the witness of npm run audit:witness', ()
   it('takes only a valid cosignature by the configured key: another witness’s, a forged one or a future one is invalid', async () => {
     const [w1, w2] = [await witness('witness.example/w1'), await witness('witness.example/w2')];
     const chain = new Chain().grow(9);
-    const note = await chain.note();
+    const note = await chain.signedNote();
     const text = note.slice(0, note.indexOf('\n\n') + 1);
 
     // w1's URL configured with w2's key: w1's cosignature is not w2's.
@@ -249,7 +242,7 @@ describe('requestCosignatures, against the witness of npm run audit:witness', ()
       return { status: 403, body: 'unknown key\nmore\n' };
     });
     const chain = new Chain().grow(12);
-    const note = await chain.note();
+    const note = await chain.signedNote();
     const proof = await consistencyProof(7, 12, chain.tiles);
     const w = await witness('witness.example/w1');
     const [result] = await requestCosignatures(note, 7, proof, {
