@@ -229,7 +229,7 @@ export function renderedProblems(objects: K8sObject[], secretNames: readonly str
       }
     }
   }
-  problems.push(...siemProblems(objects));
+  problems.push(...egressProblems(objects));
   problems.push(...metricsProblems(objects));
   return problems;
 }
@@ -241,22 +241,14 @@ export function renderedProblems(objects: K8sObject[], secretNames: readonly str
  * docs/OPERATIONS.md, section 7).
  */
 export function metricsProblems(objects: K8sObject[]): string[] {
-  const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('portal-config'));
-  const value = obj(config?.data).METRICS_PORT;
+  const { config, web, selects } = webPods(objects);
+  const value = config.METRICS_PORT;
   if (value === undefined) return [];
   const port = Number(value);
   const problems: string[] = [];
-  const web = objects.find(
-    (o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'web',
-  );
   const pod = web ? podSpecOf(web) : undefined;
   if (!list(pod?.containers).some((c) => list(c.ports).some((p) => p.containerPort === port)))
     problems.push(`METRICS_PORT is ${port}, but the web container does not declare that port`);
-  const podLabels = obj(obj(obj(web?.spec).template).metadata).labels as Record<string, string> | undefined;
-  const selects = (policy: K8sObject) =>
-    Object.entries(obj(obj(obj(policy.spec).podSelector).matchLabels)).every(
-      ([k, v]) => podLabels?.[k] === v,
-    );
   const rules = objects
     .filter((o) => o.kind === 'NetworkPolicy' && selects(o))
     .flatMap((o) => list(obj(o.spec).ingress))
@@ -275,39 +267,62 @@ export function metricsProblems(objects: K8sObject[]): string[] {
 }
 
 /**
- * With SPLUNK_HEC_URL in the portal's ConfigMap, the web pods need the HEC token (lib/secrets.ts requires
- * it at start-up) and a NetworkPolicy that lets them out on the collector's port.
+ * The portal's outbound calls the web pods need a way out for: with SPLUNK_HEC_URL in the portal's ConfigMap,
+ * the HEC token (lib/secrets.ts requires it at start-up) and a NetworkPolicy that lets them out on the
+ * collector's port; with AUDIT_WITNESS_URLS, a way out on each witness's port.
  */
-function siemProblems(objects: K8sObject[]): string[] {
-  const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('portal-config'));
-  const url = obj(config?.data).SPLUNK_HEC_URL;
-  if (typeof url !== 'string') return [];
+function egressProblems(objects: K8sObject[]): string[] {
+  const { config, web, selects } = webPods(objects);
   const problems: string[] = [];
-  const { protocol, port } = new URL(url);
-  const hecPort = Number(port || (protocol === 'https:' ? 443 : 80));
+  const open = (port: number) =>
+    objects.some(
+      (o) =>
+        o.kind === 'NetworkPolicy' &&
+        selects(o) &&
+        list(obj(o.spec).egress).some((rule) => list(rule.ports).some((p) => p.port === port)),
+    );
+  const portOf = (url: string) => {
+    const { protocol, port } = new URL(url);
+    return Number(port || (protocol === 'https:' ? 443 : 80));
+  };
+  const hec = config.SPLUNK_HEC_URL;
+  if (typeof hec === 'string') {
+    const spcName = list(podSpecOf(web ?? ({} as K8sObject))?.volumes)
+      .map((v) => obj(obj(v.csi).volumeAttributes).secretProviderClass)
+      .find((n) => n !== undefined);
+    const spc = objects.find((o) => o.kind === 'SecretProviderClass' && o.metadata.name === spcName);
+    if (!spc || !mountedSecretNames(spc).includes('splunk-hec-token'))
+      problems.push('SPLUNK_HEC_URL is set, but the web pods do not mount the secret splunk-hec-token');
+    if (!open(portOf(hec)))
+      problems.push(
+        `SPLUNK_HEC_URL is set, but no NetworkPolicy lets the web pods out on port ${portOf(hec)}`,
+      );
+  }
+  const witnesses = config.AUDIT_WITNESS_URLS;
+  if (typeof witnesses === 'string')
+    for (const url of witnesses
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean))
+      if (!open(portOf(url)))
+        problems.push(
+          `AUDIT_WITNESS_URLS names ${url}, but no NetworkPolicy lets the web pods out on port ${portOf(url)}`,
+        );
+  return problems;
+}
+
+/** The portal's ConfigMap data, the web Deployment, and whether a NetworkPolicy selects its pods. */
+function webPods(objects: K8sObject[]) {
+  const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('portal-config'));
   const web = objects.find(
     (o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'web',
   );
-  const spcName = list(podSpecOf(web ?? ({} as K8sObject))?.volumes)
-    .map((v) => obj(obj(v.csi).volumeAttributes).secretProviderClass)
-    .find((n) => n !== undefined);
-  const spc = objects.find((o) => o.kind === 'SecretProviderClass' && o.metadata.name === spcName);
-  if (!spc || !mountedSecretNames(spc).includes('splunk-hec-token'))
-    problems.push('SPLUNK_HEC_URL is set, but the web pods do not mount the secret splunk-hec-token');
   const podLabels = obj(obj(obj(web?.spec).template).metadata).labels as Record<string, string> | undefined;
   const selects = (policy: K8sObject) =>
     Object.entries(obj(obj(obj(policy.spec).podSelector).matchLabels)).every(
       ([k, v]) => podLabels?.[k] === v,
     );
-  const open = objects.some(
-    (o) =>
-      o.kind === 'NetworkPolicy' &&
-      selects(o) &&
-      list(obj(o.spec).egress).some((rule) => list(rule.ports).some((p) => p.port === hecPort)),
-  );
-  if (!open)
-    problems.push(`SPLUNK_HEC_URL is set, but no NetworkPolicy lets the web pods out on port ${hecPort}`);
-  return problems;
+  return { config: obj(config?.data), web, selects };
 }
 
 /**

@@ -257,6 +257,15 @@ describe('deploy/k8s: what the rendered manifests need to start', () => {
     ]);
   });
 
+  it('refuse a witness the pods cannot reach: no egress on its port', () => {
+    const o = rendered();
+    (o.find((x) => x.kind === 'ConfigMap')!.data as Record<string, string>).AUDIT_WITNESS_URLS =
+      'https://witness.example, https://witness2.example:8443/w';
+    expect(renderedProblems(o, SECRET_NAMES)).toEqual([
+      'AUDIT_WITNESS_URLS names https://witness2.example:8443/w, but no NetworkPolicy lets the web pods out on port 8443',
+    ]);
+  });
+
   it('refuse a metrics port open beyond the monitoring namespace, exposed by a Service, or not admitted', () => {
     const policy = (o: K8sObject[]) =>
       o.find((x) => x.kind === 'NetworkPolicy' && x.metadata.name === 'portal-web')!.spec as {
