@@ -301,6 +301,12 @@ describe('each listed write refuses to happen on one person’s word', () => {
   });
 });
 
+/** The request's audit trail is its request and `action`, and the organisation was not suspended. */
+async function expectEndedWith(requestId: string, orgId: string, action: string) {
+  expect((await entriesOf(requestId)).map((e) => e.action)).toEqual(['approval.requested', action]);
+  expect(await orgRow(orgId)).toMatchObject({ status: 'active' });
+}
+
 describe('an approval', () => {
   it('by another person with the permission and a fresh key check executes the stored input once, naming both', async () => {
     const org = await newOrg();
@@ -377,11 +383,7 @@ describe('an approval', () => {
     await expireApprovals(kit.db);
     await expireApprovals(kit.db);
     expect(await err(approveRequest(approver, { id: request.id }))).toMatchObject({ status: 409 });
-    expect((await entriesOf(request.id)).map((e) => e.action)).toEqual([
-      'approval.requested',
-      'approval.expired',
-    ]);
-    expect(await orgRow(org.id)).toMatchObject({ status: 'active' });
+    await expectEndedWith(request.id, org.id, 'approval.expired');
   });
 
   it('on an organisation that changed since the request fails with 409, and the request ends', async () => {
@@ -394,11 +396,7 @@ describe('an approval', () => {
     const approver = await actingFor('superadmin', org.id);
     expect(await err(approveRequest(approver, { id: request.id }))).toMatchObject({ status: 409 });
     expect(await requestRow(request.id)).toMatchObject({ status: 'failed', decidedBy: approver.staffId });
-    expect((await entriesOf(request.id)).map((e) => e.action)).toEqual([
-      'approval.requested',
-      'approval.failed',
-    ]);
-    expect(await orgRow(org.id)).toMatchObject({ status: 'active' });
+    await expectEndedWith(request.id, org.id, 'approval.failed');
   });
 
   it('twice at once executes the write once', async () => {
