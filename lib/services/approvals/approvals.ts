@@ -96,7 +96,7 @@ async function execute(
     if (org?.version !== request.orgVersion) {
       const message =
         'The organisation changed since this request was made, so it no longer says what it would do. Nothing was changed; ask for it again.';
-      await fail(ctx, request, message);
+      await failUnlessDecided(ctx, request, message);
       throw new ConflictError(message, { orgVersion: org?.version ?? null });
     }
   }
@@ -148,14 +148,19 @@ async function execute(
     // request ends, and must be made again. A refusal of the approver (permission, acting context, step-up)
     // leaves it pending for someone who may.
     if (err instanceof AppError && !(err instanceof AlreadyDecided) && [400, 404, 409].includes(err.status)) {
-      // Two approvers at once: the second write meets the first one's result (a new version, say) and the
-      // request is no longer pending to fail. Say that, not what the write saw.
-      if (!(await fail(ctx, request, err.message))) {
-        throw new AlreadyDecided('This request was decided meanwhile. Nothing was changed by you.', null);
-      }
+      await failUnlessDecided(ctx, request, err.message);
     }
     throw err;
   }
+}
+
+/**
+ * Ends the request as failed. Two approvers at once: the second one meets the first one's result (a new
+ * version, say) and the request is no longer pending to fail. Say that, not what the write saw.
+ */
+async function failUnlessDecided(ctx: StaffCtx, request: Request, message: string) {
+  if (!(await fail(ctx, request, message)))
+    throw new AlreadyDecided('This request was decided meanwhile. Nothing was changed by you.', null);
 }
 
 async function fail(ctx: StaffCtx, request: Request, message: string): Promise<boolean> {
