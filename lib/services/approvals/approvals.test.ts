@@ -244,14 +244,12 @@ describe('each listed write refuses to happen on one person’s word', () => {
       [
         'make superadmin',
         'privileged_staff',
-        async () => {
-          const [row] = await kit.db.select().from(staffUsers).where(eq(staffUsers.id, support.staffId));
-          return changeRole(superadmin, {
+        async () =>
+          changeRole(superadmin, {
             staffId: support.staffId,
             role: 'superadmin',
-            version: row!.version,
-          });
-        },
+            version: await staffVersion(support.staffId),
+          }),
       ],
       ['rotate HMAC key', 'key_rotation', () => rotateHmacKey(superadmin, { keyId: 'test-k2' })],
       ['rotate checkpoint key', 'key_rotation', () => rotateCheckpointKey(superadmin, { keyId: 'test-cp2' })],
@@ -259,14 +257,12 @@ describe('each listed write refuses to happen on one person’s word', () => {
       [
         'disable the last peer',
         'last_superadmin_peer',
-        async () => {
-          const [row] = await kit.db.select().from(staffUsers).where(eq(staffUsers.id, superadmin.staffId));
-          return setStaffStatus(lonely, {
+        async () =>
+          setStaffStatus(lonely, {
             staffId: superadmin.staffId,
             status: 'disabled',
-            version: row!.version,
-          });
-        },
+            version: await staffVersion(superadmin.staffId),
+          }),
       ],
     ];
     /** Everything the attempts could change. */
@@ -300,6 +296,11 @@ describe('each listed write refuses to happen on one person’s word', () => {
     }
   });
 });
+
+async function staffVersion(staffId: string): Promise<number> {
+  const [row] = await kit.db.select().from(staffUsers).where(eq(staffUsers.id, staffId));
+  return row!.version;
+}
 
 /** The request's audit trail is its request and `action`, and the organisation was not suspended. */
 async function expectEndedWith(requestId: string, orgId: string, action: string) {
@@ -525,11 +526,10 @@ describe('a break-glass review', () => {
   it('is refused to the staff member the break-glass made or changed', async () => {
     const requester = await staffWithSession(kit.db, 'superadmin');
     const target = await staffWithSession(kit.db, 'support');
-    const [row] = await kit.db.select().from(staffUsers).where(eq(staffUsers.id, target.staffId));
     const pending = (await changeRole(requester, {
       staffId: target.staffId,
       role: 'superadmin',
-      version: row!.version,
+      version: await staffVersion(target.staffId),
     })) as ApprovalPending;
     await breakGlass(requester, {
       id: pending.approval.id,
